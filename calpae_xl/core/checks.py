@@ -1,0 +1,377 @@
+"""Contrôler: every inconsistency of a maquette, as findings, never exceptions.
+
+Each check is a function ``Maquette -> iterable of Finding``; :func:`run_checks`
+runs them all and collects everything (lazy collection, as pandera does): a
+finance officer wants the whole list at once, not the first problem.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import Enum
+from typing import Callable, Iterable, Iterator, Optional
+
+from .model import Action, Bloc, Column, Maquette, SplitRule, theme_number
+from .money import ZERO, Unreadable, format_eur, value_or_zero
+from .referential import CHORUS_CODES, CHORUS_PATTERN, INITIATIVES_SUFFIX, THEME_CHORUS_SUFFIX
+from .rules import COLUMNS, column_sum, inputs_of, report_etat, report_etat_total
+
+#: A fiche may round the annex's amounts to the euro; differences below this are not reported.
+FICHE_TOLERANCE = Decimal("1.00")
+
+
+class Severity(str, Enum):
+    ERREUR = "erreur"
+    AVERTISSEMENT = "avertissement"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"erreur": 0, "avertissement": 1, "info": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a finding points: in the model (bloc, action, field) and, once read
+    from a workbook, in the file (sheet, cell as A1)."""
+
+    bloc: Optional[Bloc] = None
+    action: Optional[str] = None  # normalized N°
+    field: Optional[str] = None  # a Column value, "chorus", "intitule", a fiche field…
+    sheet: Optional[str] = None
+    cell: Optional[str] = None
+    total: bool = False  # a sub-total (with bloc) or the total (without)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    where: Where = Where()
+    action_label: Optional[str] = None  # the N° as written: "Action 4.2"
+
+    def located(self, sheet: Optional[str], cell: Optional[str]) -> "Finding":
+        return replace(self, where=replace(self.where, sheet=sheet, cell=cell))
+
+    def as_dict(self) -> dict:
+        """The JSON contract of ``calpae-xl controler --format json``."""
+        return {
+            "code": self.code,
+            "gravite": self.severity.value,
+            "bloc": self.where.bloc.value if self.where.bloc else None,
+            "action": self.action_label,
+            "feuille": self.where.sheet,
+            "cellule": self.where.cell,
+            "message": self.message,
+        }
+
+
+E, W, I = Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO
+
+
+def _at(action: Action, field: Optional[str] = None) -> Where:
+    return Where(bloc=action.bloc, action=action.numero, field=field)
+
+
+def _f(code, severity, message, action: Optional[Action] = None, field=None, where=None) -> Finding:
+    if where is None:
+        where = _at(action, field) if action is not None else Where(field=field)
+    return Finding(code, severity, message, where, action.label if action is not None else None)
+
+
+def _name(action: Action) -> str:
+    bloc = "socle" if action.bloc is Bloc.SOCLE else "initiatives locales"
+    return f"{action.label} ({bloc})"
+
+
+def check_amounts(m: Maquette) -> Iterator[Finding]:
+    """Every amount is a number, not negative, and the amounts that drive the
+    action's split rule are filled in."""
+    for a in m.actions:
+        for col in COLUMNS:
+            v = a.amount(col)
+            if isinstance(v, Unreadable):
+                yield _f("MONTANT_ILLISIBLE", E, f"{_name(a)} : « {v.raw} » n'est pas un montant lisible "
+                         f"dans la colonne « {col.label} ». Saisissez un nombre en euros.", a, col.value)
+            elif isinstance(v, Decimal) and v < 0:
+                yield _f("MONTANT_NEGATIF", E, f"{_name(a)} : montant négatif ({format_eur(v)}) dans la "
+                         f"colonne « {col.label} ».", a, col.value)
+        drivers = (Column.BUDGET_GLOBAL,) if a.regle is SplitRule.PARITE else (Column.PART_ETAT, Column.PART_CD)
+        for col in drivers:
+            if a.amount(col) is None:
+                yield _f("MONTANT_MANQUANT", E, f"{_name(a)} : « {col.label} » n'est pas renseigné "
+                         f"(répartition {a.regle.value}).", a, col.value)
+    for bloc, typed in list(m.sous_totaux_saisis.items()) + [(None, m.total_saisi)]:
+        for col, v in typed.items():
+            if isinstance(v, Unreadable):
+                what = f"le sous-total {bloc.label}" if bloc else "le total"
+                yield _f("MONTANT_ILLISIBLE", E, f"« {v.raw} » n'est pas un montant lisible dans {what}, "
+                         f"colonne « {col.label} ».", where=Where(bloc=bloc, field=col.value, total=True))
+
+
+def check_identities(m: Maquette) -> Iterator[Finding]:
+    """Annexe financière: Budget État + CD = part État + part CD + report N-1,
+    and Budget global = Budget État + CD + autres financeurs."""
+    for a in m.actions:
+        vals = {c: a.amount(c) for c in COLUMNS}
+        if any(isinstance(v, Unreadable) for v in vals.values()):
+            continue
+        missing = [c for c in COLUMNS if vals[c] is None and c not in (Column.REPORT, Column.AUTRES)
+                   and c not in inputs_of(a.regle)]
+        if missing:
+            yield _f("A_RECALCULER", W, f"{_name(a)} : « {missing[0].label} » est vide. Cliquez sur "
+                     "« Recalculer » pour compléter la ligne.", a, missing[0].value)
+            continue
+        z = {c: value_or_zero(v) for c, v in vals.items()}
+        expected = z[Column.PART_ETAT] + z[Column.PART_CD] + z[Column.REPORT]
+        if z[Column.BUDGET_ETAT_CD] != expected:
+            gap = z[Column.BUDGET_ETAT_CD] - expected
+            yield _f("IDENTITE_ETAT_CD", E,
+                     f"{_name(a)} : le budget État + CD ({format_eur(z[Column.BUDGET_ETAT_CD])}) diffère de "
+                     f"part État + part CD + report ({format_eur(expected)}) de {format_eur(abs(gap))}.",
+                     a, Column.BUDGET_ETAT_CD.value)
+        expected_global = z[Column.BUDGET_ETAT_CD] + z[Column.AUTRES]
+        if z[Column.BUDGET_GLOBAL] != expected_global:
+            gap = z[Column.BUDGET_GLOBAL] - expected_global
+            yield _f("IDENTITE_GLOBAL", E,
+                     f"{_name(a)} : le budget global ({format_eur(z[Column.BUDGET_GLOBAL])}) diffère de "
+                     f"budget État + CD + autres financeurs ({format_eur(expected_global)}) de "
+                     f"{format_eur(abs(gap))}.", a, Column.BUDGET_GLOBAL.value)
+
+
+def check_split(m: Maquette) -> Iterator[Finding]:
+    """Convention § 2.3: parts État and CD are equal under "parité"
+    (to the cent); under "libre" the CD's part is not below the State's."""
+    for a in m.actions:
+        etat, cd = a.part_etat, a.part_cd
+        if not (isinstance(etat, Decimal) and isinstance(cd, Decimal)):
+            continue
+        if a.regle is SplitRule.PARITE and abs(etat - cd) > Decimal("0.01"):
+            yield _f("PARITE_ROMPUE", E, f"{_name(a)} : répartition à parité attendue, mais part État = "
+                     f"{format_eur(etat)} et part CD = {format_eur(cd)}. Passez la règle en « libre » ou "
+                     "cliquez sur « Recalculer ».", a, Column.PART_ETAT.value)
+        elif a.regle is SplitRule.LIBRE and cd < etat:
+            yield _f("CD_INFERIEUR_ETAT", E, f"{_name(a)} : la part CD ({format_eur(cd)}) est inférieure à la "
+                     f"part État ({format_eur(etat)}).", a, Column.PART_CD.value)
+
+
+def check_envelope(m: Maquette) -> Iterator[Finding]:
+    """Article 2 of the avenant: the parts État add up to the credits notified,
+    and the State's half of the reports to the report notified."""
+    pairs = [
+        ("ENVELOPPE", "la somme des parts État", column_sum(m.actions, Column.PART_ETAT), m.credits_etat,
+         "les crédits notifiés", Column.PART_ETAT),
+        ("REPORT", "la part État des reports N-1 (moitié de la colonne report)", report_etat_total(m),
+         m.report_etat_notifie, "le report notifié", Column.REPORT),
+    ]
+    for code, what, used, notified, name, col in pairs:
+        where = Where(field=col.value, total=True)
+        if notified is None:
+            yield _f("PARAMETRE_MANQUANT", I, f"{_cap(name)} ne sont pas renseignés (feuille "
+                     "« Paramètres » ou option) : contrôle de l'enveloppe non effectué."
+                     if code == "ENVELOPPE" else f"{_cap(name)} n'est pas renseigné : contrôle du "
+                     "report non effectué.", where=where)
+            continue
+        gap = used - notified
+        if gap > 0:
+            yield _f(f"{code}_DEPASSE", E, f"{_cap(what)} ({format_eur(used)}) dépasse {name} "
+                     f"({format_eur(notified)}) de {format_eur(gap)}.", where=where)
+        elif gap < 0:
+            yield _f(f"{code}_NON_CONSOMME", W, f"{_cap(what)} ({format_eur(used)}) est inférieure à "
+                     f"{name} ({format_eur(notified)}) : {format_eur(-gap)} non programmés.", where=where)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def check_typed_totals(m: Maquette) -> Iterator[Finding]:
+    """A sub-total or total typed in the annex equals the sum of its rows."""
+    for bloc, typed in list(m.sous_totaux_saisis.items()) + [(None, m.total_saisi)]:
+        rows = m.bloc(bloc) if bloc else m.actions
+        for col in COLUMNS:
+            v = typed.get(col)
+            if not isinstance(v, Decimal):
+                continue
+            s = column_sum(rows, col)
+            if v != s:
+                code, what = ("SOUS_TOTAL_FAUX", f"Le sous-total {bloc.label}") if bloc else ("TOTAL_FAUX", "Le total")
+                yield _f(code, E, f"{what} de la colonne « {col.label} » ({format_eur(v)}) diffère de la "
+                         f"somme des lignes ({format_eur(s)}) de {format_eur(abs(v - s))}.",
+                         where=Where(bloc=bloc, field=col.value, total=True))
+
+
+def check_identity_of_actions(m: Maquette) -> Iterator[Finding]:
+    """An action is identified by (bloc, N°) and has an intitulé."""
+    counts = Counter(a.key for a in m.actions)
+    seen = set()
+    for a in m.actions:
+        if not a.numero:
+            yield _f("NUMERO_MANQUANT", E, f"Une action du bloc {a.bloc.label} (« {a.intitule[:60]} ») n'a pas "
+                     "de N° de fiche.", a, "numero")
+        elif counts[a.key] > 1 and a.key not in seen:
+            seen.add(a.key)
+            yield _f("NUMERO_EN_DOUBLE", E, f"Le N° {a.label} apparaît {counts[a.key]} fois dans le bloc "
+                     f"{a.bloc.label}.", a, "numero")
+        if not a.intitule.strip():
+            yield _f("INTITULE_MANQUANT", E, f"{_name(a)} n'a pas d'intitulé.", a, "intitule")
+
+
+def check_chorus(m: Maquette, extra_codes: Iterable[str] = ()) -> Iterator[Finding]:
+    """The imputation Chorus is well formed, known, and the one of its bloc
+    (initiatives locales: '… 10') and thème (annexe financière)."""
+    known = set(CHORUS_CODES) | set(extra_codes)
+    for a in m.actions:
+        if a.chorus is None or not a.chorus.code.strip():
+            yield _f("CHORUS_MANQUANT", E, f"{_name(a)} n'a pas d'imputation Chorus.", a, "chorus")
+            continue
+        code = a.chorus.normalized
+        if not CHORUS_PATTERN.match(code):
+            yield _f("CHORUS_MALFORME", E, f"{_name(a)} : le code Chorus « {a.chorus.code} » n'a pas la forme "
+                     "« 0304 50 19 19 07 » (douze chiffres).", a, "chorus")
+            continue
+        if code not in known:
+            yield _f("CHORUS_INCONNU", W, f"{_name(a)} : le code Chorus {code} ne figure pas au référentiel.",
+                     a, "chorus")
+        suffix = a.chorus.suffix
+        if a.bloc is Bloc.INITIATIVES and suffix != INITIATIVES_SUFFIX:
+            yield _f("CHORUS_BLOC", E, f"{_name(a)} : une initiative locale s'impute sur « … "
+                     f"{INITIATIVES_SUFFIX} – Initiatives locales », pas sur {code}.", a, "chorus")
+        elif a.bloc is Bloc.SOCLE and suffix == INITIATIVES_SUFFIX:
+            yield _f("CHORUS_BLOC", E, f"{_name(a)} : une action du socle ne s'impute pas sur le code des "
+                     f"initiatives locales ({code}).", a, "chorus")
+        elif a.bloc is Bloc.SOCLE:
+            expected = THEME_CHORUS_SUFFIX.get(theme_number(a.theme) or "")
+            if expected and suffix != expected:
+                yield _f("CHORUS_THEME", W, f"{_name(a)} : le thème {theme_number(a.theme)} s'impute "
+                         f"habituellement sur « … {expected} », pas sur {code}.", a, "chorus")
+
+
+def check_ventilation(m: Maquette) -> Iterator[Finding]:
+    """The fiche's budget breakdown adds up to the action's budget global."""
+    for a in m.actions:
+        if not a.ventilation or not isinstance(a.budget_global, Decimal):
+            continue
+        s = sum((line.montant for line in a.ventilation), ZERO)
+        if s != a.budget_global:
+            yield _f("VENTILATION_ECART", W, f"{_name(a)} : la ventilation du budget totalise {format_eur(s)} "
+                     f"pour un budget global de {format_eur(a.budget_global)} (écart "
+                     f"{format_eur(abs(s - a.budget_global))}).", a, "ventilation")
+
+
+def check_execution(m: Maquette) -> Iterator[Finding]:
+    """Budget exécuté: not above the budget; its rate is reported."""
+    for a in m.actions:
+        if a.budget_execute is None or not isinstance(a.budget_global, Decimal):
+            continue
+        period = f" ({a.periode_execution})" if a.periode_execution else ""
+        if a.budget_global == 0:
+            rate = ""
+        else:
+            pct = (a.budget_execute * 100 / a.budget_global).quantize(Decimal("0.1"))
+            rate = f" : taux d'exécution {str(pct).replace('.', ',')} %"
+        if a.budget_execute > a.budget_global:
+            yield _f("EXECUTION_DEPASSEE", W, f"{_name(a)} : le budget exécuté{period} "
+                     f"({format_eur(a.budget_execute)}) dépasse le budget global ({format_eur(a.budget_global)})"
+                     f"{rate}.", a, "budget_execute")
+        else:
+            yield _f("EXECUTION_TAUX", I, f"{_name(a)} : {format_eur(a.budget_execute)} exécutés{period} sur "
+                     f"{format_eur(a.budget_global)}{rate}.", a, "budget_execute")
+
+
+def check_fiches(m: Maquette) -> Iterator[Finding]:
+    """A fiche action's stated budget agrees with the maquette (differences
+    below one euro are the fiche's rounding and are not reported)."""
+    for a in m.actions:
+        fb = a.fiche.budget
+        if fb is None:
+            continue
+        cols = (a.part_etat, a.part_cd, a.report, a.budget_global, a.autres_financeurs)
+        if any(isinstance(v, Unreadable) for v in cols):
+            continue
+        ours_report = report_etat(a)
+        if fb.report_etat is not None or fb.report_cd is not None:
+            stated = fb.report_etat if fb.report_etat is not None else fb.report_cd
+            if abs(stated - ours_report) >= FICHE_TOLERANCE:
+                tail = "que la maquette ne porte pas" if ours_report == 0 else \
+                    f"alors que la maquette porte {format_eur(ours_report)} (moitié du report de l'action)"
+                yield _f("FICHE_ECART", W, f"La fiche {_name(a)} mentionne un report N-1 de {format_eur(stated)} "
+                         f"par financeur {tail}.", a, Column.REPORT.value)
+                continue
+        pairs = [
+            ("part État (report compris)", _sum(fb.part_etat, fb.report_etat),
+             value_or_zero(a.part_etat) + ours_report, Column.PART_ETAT),
+            ("part CD (report compris)", _sum(fb.part_cd, fb.report_cd),
+             value_or_zero(a.part_cd) + value_or_zero(a.report) - ours_report, Column.PART_CD),
+            ("autres financeurs", fb.autres, value_or_zero(a.autres_financeurs), Column.AUTRES),
+            ("budget global", fb.budget_global, value_or_zero(a.budget_global), Column.BUDGET_GLOBAL),
+        ]
+        for label, stated, ours, col in pairs:
+            if stated is not None and abs(stated - ours) >= FICHE_TOLERANCE:
+                yield _f("FICHE_ECART", W, f"La fiche {_name(a)} indique {label} = {format_eur(stated)}, la "
+                         f"maquette {format_eur(ours)}.", a, col.value)
+
+
+def _sum(part: Optional[Decimal], report: Optional[Decimal]) -> Optional[Decimal]:
+    if part is None:
+        return None
+    return part + (report or ZERO)
+
+
+def check_indicators(m: Maquette) -> Iterator[Finding]:
+    """Article 3 of the avenant: the indicators matrix is completed (target or
+    result) for the year."""
+    for a in m.actions:
+        if not a.indicateurs:
+            yield _f("INDICATEUR_ABSENT", I, f"{_name(a)} n'a aucun indicateur dans la matrice.", a, "indicateurs")
+            continue
+        empty = [i for i in a.indicateurs if not (i.value_for(m.annee) and i.value_for(m.annee).has_value)]
+        if empty:
+            names = " ; ".join(i.libelle for i in empty[:3]) + (" ; …" if len(empty) > 3 else "")
+            yield _f("INDICATEUR_SANS_VALEUR", I, f"{_name(a)} : {len(empty)} indicateur(s) sur "
+                     f"{len(a.indicateurs)} sans cible ni résultat pour {m.annee} ({names}).", a, "indicateurs")
+
+
+CHECKS: tuple[Callable[[Maquette], Iterable[Finding]], ...] = (
+    check_amounts,
+    check_identities,
+    check_split,
+    check_envelope,
+    check_typed_totals,
+    check_identity_of_actions,
+    check_chorus,
+    check_ventilation,
+    check_execution,
+    check_fiches,
+    check_indicators,
+)
+
+
+def run_checks(m: Maquette, extra_chorus_codes: Iterable[str] = ()) -> list[Finding]:
+    """All findings, worst first. A check that fails internally is itself
+    reported as a finding (CONTROLE_IMPOSSIBLE): Contrôler never raises."""
+    findings: list[Finding] = []
+    extra = tuple(extra_chorus_codes)
+    for check in CHECKS:
+        try:
+            found = check(m, extra) if check is check_chorus else check(m)
+            findings.extend(found)
+        except Exception as exc:  # noqa: BLE001 - the boundary that turns bugs into findings
+            findings.append(Finding("CONTROLE_IMPOSSIBLE", E, f"Le contrôle {check.__name__} n'a pas pu être "
+                                    f"mené : {exc!r}. Signalez-le à l'équipe calpae_xl."))
+    return sort_findings(findings)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: f.severity.rank)
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[Severity, int]:
+    c = Counter(f.severity for f in findings)
+    return {s: c.get(s, 0) for s in Severity}
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERREUR for f in findings)

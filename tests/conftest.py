@@ -1,0 +1,13 @@
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("calpae", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("calpae")
+
+from calpae_xl.core import load_example
+
+
+@pytest.fixture
+def loiret():
+    """The Loiret 2020 annex, figures as printed (with their slips)."""
+    return load_example("loiret-2020")
