@@ -1,0 +1,383 @@
+"""The headless adapter: openpyxl, for the CLI and batch runs.
+
+openpyxl cannot write the cached value of a formula, and drops every cached
+value it loaded. Programs that read saved values (pandas, python-calamine,
+openpyxl ``data_only=True``) would then see empty totals. So this adapter
+reads the cached values itself (one streaming pass over each sheet's XML),
+and after saving puts back a cached value in every formula cell: the value
+Python computed for the formulas it wrote, the previous one for the others.
+Excel and LibreOffice still recalculate on opening (fullCalcOnLoad).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Optional, Sequence
+from xml.etree import ElementTree as ET
+
+from .. import layout as L
+from ..errors import CalpaeError, UnreadableFile, UnwritableFile
+from ..port import KEEP, Block, DefineName, EnsureSheet, Formula, Grid, Highlight, Op, SheetSetup, Text
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+      "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_M = "{%s}" % NS["m"]
+
+
+def _openpyxl():
+    import openpyxl  # noqa: PLC0415 - imported late so that the core never pays for it
+    return openpyxl
+
+
+# --- cached values -----------------------------------------------------------------
+
+def sheet_xml_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> part name inside the package (through workbook.xml.rels)."""
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
+    out = {}
+    for s in wb.findall("m:sheets/m:sheet", NS):
+        target = targets.get(s.get("{%s}id" % NS["r"]), "")
+        if target.startswith("/"):
+            part = target.lstrip("/")
+        else:
+            part = str(PurePosixPath("xl") / target)
+        out[s.get("name")] = os.path.normpath(part).replace("\\", "/")
+    return out
+
+
+def read_cached_formula_values(path: str) -> dict[str, dict[str, object]]:
+    """Sheet -> {A1: cached value} for every formula cell of the file."""
+    out: dict[str, dict[str, object]] = {}
+    with zipfile.ZipFile(path) as z:
+        shared: list[str] = []
+        for name, part in sheet_xml_paths(z).items():
+            cells: dict[str, object] = {}
+            if part not in z.namelist():
+                continue
+            with z.open(part) as fh:
+                for _, el in ET.iterparse(fh, events=("end",)):
+                    if el.tag != _M + "c":
+                        continue
+                    f = el.find(_M + "f")
+                    if f is not None:
+                        v = el.find(_M + "v")
+                        t = el.get("t", "n")
+                        text = v.text if v is not None else None
+                        if text is None:
+                            val = None
+                        elif t == "n":
+                            val = Decimal(text) if re.fullmatch(r"-?\d+(\.\d+)?(E[-+]?\d+)?", text, re.I) else None
+                        elif t == "b":
+                            val = text == "1"
+                        elif t == "e":
+                            val = text
+                        else:
+                            val = text
+                        cells[el.get("r")] = val
+                    el.clear()
+            out[name] = cells
+    return out
+
+
+_CELL_RE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>((?:(?!</f>).)*)</f><v\s*/>', re.S)
+_CELL_RE2 = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>((?:(?!</f>).)*)</f><v>((?:(?!</v>).)*)</v>', re.S)
+
+
+def _fmt(v: object) -> Optional[tuple[str, str]]:
+    """(t attribute, text) of a cached value."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return ("b", "1" if v else "0")
+    if isinstance(v, (int, Decimal, float)):
+        d = Decimal(str(v))
+        return ("n", format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f"))
+    from xml.sax.saxutils import escape
+    return ("str", escape(str(v)))
+
+
+def inject_cached_values(src: str, dst: str, values: dict[str, dict[str, object]]) -> None:
+    """Copy the package ``src`` to ``dst`` with the cached values of formula
+    cells filled in (openpyxl writes ``<f>…</f><v />``)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        parts = sheet_xml_paths(zin)
+        by_part = {parts[s]: v for s, v in values.items() if s in parts and v}
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            cached = by_part.get(info.filename)
+            if cached:
+                text = data.decode("utf-8")
+
+                def put(m: re.Match) -> str:
+                    fv = _fmt(cached.get(m.group(1)))
+                    if fv is None:
+                        return m.group(0)
+                    attrs = re.sub(r'\s+t="[^"]*"', "", m.group(2))
+                    t = "" if fv[0] == "n" else f' t="{fv[0]}"'
+                    return f'<c r="{m.group(1)}"{attrs}{t}><f>{m.group(3)}</f><v>{fv[1]}</v>'
+                data = _CELL_RE.sub(put, text).encode("utf-8")
+            zout.writestr(info, data)
+
+
+# --- styles ----------------------------------------------------------------------------
+
+def _style_factory():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: PLC0415
+    thin = Side(style="thin", color="BFBFBF")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    fill = lambda c: PatternFill("solid", start_color=c, end_color=c)  # noqa: E731
+    wrap = Alignment(wrap_text=True, vertical="top")
+    return {
+        "title": dict(font=Font(bold=True, size=14, color=L.HEADER_FILL)),
+        "legend": dict(font=Font(italic=True, size=9, color="595959")),
+        "header": dict(font=Font(bold=True, color=L.HEADER_FONT), fill=fill(L.HEADER_FILL), border=box,
+                       alignment=Alignment(wrap_text=True, vertical="center", horizontal="center")),
+        "input": dict(fill=fill(L.INPUT_FILL), border=box, alignment=wrap),
+        "computed": dict(fill=fill(L.COMPUTED_FILL), border=box, alignment=wrap),
+        "eur_input": dict(fill=fill(L.INPUT_FILL), border=box, number_format=L.EUR_FORMAT),
+        "eur_computed": dict(fill=fill(L.COMPUTED_FILL), border=box, number_format=L.EUR_FORMAT),
+        "eur": dict(number_format=L.EUR_FORMAT),
+        "total": dict(font=Font(bold=True), fill=fill(L.TOTAL_FILL), border=box),
+        "section": dict(font=Font(bold=True, color=L.HEADER_FONT), fill=fill("2E75B6")),
+        "fiche_label": dict(font=Font(bold=True), alignment=wrap, border=box),
+        "fiche_input": dict(fill=fill(L.INPUT_FILL), border=box, alignment=wrap),
+        "fiche_computed": dict(fill=fill(L.COMPUTED_FILL), border=box, alignment=wrap),
+        "verdict_ok": dict(font=Font(bold=True, color="375623")),
+        "verdict_error": dict(font=Font(bold=True, color="9C0006")),
+        **{f"sev_{k}": dict(font=Font(bold=True, color=L.SEVERITY_FONT[k]), fill=fill(v))
+           for k, v in L.SEVERITY_FILL.items()},
+    }
+
+
+# --- the adapter ------------------------------------------------------------------------
+
+class OpenpyxlWorkbook:
+    """A workbook file opened with openpyxl (``.xlsx`` or ``.xlsm``)."""
+
+    def __init__(self, path: str, wb=None, cached: Optional[dict] = None):
+        self.path = str(path)
+        self.wb = wb
+        self.cached: dict[str, dict[str, object]] = cached or {}
+        self.written: dict[str, dict[str, object]] = {}
+        self._grids: dict[str, Grid] = {}
+        self._styles = None
+
+    # opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str) -> "OpenpyxlWorkbook":
+        p = Path(path)
+        if not p.exists():
+            raise UnreadableFile(path, "le fichier n'existe pas")
+        if p.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise UnreadableFile(path, "seuls les classeurs .xlsx et .xlsm sont lus")
+        try:
+            cached = read_cached_formula_values(path)
+            wb = _openpyxl().load_workbook(path, keep_vba=p.suffix.lower() == ".xlsm", keep_links=True)
+        except CalpaeError:
+            raise
+        except zipfile.BadZipFile:
+            raise UnreadableFile(path, "ce n'est pas un classeur Excel (.xlsx) valide") from None
+        except KeyError as e:
+            raise UnreadableFile(path, f"partie manquante dans le classeur ({e})") from None
+        except Exception as e:  # noqa: BLE001 - the boundary: any parser failure names the file
+            raise UnreadableFile(path, f"{type(e).__name__} : {e}") from None
+        return cls(path, wb, cached)
+
+    @classmethod
+    def new(cls, path: str) -> "OpenpyxlWorkbook":
+        wb = _openpyxl().Workbook()
+        wb.remove(wb.active)
+        return cls(path, wb, {})
+
+    # reading ---------------------------------------------------------------------------
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def read_sheet(self, sheet: str) -> Grid:
+        if sheet in self._grids:
+            return self._grids[sheet]
+        ws = self.wb[sheet]
+        cached = {**self.cached.get(sheet, {}), **self.written.get(sheet, {})}
+        values: list[list] = []
+        formulas: dict[tuple[int, int], str] = {}
+        for r, row in enumerate(ws.iter_rows(), 1):
+            out = []
+            for c, cell in enumerate(row, 1):
+                v = cell.value
+                if cell.data_type == "f":
+                    text = v if isinstance(v, str) else getattr(v, "text", None) or str(v)
+                    formulas[(r, c)] = text[1:] if text.startswith("=") else text
+                    v = cached.get(cell.coordinate)
+                out.append(v)
+            values.append(out)
+        merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+        grid = Grid(values, formulas, merged)
+        self._grids[sheet] = grid
+        return grid
+
+    # writing ---------------------------------------------------------------------------
+    def apply(self, ops: Sequence[Op]) -> None:
+        self._grids.clear()
+        for op in ops:
+            if isinstance(op, EnsureSheet):
+                self._ensure(op)
+            elif isinstance(op, Block):
+                self._block(op)
+            elif isinstance(op, SheetSetup):
+                self._setup(op)
+            elif isinstance(op, Highlight):
+                self._highlight(op)
+            elif isinstance(op, DefineName):
+                self._define(op)
+
+    def _ensure(self, op: EnsureSheet) -> None:
+        if op.sheet in self.wb.sheetnames:
+            if not op.clear:
+                return
+            idx = self.wb.sheetnames.index(op.sheet)
+            self.wb.remove(self.wb[op.sheet])
+            self.wb.create_sheet(op.sheet, idx)
+            self.cached.pop(op.sheet, None)
+            self.written.pop(op.sheet, None)
+            return
+        idx = self.wb.sheetnames.index(op.before) if op.before in self.wb.sheetnames else None
+        self.wb.create_sheet(op.sheet, idx)
+
+    def _block(self, op: Block) -> None:
+        ws = self.wb[op.sheet]
+        styles = self._styles or _style_factory()
+        self._styles = styles
+        written = self.written.setdefault(op.sheet, {})
+        for i, row in enumerate(op.values):
+            for j, v in enumerate(row):
+                cell = ws.cell(op.row + i, op.col + j)
+                style = op.styles if isinstance(op.styles, str) or op.styles is None else (
+                    op.styles[j] if j < len(op.styles) else None)
+                if style:
+                    for attr, val in styles[style].items():
+                        setattr(cell, attr, val)
+                if v is KEEP:
+                    continue
+                if isinstance(v, Formula):
+                    cell.value = "=" + v.text
+                    written[cell.coordinate] = v.cached
+                elif isinstance(v, Text):
+                    cell.value = v.value
+                    cell.data_type = "s"
+                    if v.value[:1] in ("=", "+", "-", "@"):
+                        cell.quotePrefix = True
+                    written.pop(cell.coordinate, None)
+                elif isinstance(v, str):
+                    cell.value = v
+                    cell.data_type = "s"  # a plain string from the project is never a formula either
+                else:
+                    cell.value = v
+                    written.pop(cell.coordinate, None)
+                if op.number_format and isinstance(v, (Decimal, int, Formula)) and not style:
+                    cell.number_format = op.number_format
+
+    def _setup(self, op: SheetSetup) -> None:
+        from openpyxl.utils import get_column_letter  # noqa: PLC0415
+        from openpyxl.worksheet.datavalidation import DataValidation  # noqa: PLC0415
+        from openpyxl.styles import Alignment  # noqa: PLC0415
+        ws = self.wb[op.sheet]
+        for c, w in op.widths.items():
+            ws.column_dimensions[get_column_letter(c)].width = w
+        if op.freeze:
+            ws.freeze_panes = op.freeze
+        for ref, name in op.validations:
+            existing = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref) == ref]
+            if not existing:
+                dv = DataValidation(type="list", formula1=f"={name}", allow_blank=True, showErrorMessage=False)
+                dv.add(ref)
+                ws.add_data_validation(dv)
+        for a1, target in op.hyperlinks.items():
+            ws[a1].hyperlink = target
+            ws[a1].style = "Hyperlink"
+        for r in op.wrap_rows:
+            for cell in ws[r]:
+                al = cell.alignment
+                if not al.wrap_text:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal=al.horizontal)
+        if op.tab_color:
+            ws.sheet_properties.tabColor = op.tab_color
+
+    def _highlight(self, op: Highlight) -> None:
+        """Our highlights are conditional-format rules carrying a marker: the
+        user's own cell styles are never touched, and clearing is exact."""
+        from openpyxl.formatting.formatting import ConditionalFormattingList  # noqa: PLC0415
+        from openpyxl.formatting.rule import FormulaRule  # noqa: PLC0415
+        from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
+        if op.sheet not in self.wb.sheetnames:
+            return
+        ws = self.wb[op.sheet]
+        kept = ConditionalFormattingList()
+        for cf in ws.conditional_formatting:
+            for rule in cf.rules:
+                if not any(L.HIGHLIGHT_MARKER in (f or "") for f in (rule.formula or [])):
+                    kept.add(cf.sqref, rule)
+        ws.conditional_formatting = kept
+        for sev in ("erreur", "avertissement"):
+            cells = sorted(c for c, s in op.cells.items() if s == sev)
+            if cells:
+                fill = PatternFill("solid", start_color=L.SEVERITY_FILL[sev], end_color=L.SEVERITY_FILL[sev])
+                ws.conditional_formatting.add(" ".join(cells), FormulaRule(
+                    formula=[L.HIGHLIGHT_MARKER], fill=fill, font=Font(color=L.SEVERITY_FONT[sev], bold=True),
+                    stopIfTrue=False))
+
+    def _define(self, op: DefineName) -> None:
+        from openpyxl.workbook.defined_name import DefinedName  # noqa: PLC0415
+        if op.name in self.wb.defined_names:
+            del self.wb.defined_names[op.name]
+        self.wb.defined_names[op.name] = DefinedName(op.name, attr_text=op.ref)
+
+    # saving ----------------------------------------------------------------------------
+    def save(self, target: Optional[str] = None, backup: bool = True) -> Optional[str]:
+        """Atomic save: a temporary file in the target's folder, cached values
+        put back, checked, then moved over the target. When the target is the
+        file that was read, the previous version is kept as ``NAME.bak.xlsx``.
+        Returns the backup's path."""
+        target = str(target or self.path)
+        folder = os.path.dirname(os.path.abspath(target))
+        suffix = Path(target).suffix or ".xlsx"
+        fd1, tmp1 = tempfile.mkstemp(prefix=".~calpae-", suffix=suffix, dir=folder)
+        os.close(fd1)
+        fd2, tmp2 = tempfile.mkstemp(prefix=".~calpae-", suffix=suffix, dir=folder)
+        os.close(fd2)
+        backup_path = None
+        try:
+            self.wb.save(tmp1)
+            values = {s: dict(v) for s, v in self.cached.items() if s in self.wb.sheetnames}
+            for s, v in self.written.items():
+                values.setdefault(s, {}).update(v)
+            inject_cached_values(tmp1, tmp2, values)
+            with open(tmp2, "rb+") as fh:
+                os.fsync(fh.fileno())
+            with zipfile.ZipFile(tmp2) as z:
+                bad = z.testzip()
+                if bad:
+                    raise UnwritableFile(target, f"la copie écrite est corrompue ({bad})")
+            if os.path.exists(target):
+                os.chmod(tmp2, stat.S_IMODE(os.stat(target).st_mode))
+                if backup and os.path.abspath(target) == os.path.abspath(self.path):
+                    backup_path = str(Path(target).with_suffix(".bak" + suffix))
+                    shutil.copy2(target, backup_path)
+            os.replace(tmp2, target)
+        except CalpaeError:
+            raise
+        except OSError as e:
+            raise UnwritableFile(target, e.strerror or str(e)) from None
+        finally:
+            for t in (tmp1, tmp2):
+                if os.path.exists(t):
+                    os.unlink(t)
+        return backup_path

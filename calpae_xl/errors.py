@@ -1,0 +1,46 @@
+"""Exceptions for "cannot go on": each names the file, in French.
+
+Everything else (a wrong amount, a broken rule) is a finding, not an exception.
+"""
+from __future__ import annotations
+
+
+class CalpaeError(Exception):
+    """Base of the project's own errors; the CLI turns them into exit status 2."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"{self.path} : {self.reason}"
+
+
+class UnreadableFile(CalpaeError):
+    """The file cannot be opened or is not a workbook."""
+
+    @property
+    def message(self) -> str:
+        return f"Impossible de lire « {self.path} » : {self.reason}."
+
+
+class NoMaquette(CalpaeError):
+    """The workbook opens but holds no maquette table."""
+
+    @property
+    def message(self) -> str:
+        return f"« {self.path} » : {self.reason}"
+
+
+class UnwritableFile(CalpaeError):
+    """The result cannot be saved (the original stays untouched)."""
+
+    @property
+    def message(self) -> str:
+        return f"Impossible d'enregistrer « {self.path} » : {self.reason}. Le fichier d'origine n'a pas été modifié."
+
+
+class MissingExtra(Exception):
+    """An Excel feature was asked for without the optional dependency."""

@@ -1,0 +1,260 @@
+"""The workbook layout, in one place: sheet names, headers and their aliases,
+fiche labels, styles and number formats. Nothing else in the project writes
+an "E3"-style address from its head: positions come from here or from what
+the reader found.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Optional
+
+from .core.model import Bloc, Column
+
+# --- sheets -----------------------------------------------------------------
+PARAMETRES = "Paramètres"
+MAQUETTE = "Maquette"
+CONTROLES = "Contrôles"
+JOURNAL = "Journal"
+INDICATEURS = "Indicateurs"
+FICHE_PREFIX = "Fiche"
+
+INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+MAX_SHEET_NAME = 31
+
+# --- number formats -----------------------------------------------------------
+EUR_FORMAT = '#,##0.00\\ "€";[Red]\\-#,##0.00\\ "€"'
+PERCENT_FORMAT = "0.0%"
+
+# --- colours (ARGB without alpha) -----------------------------------------------
+INPUT_FILL = "FFF8DC"  # light yellow: the user types here
+COMPUTED_FILL = "EDEDED"  # grey: Recalculer writes here
+HEADER_FILL = "1F4E78"
+HEADER_FONT = "FFFFFF"
+TOTAL_FILL = "D9E1F2"
+SEVERITY_FILL = {"erreur": "FFC7CE", "avertissement": "FFEB9C", "info": "DDEBF7"}
+SEVERITY_FONT = {"erreur": "9C0006", "avertissement": "9C5700", "info": "1F4E78"}
+
+# Marker of the conditional-format rules Contrôler adds: ours are removed and
+# rewritten at each run, the user's own rules are left alone.
+HIGHLIGHT_MARKER = '"calpae_xl"<>""'
+
+# --- the maquette table ---------------------------------------------------------
+# Field keys of the table, in the order of the project's template.
+F_BLOC, F_THEME, F_CHORUS, F_NUMERO, F_INTITULE, F_REGLE = "bloc", "theme", "chorus", "numero", "intitule", "regle"
+AMOUNT_FIELDS = tuple(c.value for c in Column)
+TEMPLATE_FIELDS = (F_BLOC, F_THEME, F_CHORUS, F_NUMERO, F_INTITULE) + AMOUNT_FIELDS + (F_REGLE,)
+
+HEADERS = {
+    F_BLOC: "Bloc",
+    F_THEME: "Thèmes de la contractualisation",
+    F_CHORUS: "Imputation Chorus (code - libellé)",
+    F_NUMERO: "Fiche action N°",
+    F_INTITULE: "Intitulé de l'action",
+    Column.BUDGET_GLOBAL.value: "Budget global de l'action",
+    Column.BUDGET_ETAT_CD.value: "Budget État + CD",
+    Column.PART_ETAT.value: "Participation État",
+    Column.PART_CD.value: "Participation CD",
+    Column.REPORT.value: "Report N-1",
+    Column.AUTRES.value: "Participation d'autres financeurs le cas échéant",
+    F_REGLE: "Répartition",
+}
+
+COLUMN_WIDTHS = {F_BLOC: 14, F_THEME: 34, F_CHORUS: 30, F_NUMERO: 12, F_INTITULE: 48, F_REGLE: 11}
+AMOUNT_WIDTH = 16
+
+
+def normalize_label(text: object) -> str:
+    """Lower case, no accents, no punctuation, single spaces: how headers are compared."""
+    s = unicodedata.normalize("NFKD", str(text or ""))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+    s = s.replace("+", " plus ")
+    s = re.sub(r"[^a-z0-9]+", " ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+# Patterns on normalized headers (the seed's own spellings included:
+# "Partipation Etat", "Report 2019", multi-line "Imputation chorus (code …)").
+HEADER_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (field, re.compile(p))
+    for field, p in (
+        (F_BLOC, r"^bloc( de l action)?$"),
+        (F_THEME, r"^themes?( de la contractualisation)?\b"),
+        (F_CHORUS, r"^(imputation )?chorus\b|^imputation\b|^code chorus\b"),
+        (F_NUMERO, r"^(fiche )?action n\b|^fiche action\b|^n( de)? fiche\b|^n o?$|^numero\b|^fiche n\b"),
+        (F_INTITULE, r"^intitule\b|^libelle de l action\b"),
+        (Column.BUDGET_GLOBAL.value, r"^budget global\b|^cout total\b"),
+        (Column.BUDGET_ETAT_CD.value, r"^budget etat plus cd\b|^budget etat et cd\b|^budget etat cd\b"),
+        (Column.PART_ETAT.value, r"^par?t(i|ic|icipation|ipation)? ?etat\b|^participation de l etat\b|^part etat\b"),
+        (Column.PART_CD.value, r"^par?t(i|ic|icipation|ipation)? ?(cd|departement|du departement)\b|^part cd\b"),
+        (Column.REPORT.value, r"^report( n 1| \d{4}| credits)?\b"),
+        (Column.AUTRES.value, r"^(participation d )?autres? financeurs?\b"),
+        (F_REGLE, r"^(regle de )?repartition\b"),
+    )
+)
+
+
+def match_header(text: object) -> Optional[str]:
+    label = normalize_label(text)
+    if not label:
+        return None
+    for field, pattern in HEADER_PATTERNS:
+        if pattern.search(label):
+            return field
+    return None
+
+
+# Labels of total rows and of bloc sections.
+def total_kind(text: object) -> Optional[tuple[str, Optional[Bloc]]]:
+    """('sous-total', bloc) / ('total', None) for a total row label, else None."""
+    s = normalize_label(text)
+    if s.startswith("sous total"):
+        return ("sous-total", bloc_of_label(s) or None)
+    if s == "total" or s.startswith("total general") or s.startswith("total "):
+        return ("total", None)
+    return None
+
+
+def bloc_of_label(text: object) -> Optional[Bloc]:
+    s = normalize_label(text)
+    if "socle" in s:
+        return Bloc.SOCLE
+    if "initiative" in s:
+        return Bloc.INITIATIVES
+    return None
+
+
+SUBTOTAL_LABELS = {Bloc.SOCLE: "SOUS-TOTAL SOCLE", Bloc.INITIATIVES: "SOUS-TOTAL INITIATIVES LOCALES"}
+TOTAL_LABEL = "TOTAL"
+REGLE_CHOICES = ("parité", "libre")
+BLOC_CHOICES = ("Engagements du socle", "Initiatives locales")
+
+# --- Paramètres -------------------------------------------------------------------
+P_DEPARTEMENT, P_ANNEE, P_CREDITS, P_REPORT, P_REGLE = "departement", "annee", "credits", "report", "regle"
+PARAM_LABELS = {
+    P_DEPARTEMENT: "Département",
+    P_ANNEE: "Année de la convention",
+    P_CREDITS: "Crédits État notifiés (article 2)",
+    P_REPORT: "Report N-1 État notifié (article 2)",
+    P_REGLE: "Règle de répartition par défaut",
+}
+PARAM_PATTERNS = {
+    P_DEPARTEMENT: r"^departement\b",
+    P_ANNEE: r"^annee\b",
+    P_CREDITS: r"^credits?\b",
+    P_REPORT: r"^report\b",
+    P_REGLE: r"\brepartition\b",
+}
+REFERENTIAL_TITLE = "Référentiel des imputations Chorus"
+THEMES_TITLE = "Thèmes"
+# Defined names used by the drop-down lists of the Maquette sheet.
+NAME_THEMES, NAME_CHORUS, NAME_REGLES, NAME_BLOCS = "Liste_Themes", "Liste_Chorus", "Liste_Regles", "Liste_Blocs"
+
+# --- Contrôles and Journal -------------------------------------------------------
+CONTROLES_HEADERS = ("Gravité", "Code", "Bloc", "Action", "Message", "Cellule")
+CONTROLES_WIDTHS = (14, 24, 20, 12, 100, 18)
+JOURNAL_HEADERS = ("Ligne", "Colonne", "Ancienne valeur", "Nouvelle valeur", "Cellule")
+JOURNAL_WIDTHS = (36, 34, 18, 18, 12)
+
+# --- Indicateurs -----------------------------------------------------------------
+IND_FIXED = ("Bloc", "Fiche action N°", "Intitulé de l'action", "Indicateur", "Unité", "Source")
+IND_WIDTHS = (20, 12, 40, 50, 10, 12)
+
+
+def indicator_year_headers(annee: int) -> list[tuple[int, str, str]]:
+    """(year, 'cible'|'resultat', header) for N-1, N and N+1."""
+    out = []
+    for y in (annee - 1, annee, annee + 1):
+        out += [(y, "cible", f"{y} cible"), (y, "resultat", f"{y} résultat")]
+    return out
+
+
+IND_COMMENT = "Commentaire"
+
+# --- fiche sheets ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FicheRow:
+    key: str
+    label: str
+    kind: str  # "title", "computed", "input", "amount_link", "amount_input", "section", "formula"
+
+
+FICHE_TITLE_PREFIX = "Fiche action"
+FICHE_ROWS: tuple[FicheRow, ...] = (
+    FicheRow("titre", FICHE_TITLE_PREFIX, "title"),
+    FicheRow("bloc", "Bloc", "computed"),
+    FicheRow("numero", "Fiche action N°", "computed"),
+    FicheRow("intitule", "Intitulé de l'action", "computed"),
+    FicheRow("theme", "Thème", "computed"),
+    FicheRow("chorus", "Imputation Chorus", "computed"),
+    FicheRow("description", "Description de l'action", "input"),
+    FicheRow("date_mise_en_place", "Date de mise en place de l'action", "input"),
+    FicheRow("partenaires", "Partenaires et co-financeurs", "input"),
+    FicheRow("duree", "Durée de l'action", "input"),
+    FicheRow("s_budget", "Budget prévisionnel (repris de la maquette)", "section"),
+    FicheRow("part_etat", "Part État", "amount_link"),
+    FicheRow("part_cd", "Part CD", "amount_link"),
+    FicheRow("report", "Report N-1 (État + CD)", "amount_link"),
+    FicheRow("autres_financeurs", "Autres financeurs", "amount_link"),
+    FicheRow("budget_global", "Budget global", "amount_link"),
+    FicheRow("budget_commentaire", "Commentaire sur le budget", "input"),
+    FicheRow("s_fiche", "Montants mentionnés dans le texte de la fiche", "section"),
+    FicheRow("fb_part_etat", "Part État hors report (fiche)", "amount_input"),
+    FicheRow("fb_report_etat", "Report N-1 part État (fiche)", "amount_input"),
+    FicheRow("fb_part_cd", "Part CD hors report (fiche)", "amount_input"),
+    FicheRow("fb_report_cd", "Report N-1 part CD (fiche)", "amount_input"),
+    FicheRow("fb_autres", "Autres financeurs (fiche)", "amount_input"),
+    FicheRow("fb_budget_global", "Budget global (fiche)", "amount_input"),
+    FicheRow("s_execution", "Exécution", "section"),
+    FicheRow("budget_execute", "Budget exécuté", "amount_input"),
+    FicheRow("periode_execution", "Période d'exécution", "input"),
+    FicheRow("taux_execution", "Taux d'exécution", "formula"),
+    FicheRow("fapi", "Action déjà financée au titre du FAPI (Oui / Non)", "input"),
+    FicheRow("indicateurs", "Indicateurs (feuille Indicateurs)", "computed"),
+    FicheRow("bilan", "Bilan d'exécution", "input"),
+    FicheRow("perspectives", "Perspectives futures de mise en œuvre", "input"),
+    FicheRow("s_ventilation", "Ventilation du budget : libellé / montant", "section"),
+)
+VENTILATION_TOTAL = "Total de la ventilation"
+FICHE_WIDTHS = (44, 90)
+FICHE_ROW_BY_KEY = {r.key: r for r in FICHE_ROWS}
+FICHE_KEY_BY_LABEL = {normalize_label(r.label): r.key for r in FICHE_ROWS}
+ORPHAN_BANNER = "Action retirée de la maquette : fiche conservée, à supprimer à la main si elle n'est plus utile."
+
+
+def fiche_sheet_name(bloc: Bloc, numero: str, taken: set[str]) -> str:
+    """A valid, unique sheet name: 'Fiche S 4.2', 'Fiche IL 4' (N° repeat across blocs)."""
+    prefix = "S" if bloc is Bloc.SOCLE else "IL"
+    num = INVALID_SHEET_CHARS.sub("-", numero or "sans N°").strip("'") or "sans N°"
+    base = f"{FICHE_PREFIX} {prefix} {num}"[:MAX_SHEET_NAME].rstrip()
+    lowered = {t.lower() for t in taken}
+    name, i = base, 2
+    while name.lower() in lowered:
+        suffix = f" ({i})"
+        name = base[: MAX_SHEET_NAME - len(suffix)] + suffix
+        i += 1
+    return name
+
+
+def col_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    s = ""
+    while col:
+        col, r = divmod(col - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def a1(row: int, col: int, absolute: bool = False) -> str:
+    d = "$" if absolute else ""
+    return f"{d}{col_letter(col)}{d}{row}"
+
+
+def sheet_ref(sheet: str) -> str:
+    """'Maquette' -> Maquette, 'Fiche S 1' -> 'Fiche S 1' quoted for formulas."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet):
+        return sheet
+    return "'" + sheet.replace("'", "''") + "'"

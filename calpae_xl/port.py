@@ -1,0 +1,149 @@
+"""The small port between the three operations and a workbook engine.
+
+The operations read whole sheets as grids and answer with a list of write
+operations (a plan) made of rectangular blocks. An adapter (openpyxl for
+batch, xlwings for live Excel) applies the plan: one block is one range write
+for xlwings, so the number of Excel operations does not grow with the number
+of actions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Optional, Protocol, Sequence, Union
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula and the value Python computed for it (written as the cached
+    value, so that programs reading saved values see the right number)."""
+
+    text: str  # without the leading "="
+    cached: Optional[Decimal] = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """User text written by the project: always text, never a formula, even
+    when it begins with "=", "+", "-" or "@"."""
+
+    value: str
+
+
+class _Keep:
+    """In a block: leave this cell's value alone (style-only writes)."""
+
+    def __repr__(self) -> str:  # pragma: no cover - debug display
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+CellValue = Union[None, Decimal, int, str, Text, Formula, _Keep]
+
+
+@dataclass
+class Block:
+    """A rectangle of cells from (row, col), 1-based. ``styles`` is either one
+    style key for the whole block, or one per column (None = leave the style
+    alone); ``number_format`` applies to numeric cells."""
+
+    sheet: str
+    row: int
+    col: int
+    values: list[list[CellValue]]
+    styles: Union[None, str, Sequence[Optional[str]]] = None
+    number_format: Optional[str] = None
+
+
+@dataclass
+class SheetSetup:
+    """Cosmetics of a sheet the project owns (widths, frozen panes, lists)."""
+
+    sheet: str
+    widths: dict[int, float] = field(default_factory=dict)
+    freeze: Optional[str] = None  # A1 of the first unfrozen cell
+    validations: list[tuple[str, str]] = field(default_factory=list)  # (A1 range, list formula)
+    hyperlinks: dict[str, str] = field(default_factory=dict)  # A1 -> "#'Sheet'!A1"
+    merges: list[str] = field(default_factory=list)
+    wrap_rows: list[int] = field(default_factory=list)
+    tab_color: Optional[str] = None
+
+
+@dataclass
+class EnsureSheet:
+    sheet: str
+    clear: bool = False  # the project owns the whole sheet (Contrôles, Journal)
+    before: Optional[str] = None  # place it before this sheet when it is created
+
+
+@dataclass
+class Highlight:
+    """Replace the project's highlights on a sheet: A1 -> severity."""
+
+    sheet: str
+    cells: dict[str, str]
+
+
+@dataclass
+class DefineName:
+    name: str
+    ref: str  # e.g. 'Paramètres'!$A$20:$A$27
+
+
+Op = Union[EnsureSheet, Block, SheetSetup, Highlight, DefineName]
+
+
+class Workbook(Protocol):
+    """What an engine must offer the operations."""
+
+    path: str
+
+    def sheet_names(self) -> list[str]: ...
+
+    def read_sheet(self, sheet: str) -> "Grid": ...
+
+    def apply(self, ops: Sequence[Op]) -> None: ...
+
+
+@dataclass
+class Grid:
+    """A sheet as read: values (cached values for formulas, already resolved),
+    formulas where cells hold one, and merged ranges as (r1, c1, r2, c2)."""
+
+    values: list[list[Any]]
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.values)
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.values), default=0)
+
+    def get(self, row: int, col: int) -> Any:
+        """1-based access; outside the grid is None."""
+        if 1 <= row <= len(self.values):
+            r = self.values[row - 1]
+            if 1 <= col <= len(r):
+                return r[col - 1]
+        return None
+
+    def formula(self, row: int, col: int) -> Optional[str]:
+        return self.formulas.get((row, col))
+
+    def fill_merged(self) -> "Grid":
+        """Copy each merged range's top-left value into all its cells (the
+        annex merges thème, Chorus and bloc over several rows)."""
+        for r1, c1, r2, c2 in self.merged:
+            v = self.get(r1, c1)
+            for r in range(r1, min(r2, self.n_rows) + 1):
+                row = self.values[r - 1]
+                for c in range(c1, c2 + 1):
+                    if c > len(row):
+                        row.extend([None] * (c - len(row)))
+                    if row[c - 1] is None:
+                        row[c - 1] = v
+        return self
