@@ -52,7 +52,7 @@ class FileResult:
 
 def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = None,
                  credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
-                 write: bool = True) -> FileResult:
+                 write: bool = True, backup: bool = True) -> FileResult:
     """Open, run the operations, save (atomically) — never raises."""
     from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
     from .operations import run  # noqa: PLC0415
@@ -67,7 +67,7 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
             target = str(Path(sortie) / Path(path).name) if sortie else path
             if sortie:
                 os.makedirs(sortie, exist_ok=True)
-            result.sauvegarde = wb.save(target)
+            result.sauvegarde = wb.save(target, backup=backup)
             result.sortie = target
     except CalpaeError as e:
         result.lisible, result.erreur = False, e.message
@@ -168,7 +168,7 @@ def cmd_exemple(args) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / EXAMPLE_FILE
     build_example(str(target))
-    result = process_file(str(target), [RECALCULER, CONTROLER, FICHES])
+    result = process_file(str(target), [RECALCULER, CONTROLER, FICHES], backup=False)
     print(f"Maquette du Loiret 2020 (avenant n°3) : {target}")
     if result.lisible:
         _print_example_summary(str(target))

@@ -1,0 +1,21 @@
+"""The committed workbooks are what the project's commands build."""
+import pathlib
+
+from calpae_xl.cli import main
+from tests.helpers.compare import diff, snapshot
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_committed_template_matches_the_command(tmp_path):
+    target = tmp_path / "maquette_vierge.xlsx"
+    assert main(["nouveau", str(target)]) == 0
+    assert diff(snapshot(ROOT / "workbook" / "maquette_vierge.xlsx"), snapshot(target)) == []
+
+
+def test_committed_loiret_matches_the_command(tmp_path, capsys):
+    assert main(["exemple", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "TOTAL" in out and "1\u00a0201\u00a0409,00\u00a0€" in out
+    assert not list(tmp_path.glob("*.bak.*"))
+    assert diff(snapshot(ROOT / "workbook" / "loiret_2020.xlsx"), snapshot(tmp_path / "loiret_2020.xlsx")) == []
