@@ -1,0 +1,172 @@
+"""What a finance officer relies on when the tool writes into a workbook."""
+import json
+import shutil
+
+import openpyxl
+import pytest
+
+from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
+from calpae_xl.cli import main
+from calpae_xl.layout import HIGHLIGHT_MARKER
+from tests.helpers.compare import diff, snapshot
+
+
+@pytest.fixture
+def loiret_printed(tmp_path):
+    """The Loiret maquette as printed (before any Recalculer)."""
+    path = tmp_path / "loiret.xlsx"
+    assert main(["nouveau", str(path), "--exemple", "loiret-2020"]) == 0
+    return path
+
+
+def _ws(path, sheet="Maquette", data_only=False):
+    return openpyxl.load_workbook(path, data_only=data_only)[sheet]
+
+
+def _row_of(ws, label, bloc_word):
+    for row in ws.iter_rows(min_row=5):
+        if row[3].value == label and bloc_word in (row[0].value or ""):
+            return row[0].row
+    raise AssertionError(label)
+
+
+def _our_highlights(ws):
+    return {str(cf.sqref) for cf in ws.conditional_formatting
+            if any(HIGHLIGHT_MARKER in (f or "") for r in cf.rules for f in r.formula)}
+
+
+def test_errors_are_highlighted_then_cleared_once_fixed(loiret_printed):
+    from calpae_xl.operations import CONTROLER, run
+    r42 = _row_of(_ws(loiret_printed), "Action 4.2", "socle")
+    wbk = OpenpyxlWorkbook.open(str(loiret_printed))
+    run(wbk, [CONTROLER])  # the Contrôler button: writes the Contrôles sheet and the highlights
+    wbk.save()
+    hl = _our_highlights(_ws(loiret_printed))
+    assert any(f"G{r42}" in k.split() for k in hl), hl
+    # fixed by Recalculer: no highlight of ours remains on the maquette
+    assert main(["recalculer", str(loiret_printed)]) == 0
+    assert _our_highlights(_ws(loiret_printed)) == set()
+
+
+def test_recalculer_twice_gives_the_same_file(loiret_printed, tmp_path):
+    assert main(["recalculer", str(loiret_printed)]) == 0
+    first = snapshot(loiret_printed, styles=True)
+    journal = [c.value for c in _ws(loiret_printed, "Journal")["A"] if c.value]
+    assert any("Action 4.2" in str(v) for v in journal)
+    assert main(["recalculer", str(loiret_printed)]) == 0
+    assert diff(first, snapshot(loiret_printed, styles=True)) == []
+
+
+def test_sortie_leaves_the_input_untouched(loiret_printed, tmp_path):
+    before = loiret_printed.read_bytes()
+    out = tmp_path / "sortie"
+    assert main(["recalculer", str(loiret_printed), "--sortie", str(out)]) == 0
+    assert loiret_printed.read_bytes() == before
+    assert (out / loiret_printed.name).exists()
+    assert not list(loiret_printed.parent.glob("*.bak.*"))
+
+
+def test_saved_totals_are_seen_by_programs_reading_values(loiret_printed):
+    assert main(["recalculer", str(loiret_printed)]) == 0
+    import pandas as pd
+    df = pd.read_excel(loiret_printed, sheet_name="Maquette", header=3)
+    total = df[df["Fiche action N°"] == "TOTAL"].iloc[0]
+    assert total["Participation État"] == pytest.approx(1201409.0)
+    from python_calamine import CalamineWorkbook
+    rows = CalamineWorkbook.from_path(str(loiret_printed)).get_sheet_by_name("Maquette").to_python()
+    tot = next(r for r in rows if r[3] == "TOTAL")
+    assert tot[7] == pytest.approx(1201409.0) and tot[5] == pytest.approx(3386702.0)
+    ws = _ws(loiret_printed, data_only=True)
+    assert ws.cell(_row_of(ws, "Action 4.2", "socle"), 8).value == pytest.approx(197904.5)
+
+
+def test_fiche_text_survives_regeneration_and_numbers_follow_the_maquette(loiret_printed):
+    assert main(["fiches", str(loiret_printed)]) == 1  # the printed figures still carry their erreurs
+    wb = openpyxl.load_workbook(loiret_printed)
+    fiche = wb["Fiche S 4.2"]
+    desc_row = next(c.row for c in fiche["A"] if c.value == "Description de l'action")
+    fiche.cell(desc_row, 2).value = "Texte saisi par la cheffe de service."
+    ws = wb["Maquette"]
+    r42 = _row_of(ws, "Action 4.2", "socle")
+    ws.cell(r42, 6).value = 400000  # a new budget global
+    wb.save(loiret_printed)
+    assert main(["lot", str(loiret_printed.parent), "--processus", "1"]) in (0, 1)
+    wb = openpyxl.load_workbook(loiret_printed, data_only=True)
+    fiche = wb["Fiche S 4.2"]
+    assert fiche.cell(desc_row, 2).value == "Texte saisi par la cheffe de service."
+    values = {c.value: fiche.cell(c.row, 2).value for c in fiche["A"] if c.value}
+    assert values["Part État"] == pytest.approx(200000)
+    assert values["Budget global"] == pytest.approx(400000)
+    assert len([n for n in wb.sheetnames if n.startswith("Fiche ")]) == 20
+
+
+def test_removed_action_keeps_its_fiche_and_says_so(loiret_printed, capsys):
+    assert main(["recalculer", str(loiret_printed)]) == 0
+    wb = openpyxl.load_workbook(loiret_printed)
+    ws = wb["Maquette"]
+    r = _row_of(ws, "Action 9", "Initiatives")
+    for c in range(1, 13):
+        ws.cell(r, c).value = None
+    wb.save(loiret_printed)
+    capsys.readouterr()
+    main(["controler", str(loiret_printed), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    orphans = [c for c in doc["fichiers"][0]["constats"] if c["code"] == "FICHE_ORPHELINE"]
+    assert len(orphans) == 1 and orphans[0]["feuille"] == "Fiche IL 9"
+    main(["fiches", str(loiret_printed)])
+    assert "Fiche IL 9" in openpyxl.load_workbook(loiret_printed).sheetnames
+
+
+def test_user_text_beginning_with_equals_stays_text(loiret_printed):
+    wb = openpyxl.load_workbook(loiret_printed)
+    ws = wb["Maquette"]
+    r = _row_of(ws, "Action 3", "Initiatives")
+    ws.cell(r, 5).value = "=1+1 n'est pas une formule"
+    ws.cell(r, 5).data_type = "s"
+    wb.save(loiret_printed)
+    assert main(["lot", str(loiret_printed.parent), "--processus", "1"]) == 0
+    fiche = openpyxl.load_workbook(loiret_printed)["Fiche IL 3"]
+    row = next(c.row for c in fiche["A"] if c.value == "Intitulé de l'action")
+    cell = fiche.cell(row, 2)
+    assert cell.value == "=1+1 n'est pas une formule" and cell.data_type == "s"
+
+
+def test_contrôles_sheet_lists_findings_with_links(loiret_printed):
+    assert main(["recalculer", str(loiret_printed)]) == 0
+    ws = _ws(loiret_printed, "Contrôles")
+    assert "0 erreur" in ws["A2"].value and "1 avertissement" in ws["A2"].value
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
+    codes = [r[1] for r in rows]
+    assert "FICHE_ECART" in codes
+    link = next(r for r in ws.iter_rows(min_row=5) if r[1].value == "FICHE_ECART")[5]
+    assert link.hyperlink is not None and "Fiche IL 5.2" in link.hyperlink.location
+
+
+def test_exit_status_and_bad_files_in_a_list(loiret_printed, tmp_path, capsys):
+    bad = tmp_path / "pas_un_classeur.xlsx"
+    bad.write_text("ceci n'est pas un classeur")
+    assert main(["controler", str(loiret_printed)]) == 1  # printed figures carry erreurs
+    capsys.readouterr()
+    assert main(["controler", str(bad), str(loiret_printed), "--format", "json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert [f["lisible"] for f in doc["fichiers"]] == [False, True]
+    assert "pas_un_classeur.xlsx" in doc["fichiers"][0]["erreur"]
+    assert doc["fichiers"][1]["constats"]
+    with pytest.raises(SystemExit) as e:
+        main(["controler", str(loiret_printed), "--credits-etat", "1.234"])
+    assert e.value.code == 2
+
+
+def test_lot_processes_a_folder_with_a_broken_file(tmp_path, capsys):
+    folder = tmp_path / "lot"
+    folder.mkdir()
+    for i in range(3):
+        assert main(["nouveau", str(folder / f"dep{i}.xlsx"), "--exemple", "loiret-2020"]) == 0
+    (folder / "casse.xlsx").write_bytes(b"PK\x03\x04 tronque")
+    capsys.readouterr()
+    assert main(["lot", str(folder), "--processus", "2", "--format", "csv"]) == 2
+    out = capsys.readouterr().out
+    assert "casse.xlsx;non;FICHIER_ILLISIBLE" in out
+    for i in range(3):
+        names = openpyxl.load_workbook(folder / f"dep{i}.xlsx").sheetnames
+        assert sum(n.startswith("Fiche ") for n in names) == 20
