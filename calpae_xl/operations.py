@@ -316,7 +316,9 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[s
     for key in ("part_etat", "part_cd", "report", "autres_financeurs", "budget_global"):
         ref = table.cell(row, key)
         v = a.amount(Column(key))
-        vals[key] = Formula(f"{tref}!{ref}", v if isinstance(v, Decimal) else None) if ref else None
+        # a link to an empty cell shows 0 in a spreadsheet: the cached value says the same
+        cached = v if isinstance(v, Decimal) else Decimal(0) if v is None else None
+        vals[key] = Formula(f"{tref}!{ref}", cached) if ref else None
     for key in ("description", "date_mise_en_place", "partenaires", "duree", "budget_commentaire", "bilan",
                 "perspectives", "periode_execution"):
         vals[key] = Text(getattr(a.fiche, key, "") or getattr(a, key, "") or "")
