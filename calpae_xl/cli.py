@@ -23,7 +23,7 @@ from .core.checks import Severity
 from .core.money import AmountError, format_eur, parse_amount
 from .core.serialize import EXAMPLES, load_example
 from .errors import CalpaeError
-from .operations import CONTROLER, FICHES, RECALCULER, summary_line
+from .operations import CONTROLER, FICHES, RECALCULER
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 EXAMPLE_FILE = "loiret_2020.xlsx"

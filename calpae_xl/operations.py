@@ -13,10 +13,9 @@ from typing import Iterable, Optional, Sequence
 from . import layout as L
 from .core.checks import Finding, Severity, count_by_severity, run_checks, sort_findings
 from .core.model import Action, Bloc, Column, Maquette, SplitRule
-from .core.money import Unreadable, format_eur
-from .core.referential import CHORUS_CODES, THEMES
-from .core.rules import COLUMNS, Change, derive, grand_total, inputs_of, recalculate, report_etat
-from .port import KEEP, Block, DefineName, EnsureSheet, Formula, Highlight, Op, SheetSetup, Text, Workbook
+from .core.money import Unreadable
+from .core.rules import COLUMNS, Change, derive, grand_total, inputs_of, recalculate
+from .port import KEEP, Block, EnsureSheet, Formula, Highlight, Op, SheetSetup, Text, Workbook
 from .reader import ReadResult, TableLayout, read_workbook
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
@@ -320,8 +319,8 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[s
         cached = v if isinstance(v, Decimal) else Decimal(0) if v is None else None
         vals[key] = Formula(f"{tref}!{ref}", cached) if ref else None
     for key in ("description", "date_mise_en_place", "partenaires", "duree", "budget_commentaire", "bilan",
-                "perspectives", "periode_execution"):
-        vals[key] = Text(getattr(a.fiche, key, "") or getattr(a, key, "") or "")
+                "perspectives"):
+        vals[key] = Text(getattr(a.fiche, key))
     vals["periode_execution"] = Text(a.periode_execution)
     vals["budget_execute"] = a.budget_execute
     vals["fapi"] = Text("" if a.fapi is None else "Oui" if a.fapi else "Non")
@@ -357,12 +356,12 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], outcome: Ou
             rows = dict(existing.rows)
             if "budget_execute" in rows and "budget_global" in rows:
                 vals["taux_execution"] = _taux(rows, a)
-            updates = {rows[k]: vals[k] for k in rows
-                       if L.FICHE_ROW_BY_KEY.get(k) and L.FICHE_ROW_BY_KEY[k].kind in COMPUTED_KINDS and k in vals}
+            ops.append(Block(existing.sheet, rows["titre"], 1, [[vals["titre"]]]))  # the title is in column A
+            updates = {rows[k]: vals[k] for k in rows if k != "titre" and k in vals
+                       and L.FICHE_ROW_BY_KEY.get(k) and L.FICHE_ROW_BY_KEY[k].kind in COMPUTED_KINDS}
             for start, end in _runs(updates):
-                col = 1 if start == rows.get("titre") == end else 2
-                ops.append(Block(existing.sheet, start, col, [[updates[r]] for r in range(start, end + 1)],
-                                 number_format=L.EUR_FORMAT if col == 2 else None))
+                ops.append(Block(existing.sheet, start, 2, [[updates[r]] for r in range(start, end + 1)],
+                                 number_format=L.EUR_FORMAT))
             outcome.fiches_refreshed.append(existing.sheet)
             continue
         name = L.fiche_sheet_name(a.bloc, a.numero, taken)

@@ -1,5 +1,4 @@
 """One row per rule: a small maquette that breaks it, and the finding expected."""
-from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest

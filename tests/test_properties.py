@@ -1,5 +1,4 @@
 """Invariants that must hold for any input (Hypothesis)."""
-from dataclasses import replace
 from decimal import Decimal as D
 
 from hypothesis import given, settings, strategies as st

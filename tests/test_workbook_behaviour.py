@@ -1,6 +1,5 @@
 """What a finance officer relies on when the tool writes into a workbook."""
 import json
-import shutil
 
 import openpyxl
 import pytest
@@ -89,6 +88,7 @@ def test_fiche_text_survives_regeneration_and_numbers_follow_the_maquette(loiret
     ws = wb["Maquette"]
     r42 = _row_of(ws, "Action 4.2", "socle")
     ws.cell(r42, 6).value = 400000  # a new budget global
+    ws.cell(r42, 5).value = "Équipe dédiée de référents professionnels"  # and a new intitulé
     wb.save(loiret_printed)
     assert main(["lot", str(loiret_printed.parent), "--processus", "1"]) in (0, 1)
     wb = openpyxl.load_workbook(loiret_printed, data_only=True)
@@ -97,6 +97,9 @@ def test_fiche_text_survives_regeneration_and_numbers_follow_the_maquette(loiret
     values = {c.value: fiche.cell(c.row, 2).value for c in fiche["A"] if c.value}
     assert values["Part État"] == pytest.approx(200000)
     assert values["Budget global"] == pytest.approx(400000)
+    assert fiche["A1"].value == "Fiche action — Action 4.2 — Équipe dédiée de référents professionnels"
+    assert fiche["B1"].value is None
+    assert values["Intitulé de l'action"] == "Équipe dédiée de référents professionnels"
     assert len([n for n in wb.sheetnames if n.startswith("Fiche ")]) == 20
 
 

@@ -58,7 +58,6 @@ def read_cached_formula_values(path: str) -> dict[str, dict[str, object]]:
     """Sheet -> {A1: cached value} for every formula cell of the file."""
     out: dict[str, dict[str, object]] = {}
     with zipfile.ZipFile(path) as z:
-        shared: list[str] = []
         for name, part in sheet_xml_paths(z).items():
             cells: dict[str, object] = {}
             if part not in z.namelist():
