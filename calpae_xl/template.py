@@ -76,7 +76,7 @@ def _action_values(a: Action, row: int, typed: bool) -> list:
 
 def _styles(rule: SplitRule) -> list[str]:
     derived = {c.value for c in derived_of(rule)}
-    return ["input"] * 5 + [("eur_computed" if f in derived else "eur_input") for f in L.AMOUNT_FIELDS] + ["input"]
+    return ["row_input"] * 5 + [("eur_computed" if f in derived else "eur_input") for f in L.AMOUNT_FIELDS] + ["row_input"]
 
 
 def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[Op]:
@@ -134,7 +134,7 @@ def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[
         c = _col(field)
         val.append((f"{L.a1(first, c)}:{L.a1(last, c)}", name))
     ops.append(SheetSetup(L.MAQUETTE, widths=widths, freeze=L.a1(FIRST_ROW, _col(L.F_INTITULE) + 1),
-                          validations=val, wrap_rows=[HEADER_ROW] + all_rows, tab_color="1F4E78"))
+                          validations=val, wrap_rows=[HEADER_ROW], tab_color="1F4E78"))
     return ops
 
 

@@ -141,6 +141,8 @@ def _style_factory():
         "header": dict(font=Font(bold=True, color=L.HEADER_FONT), fill=fill(L.HEADER_FILL), border=box,
                        alignment=Alignment(wrap_text=True, vertical="center", horizontal="center")),
         "input": dict(fill=fill(L.INPUT_FILL), border=box, alignment=wrap),
+        # one line per action in the maquette: wrapped text would need row heights set by hand
+        "row_input": dict(fill=fill(L.INPUT_FILL), border=box, alignment=Alignment(vertical="center")),
         "computed": dict(fill=fill(L.COMPUTED_FILL), border=box, alignment=wrap),
         "eur_input": dict(fill=fill(L.INPUT_FILL), border=box, number_format=L.EUR_FORMAT),
         "eur_computed": dict(fill=fill(L.COMPUTED_FILL), border=box, number_format=L.EUR_FORMAT),
