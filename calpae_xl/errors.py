@@ -8,6 +8,8 @@ from __future__ import annotations
 class CalpaeError(Exception):
     """Base of the project's own errors; the CLI turns them into exit status 2."""
 
+    template = "{path} : {reason}"
+
     def __init__(self, path: str, reason: str):
         self.path = str(path)
         self.reason = reason
@@ -15,31 +17,25 @@ class CalpaeError(Exception):
 
     @property
     def message(self) -> str:
-        return f"{self.path} : {self.reason}"
+        return self.template.format(path=self.path, reason=self.reason)
 
 
 class UnreadableFile(CalpaeError):
     """The file cannot be opened or is not a workbook."""
 
-    @property
-    def message(self) -> str:
-        return f"Impossible de lire « {self.path} » : {self.reason}."
+    template = "Impossible de lire « {path} » : {reason}."
 
 
 class NoMaquette(CalpaeError):
     """The workbook opens but holds no maquette table."""
 
-    @property
-    def message(self) -> str:
-        return f"« {self.path} » : {self.reason}"
+    template = "« {path} » : {reason}"
 
 
 class UnwritableFile(CalpaeError):
     """The result cannot be saved (the original stays untouched)."""
 
-    @property
-    def message(self) -> str:
-        return f"Impossible d'enregistrer « {self.path} » : {self.reason}. Le fichier d'origine n'a pas été modifié."
+    template = "Impossible d'enregistrer « {path} » : {reason}. Le fichier d'origine n'a pas été modifié."
 
 
 class MissingExtra(Exception):

@@ -30,16 +30,7 @@ class Outcome:
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     fiches_created: list[str] = field(default_factory=list)
-    fiches_refreshed: list[str] = field(default_factory=list)
     wrote: bool = False
-
-    @property
-    def counts(self) -> dict[Severity, int]:
-        return count_by_severity(self.findings)
-
-    @property
-    def has_errors(self) -> bool:
-        return self.counts[Severity.ERREUR] > 0
 
 
 def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = None,
@@ -51,7 +42,7 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     maquette, changes, ops = read.maquette, [], []
     if RECALCULER in operations:
         maquette, changes = recalculate(read.maquette)
-        text_fixes = _text_amounts(read, wb)
+        text_fixes = _text_amounts(read)
         ops += plan_recalculer(read, maquette, text_fixes)
         changes = text_fixes + changes
     findings = sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus)))
@@ -70,16 +61,15 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
 
 # --- Recalculer ----------------------------------------------------------------------
 
-def _text_amounts(read: ReadResult, wb: Workbook) -> list[Change]:
+def _text_amounts(read: ReadResult) -> list[Change]:
     """Input amounts typed as text ("35 813 €") are rewritten as numbers, so that
     the formulas work in Excel; each one is journaled."""
-    grid = wb.read_sheet(read.table.sheet)
     out = []
     for i, a in enumerate(read.maquette.actions):
         row = read.table.action_rows[i]
         for col in inputs_of(a.regle):
             c = read.table.cols.get(col.value)
-            raw = grid.get(row, c) if c else None
+            raw = read.raw_amounts.get((row, c)) if c else None
             v = a.amount(col)
             if isinstance(raw, str) and isinstance(v, Decimal):
                 out.append(Change(a.bloc, a.numero, col, Unreadable(raw), v, a.label))
@@ -126,6 +116,22 @@ def _runs(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+def style_runs(styles: Sequence) -> list[tuple[int, int, object]]:
+    """(first index, length, style) of each run of equal consecutive styles:
+    one style block per run keeps the number of writes small."""
+    return [(a, b - a + 1, styles[a]) for a, b in _runs_by(styles)]
+
+
+def _runs_by(items: Sequence) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for i, item in enumerate(items):
+        if out and items[out[-1][0]] == item:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
+
+
 def _sum_formula(col: int, rows: Iterable[int]) -> str:
     parts = [L.a1(a, col) if a == b else f"{L.a1(a, col)}:{L.a1(b, col)}" for a, b in _runs(rows)]
     return f"SUM({','.join(parts)})" if parts else "0"
@@ -140,12 +146,8 @@ def plan_recalculer(read: ReadResult, m: Maquette, text_fixes: list[Change]) -> 
     grid_cols = sorted((c, f) for f, c in table.cols.items() if f in L.AMOUNT_FIELDS)
     if not grid_cols:
         return []
-    spans: list[list[tuple[int, str]]] = []
-    for c, f in grid_cols:
-        if spans and c == spans[-1][-1][0] + 1:
-            spans[-1].append((c, f))
-        else:
-            spans.append([(c, f)])
+    field_of = dict(grid_cols)
+    spans = [[(c, field_of[c]) for c in range(a, b + 1)] for a, b in _runs(field_of)]
     original = read.raw_amounts
     fixed_cells = {(ch.bloc, ch.numero, ch.column) for ch in text_fixes}
     cells: dict[tuple[int, int], object] = {}
@@ -194,8 +196,9 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
     """The Contrôles sheet (one row per finding, a link to its cell) and the
     highlights of the cells with an erreur or an avertissement."""
     title = f"Contrôles de la maquette — {m.departement or 'Département'} {m.annee or ''}".strip()
-    verdict = "Aucune erreur : la maquette peut être transmise." if not any(
-        f.severity is Severity.ERREUR for f in findings) else "Des erreurs restent à corriger avant transmission."
+    errors = any(f.severity is Severity.ERREUR for f in findings)
+    verdict = ("Des erreurs restent à corriger avant transmission." if errors
+               else "Aucune erreur : la maquette peut être transmise.")
     rows: list[list] = [[Text(title)], [Text(f"{summary_line(findings)}. {verdict}")], [],
                         [Text(h) for h in L.CONTROLES_HEADERS]]
     links: dict[str, str] = {}
@@ -211,20 +214,15 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
     rows = [r + [None] * (width - len(r)) for r in rows]
     ops: list[Op] = [EnsureSheet(L.CONTROLES, clear=True, before=_after(read.table.sheet, names)),
                      Block(L.CONTROLES, 1, 1, rows[:1], styles="title"),
-                     Block(L.CONTROLES, 2, 1, rows[1:2], styles="verdict_error" if "erreurs restent" in verdict else "verdict_ok"),
+                     Block(L.CONTROLES, 2, 1, rows[1:2], styles="verdict_error" if errors else "verdict_ok"),
                      Block(L.CONTROLES, 4, 1, rows[3:4], styles="header")]
     body = rows[4:]
     if body:
         ops.append(Block(L.CONTROLES, 5, 1, body))
-        # findings are sorted by severity: one style block per severity run
-        start = 0
-        for sev in Severity:
-            n = sum(1 for f in findings if f.severity is sev)
-            if n:
-                ops.append(Block(L.CONTROLES, 5 + start, 1, [[KEEP]] * n, styles=f"sev_{sev.value}"))
-                start += n
+        for start, n, sev in style_runs([f.severity for f in findings]):
+            ops.append(Block(L.CONTROLES, 5 + start, 1, [[KEEP]] * n, styles=f"sev_{sev.value}"))
     ops.append(SheetSetup(L.CONTROLES, widths=dict(enumerate(L.CONTROLES_WIDTHS, 1)), freeze="A5",
-                          hyperlinks=links, tab_color="C00000" if "erreurs restent" in verdict else "70AD47"))
+                          hyperlinks=links, tab_color="C00000" if errors else "70AD47"))
     by_sheet: dict[str, dict[str, str]] = {read.table.sheet: {}}
     for fs in read.fiches.values():
         by_sheet.setdefault(fs.sheet, {})
@@ -267,7 +265,6 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
         old = ch.old if isinstance(ch.old, Decimal) else Text("texte « " + ch.old.raw + " »") if isinstance(
             ch.old, Unreadable) else Text("(vide)")
         rows.append([Text(what), Text(ch.column.label), old, ch.new, Text(cell or "")])
-    rows[2] = [None] * 5
     return [EnsureSheet(L.JOURNAL, clear=True, before=_after(L.CONTROLES, names) if L.CONTROLES in names else
                         _after(read.table.sheet, names)),
             Block(L.JOURNAL, 1, 1, rows[:1], styles="title"),
@@ -362,7 +359,6 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], outcome: Ou
             for start, end in _runs(updates):
                 ops.append(Block(existing.sheet, start, 2, [[updates[r]] for r in range(start, end + 1)],
                                  number_format=L.EUR_FORMAT))
-            outcome.fiches_refreshed.append(existing.sheet)
             continue
         name = L.fiche_sheet_name(a.bloc, a.numero, taken)
         taken.add(name)
@@ -406,16 +402,7 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], outcome: Ou
 
 
 def _fiche_styles(sheet: str, styles: list[str]) -> list[Op]:
-    """Style runs (one block per run of rows sharing a style)."""
-    ops: list[Op] = []
-    start = 0
-    for i in range(1, len(styles) + 1):
-        if i == len(styles) or styles[i] != styles[start]:
-            st = styles[start]
-            n = i - start
-            if st in ("title", "section"):
-                ops.append(Block(sheet, start + 1, 1, [[KEEP, KEEP]] * n, styles=st))
-            else:
-                ops.append(Block(sheet, start + 1, 1, [[KEEP, KEEP]] * n, styles=["fiche_label", st]))
-            start = i
-    return ops
+    """Titles and sections style the whole row; other rows have a label column."""
+    return [Block(sheet, start + 1, 1, [[KEEP, KEEP]] * n,
+                  styles=st if st in ("title", "section") else ["fiche_label", st])
+            for start, n, st in style_runs(styles)]

@@ -11,7 +11,7 @@ from . import layout as L
 from .core.model import Action, Bloc, Column, Maquette, SplitRule
 from .core.referential import chorus_choices, THEMES, THEME_INITIATIVES
 from .core.rules import bloc_totals, derived_of, grand_total
-from .operations import Outcome, _sum_formula, derived_formulas, plan_fiches
+from .operations import Outcome, _sum_formula, derived_formulas, plan_fiches, style_runs
 from .port import KEEP, Block, DefineName, EnsureSheet, Formula, Op, SheetSetup, Text, Workbook
 from .reader import read_workbook
 
@@ -110,12 +110,9 @@ def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[
         rows_of[bloc] = list(range(start, row))
         if grid:
             ops.append(Block(L.MAQUETTE, start, 1, grid, number_format=L.EUR_FORMAT))
-            # style runs: consecutive rows with the same rule share one block
-            s0 = 0
-            for i in range(1, len(styles) + 1):
-                if i == len(styles) or styles[i] != styles[s0]:
-                    ops.append(Block(L.MAQUETTE, start + s0, 1, [[KEEP] * n_cols] * (i - s0), styles=styles[s0]))
-                    s0 = i
+            # consecutive rows with the same rule share one style block
+            ops += [Block(L.MAQUETTE, start + i, 1, [[KEEP] * n_cols] * n, styles=st)
+                    for i, n, st in style_runs(styles)]
         subtotal_rows[bloc] = row
         computed = bloc_totals(m)[bloc]
         ops.append(_total_row(row, L.SUBTOTAL_LABELS[bloc], rows_of[bloc], typed_totals.get(bloc) if typed else None,

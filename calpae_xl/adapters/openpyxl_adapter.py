@@ -88,7 +88,6 @@ def read_cached_formula_values(path: str) -> dict[str, dict[str, object]]:
 
 
 _CELL_RE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>((?:(?!</f>).)*)</f><v\s*/>', re.S)
-_CELL_RE2 = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>((?:(?!</f>).)*)</f><v>((?:(?!</v>).)*)</v>', re.S)
 
 
 def _fmt(v: object) -> Optional[tuple[str, str]]:
