@@ -36,9 +36,58 @@ TOTAL_FILL = "D9E1F2"
 SEVERITY_FILL = {"erreur": "FFC7CE", "avertissement": "FFEB9C", "info": "DDEBF7"}
 SEVERITY_FONT = {"erreur": "9C0006", "avertissement": "9C5700", "info": "1F4E78"}
 
-# Marker of the conditional-format rules Contrôler adds: ours are removed and
-# rewritten at each run, the user's own rules are left alone.
+# Marker of the conditional-format rules of the first version (one rule per
+# run, listing the cells): they are removed when a sheet gets the current rules.
 HIGHLIGHT_MARKER = '"calpae_xl"<>""'
+
+# --- styles, engine-neutral -------------------------------------------------------
+# Each adapter turns these into its own objects (openpyxl Font/PatternFill, or
+# xlwings range properties). Keys: fill, font_color, bold, italic, size, wrap,
+# valign, halign, border, number_format.
+STYLES: dict[str, dict] = {
+    "title": dict(bold=True, size=14, font_color=HEADER_FILL),
+    "legend": dict(italic=True, size=9, font_color="595959"),
+    "header": dict(bold=True, font_color=HEADER_FONT, fill=HEADER_FILL, border=True, wrap=True,
+                   valign="center", halign="center"),
+    "input": dict(fill=INPUT_FILL, border=True, wrap=True, valign="top"),
+    # one line per action in the maquette: wrapped text would need row heights set by hand
+    "row_input": dict(fill=INPUT_FILL, border=True, valign="center"),
+    "computed": dict(fill=COMPUTED_FILL, border=True, wrap=True, valign="top"),
+    "eur_input": dict(fill=INPUT_FILL, border=True, number_format=EUR_FORMAT),
+    "eur_computed": dict(fill=COMPUTED_FILL, border=True, number_format=EUR_FORMAT),
+    "eur": dict(number_format=EUR_FORMAT),
+    "total": dict(bold=True, fill=TOTAL_FILL, border=True),
+    "section": dict(bold=True, font_color=HEADER_FONT, fill="2E75B6"),
+    "fiche_label": dict(bold=True, wrap=True, valign="top", border=True),
+    "fiche_input": dict(fill=INPUT_FILL, border=True, wrap=True, valign="top"),
+    "fiche_computed": dict(fill=COMPUTED_FILL, border=True, wrap=True, valign="top"),
+    "verdict": dict(bold=True),
+    "verdict_ok": dict(bold=True, font_color="375623", fill="E2EFDA"),
+    **{f"sev_{k}": dict(bold=True, font_color=SEVERITY_FONT[k], fill=v) for k, v in SEVERITY_FILL.items()},
+}
+
+# --- the technical sheet ------------------------------------------------------------
+# A hidden sheet the project owns: the cells to highlight (one "Sheet!A1" key
+# per line, by gravité) and the sheets that already carry the highlight rules.
+# Highlights are conditional formats reading these lists, so that a click
+# writes one block of keys whatever the number of findings, and the user's
+# own cell styles are never touched.
+TECH = "calpae_technique"
+TECH_HEADERS = ("Cellules en erreur", "Cellules en avertissement", "", "Feuilles équipées")
+TECH_ERR_COL, TECH_WARN_COL, TECH_RULES_COL = 1, 2, 4
+HIGHLIGHT_RANGE = "A1:AZ20000"  # where the highlight rules apply on a sheet
+
+
+def highlight_key(sheet: str, cell: str) -> str:
+    return f"{sheet}!{cell.replace('$', '')}"
+
+
+def highlight_formula(sheet: str, severity_col: int) -> str:
+    """The conditional-format formula, relative to A1, true when the cell's key
+    is listed in the technical sheet's column for that gravité."""
+    name = sheet.replace('"', '""')
+    col = col_letter(severity_col)
+    return f'COUNTIF({sheet_ref(TECH)}!${col}:${col},"{name}!"&ADDRESS(ROW(),COLUMN(),4))>0'
 
 # --- the maquette table ---------------------------------------------------------
 # Field keys of the table, in the order of the project's template.
@@ -154,6 +203,11 @@ NAME_THEMES, NAME_CHORUS, NAME_REGLES, NAME_BLOCS = "Liste_Themes", "Liste_Choru
 # --- Contrôles and Journal -------------------------------------------------------
 CONTROLES_HEADERS = ("Gravité", "Code", "Bloc", "Action", "Message", "Cellule")
 CONTROLES_WIDTHS = (14, 24, 20, 12, 100, 18)
+CONTROLES_FIRST_ROW = 5  # the findings start here, under the title, the verdict and the headers
+# the row colours follow the Gravité column (conditional formats set once, when the sheet is created)
+SEVERITY_LABELS = {"erreur": "Erreur", "avertissement": "Avertissement", "info": "Info"}
+VERDICT_ERRORS = "Des erreurs restent à corriger avant transmission."
+VERDICT_OK = "Aucune erreur : la maquette peut être transmise."
 JOURNAL_HEADERS = ("Ligne", "Colonne", "Ancienne valeur", "Nouvelle valeur", "Cellule")
 JOURNAL_WIDTHS = (36, 34, 18, 18, 12)
 

@@ -15,7 +15,7 @@ from .core.checks import Finding, Severity, count_by_severity, run_checks, sort_
 from .core.model import Action, Bloc, Column, Maquette, SplitRule
 from .core.money import Unreadable
 from .core.rules import COLUMNS, Change, derive, grand_total, inputs_of, recalculate
-from .port import KEEP, Block, EnsureSheet, Formula, Highlight, Op, SheetSetup, Text, Workbook
+from .port import KEEP, Block, ConditionalRule, EnsureSheet, Formula, Grid, Op, SheetSetup, Text, Workbook
 from .reader import ReadResult, TableLayout, read_workbook
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
@@ -49,14 +49,22 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     outcome = Outcome(wb.path, maquette, changes, findings)
     if FICHES in operations:
         ops += plan_fiches(read, maquette, names, outcome)
-    if RECALCULER in operations or CONTROLER in operations:
-        ops += plan_controles(read, maquette, findings, names)
+    checking = RECALCULER in operations or CONTROLER in operations
+    if checking:
+        ops += plan_controles(read, maquette, findings, names, _old(wb, L.CONTROLES, names))
         if changes:
-            ops += plan_journal(read, changes, names)
+            ops += plan_journal(read, changes, names, _old(wb, L.JOURNAL, names))
+    if checking or outcome.fiches_created:
+        ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, L.TECH, names), names)
     if write and ops:
         wb.apply(ops)
         outcome.wrote = True
     return outcome
+
+
+def _old(wb: Workbook, sheet: str, names: Sequence[str]) -> Optional[Grid]:
+    """What a sheet the project owns holds now (its extent is overwritten)."""
+    return wb.read_sheet(sheet) if sheet in names else None
 
 
 # --- Recalculer ----------------------------------------------------------------------
@@ -192,46 +200,90 @@ def summary_line(findings: Sequence[Finding]) -> str:
                       "avertissements"), n(c[Severity.INFO], "information", "informations")])
 
 
-def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], names: Sequence[str]) -> list[Op]:
-    """The Contrôles sheet (one row per finding, a link to its cell) and the
-    highlights of the cells with an erreur or an avertissement."""
+def owned_block(sheet: str, rows: list[list], old: Optional[Grid], width: int) -> Block:
+    """The whole content of a sheet the project owns, as one block padded with
+    empty cells over what the previous run left: one write replaces it all."""
+    n_rows = max(len(rows), old.n_rows if old else 0)
+    n_cols = max(width, old.n_cols if old else 0, max((len(r) for r in rows), default=0))
+    values = [list(r) + [None] * (n_cols - len(r)) for r in rows]
+    values += [[None] * n_cols for _ in range(n_rows - len(rows))]
+    return Block(sheet, 1, 1, values)
+
+
+def _link(sheet: Optional[str], cell: Optional[str]) -> object:
+    """The Cellule column: a HYPERLINK formula to the cell (a value, so that a
+    click writes it with the rest of the sheet)."""
+    if not (sheet and cell):
+        return Text(sheet or "")
+    shown = f"{sheet}!{cell}"
+    target = f"#{L.sheet_ref(sheet)}!{cell}".replace('"', '""')
+    return Formula(f'HYPERLINK("{target}","{shown.replace(chr(34), chr(34) * 2)}")', shown)
+
+
+def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], names: Sequence[str],
+                   old: Optional[Grid] = None) -> list[Op]:
+    """The Contrôles sheet: a verdict, the counts, one row per finding with a
+    link to its cell. Its colours are conditional formats on the Gravité
+    column, set when the sheet is created; afterwards a run is one block."""
     title = f"Contrôles de la maquette — {m.departement or 'Département'} {m.annee or ''}".strip()
     errors = any(f.severity is Severity.ERREUR for f in findings)
-    verdict = ("Des erreurs restent à corriger avant transmission." if errors
-               else "Aucune erreur : la maquette peut être transmise.")
-    rows: list[list] = [[Text(title)], [Text(f"{summary_line(findings)}. {verdict}")], [],
-                        [Text(h) for h in L.CONTROLES_HEADERS]]
-    links: dict[str, str] = {}
-    for i, f in enumerate(findings):
-        r = len(rows) + 1
-        where = f"{f.where.sheet}!{f.where.cell}" if f.where.sheet and f.where.cell else (f.where.sheet or "")
+    rows: list[list] = [[Text(title)], [Text(L.VERDICT_ERRORS if errors else L.VERDICT_OK)],
+                        [Text(summary_line(findings) + ".")], [Text(h) for h in L.CONTROLES_HEADERS]]
+    for f in findings:
         rows.append([Text(SEVERITY_LABEL[f.severity]), Text(f.code),
                      Text(f.where.bloc.label if f.where.bloc else ""), Text(f.action_label or ""),
-                     Text(f.message), Text(where)])
-        if f.where.sheet and f.where.cell:
-            links[L.a1(r, 6)] = f"#{L.sheet_ref(f.where.sheet)}!{f.where.cell}"
+                     Text(f.message), _link(f.where.sheet, f.where.cell)])
+    ops: list[Op] = []
     width = len(L.CONTROLES_HEADERS)
-    rows = [r + [None] * (width - len(r)) for r in rows]
-    ops: list[Op] = [EnsureSheet(L.CONTROLES, clear=True, before=_after(read.table.sheet, names)),
-                     Block(L.CONTROLES, 1, 1, rows[:1], styles="title"),
-                     Block(L.CONTROLES, 2, 1, rows[1:2], styles="verdict_error" if errors else "verdict_ok"),
-                     Block(L.CONTROLES, 4, 1, rows[3:4], styles="header")]
-    body = rows[4:]
-    if body:
-        ops.append(Block(L.CONTROLES, 5, 1, body))
-        for start, n, sev in style_runs([f.severity for f in findings]):
-            ops.append(Block(L.CONTROLES, 5 + start, 1, [[KEEP]] * n, styles=f"sev_{sev.value}"))
-    ops.append(SheetSetup(L.CONTROLES, widths=dict(enumerate(L.CONTROLES_WIDTHS, 1)), freeze="A5",
-                          hyperlinks=links, tab_color="C00000" if errors else "70AD47"))
-    by_sheet: dict[str, dict[str, str]] = {read.table.sheet: {}}
-    for fs in read.fiches.values():
-        by_sheet.setdefault(fs.sheet, {})
+    if L.CONTROLES not in names:
+        first, last = L.CONTROLES_FIRST_ROW, 20000
+        body = f"{L.a1(first, 1)}:{L.a1(last, width)}"
+        ops += [EnsureSheet(L.CONTROLES, before=_after(read.table.sheet, names)),
+                Block(L.CONTROLES, 1, 1, [[KEEP]], styles="title"),
+                Block(L.CONTROLES, 2, 1, [[KEEP]], styles="verdict"),
+                Block(L.CONTROLES, 4, 1, [[KEEP] * width], styles="header"),
+                ConditionalRule(L.CONTROLES, "A2", f'$A$2="{L.VERDICT_ERRORS}"', "sev_erreur"),
+                ConditionalRule(L.CONTROLES, "A2", f'$A$2="{L.VERDICT_OK}"', "verdict_ok"),
+                *[ConditionalRule(L.CONTROLES, body, f'${L.col_letter(1)}{first}="{label}"', f"sev_{sev}")
+                  for sev, label in L.SEVERITY_LABELS.items()],
+                SheetSetup(L.CONTROLES, widths=dict(enumerate(L.CONTROLES_WIDTHS, 1)),
+                           freeze=L.a1(L.CONTROLES_FIRST_ROW, 1))]
+    ops.append(owned_block(L.CONTROLES, rows, old, width))
+    return ops
+
+
+def plan_highlights(read: ReadResult, findings: Sequence[Finding], new_sheets: Sequence[str],
+                    old: Optional[Grid], names: Sequence[str]) -> list[Op]:
+    """The cells with an erreur or an avertissement, as keys in the technical
+    sheet; the two highlight rules on every sheet that can carry findings
+    (the maquette and the fiches), added once per sheet and remembered."""
+    equipped = [str(old.get(r, L.TECH_RULES_COL)) for r in range(2, old.n_rows + 1)
+                if old.get(r, L.TECH_RULES_COL)] if old else []
+    targets = [read.table.sheet] + [fs.sheet for fs in read.fiches.values()] + list(new_sheets)
+    keys: dict[Severity, list[str]] = {Severity.ERREUR: [], Severity.AVERTISSEMENT: []}
+    seen: dict[str, Severity] = {}
     for f in findings:
-        if f.where.sheet and f.where.cell and f.severity is not Severity.INFO and f.where.sheet in by_sheet:
-            cur = by_sheet[f.where.sheet].get(f.where.cell)
-            if cur != "erreur":
-                by_sheet[f.where.sheet][f.where.cell] = f.severity.value
-    ops += [Highlight(s, cells) for s, cells in by_sheet.items()]
+        if f.severity in keys and f.where.sheet in targets and f.where.cell:
+            k = L.highlight_key(f.where.sheet, f.where.cell)
+            if seen.get(k) is not Severity.ERREUR:
+                seen[k] = f.severity
+    for k, sev in seen.items():
+        keys[sev].append(k)
+    ops: list[Op] = []
+    if L.TECH not in names:
+        ops.append(EnsureSheet(L.TECH, hidden=True))
+    for sheet in targets:
+        if sheet not in equipped:
+            ops += [ConditionalRule(sheet, L.HIGHLIGHT_RANGE, L.highlight_formula(sheet, L.TECH_ERR_COL), "sev_erreur"),
+                    ConditionalRule(sheet, L.HIGHLIGHT_RANGE, L.highlight_formula(sheet, L.TECH_WARN_COL),
+                                    "sev_avertissement")]
+            equipped.append(sheet)
+    err, warn = keys[Severity.ERREUR], keys[Severity.AVERTISSEMENT]
+    rows: list[list] = [[Text(h) for h in L.TECH_HEADERS]]
+    for i in range(max(len(err), len(warn), len(equipped))):
+        rows.append([Text(err[i]) if i < len(err) else None, Text(warn[i]) if i < len(warn) else None, None,
+                     Text(equipped[i]) if i < len(equipped) else None])
+    ops.append(owned_block(L.TECH, rows, old, len(L.TECH_HEADERS)))
     return ops
 
 
@@ -243,16 +295,16 @@ def _after(sheet: str, names: Sequence[str]) -> Optional[str]:
     return None
 
 
-def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[str]) -> list[Op]:
+def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[str],
+                 old: Optional[Grid] = None) -> list[Op]:
     """The journal of the last Recalculer that changed something (left as it
     is when nothing changed, so that a second run gives the same file)."""
     cells = {}
     for i, a in enumerate(read.maquette.actions):
         cells.setdefault((a.bloc, a.numero), read.table.action_rows[i])
-    rows: list[list] = [[Text("Journal du dernier recalcul ayant modifié des valeurs"), None, None, None, None],
+    rows: list[list] = [[Text("Journal du dernier recalcul ayant modifié des valeurs")],
                         [Text(f"{len(changes)} valeur(s) modifiée(s) par « Recalculer ». Les saisies ne sont "
-                              "jamais modifiées, sauf les montants saisis en texte, convertis en nombres."),
-                         None, None, None, None],
+                              "jamais modifiées, sauf les montants saisis en texte, convertis en nombres.")],
                         [], [Text(h) for h in L.JOURNAL_HEADERS]]
     for ch in changes:
         if ch.numero is not None:
@@ -262,17 +314,20 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
             row = read.table.subtotal_rows.get(ch.bloc) if ch.bloc else read.table.total_row
             what = ch.what
         cell = read.table.cell(row, ch.column.value) if row else None
-        old = ch.old if isinstance(ch.old, Decimal) else Text("texte « " + ch.old.raw + " »") if isinstance(
+        old_v = ch.old if isinstance(ch.old, Decimal) else Text("texte « " + ch.old.raw + " »") if isinstance(
             ch.old, Unreadable) else Text("(vide)")
-        rows.append([Text(what), Text(ch.column.label), old, ch.new, Text(cell or "")])
-    return [EnsureSheet(L.JOURNAL, clear=True, before=_after(L.CONTROLES, names) if L.CONTROLES in names else
-                        _after(read.table.sheet, names)),
-            Block(L.JOURNAL, 1, 1, rows[:1], styles="title"),
-            Block(L.JOURNAL, 4, 1, rows[3:4], styles="header"),
-            Block(L.JOURNAL, 2, 1, rows[1:2]),
-            Block(L.JOURNAL, 5, 1, rows[4:], styles=[None, None, "eur", "eur", None]) if rows[4:] else
-            Block(L.JOURNAL, 5, 1, [[Text("Aucune modification.")]]),
-            SheetSetup(L.JOURNAL, widths=dict(enumerate(L.JOURNAL_WIDTHS, 1)), freeze="A5")]
+        rows.append([Text(what), Text(ch.column.label), old_v, ch.new, Text(cell or "")])
+    width = len(L.JOURNAL_HEADERS)
+    ops: list[Op] = []
+    if L.JOURNAL not in names:
+        ops += [EnsureSheet(L.JOURNAL, before=_after(L.CONTROLES, names) if L.CONTROLES in names else
+                            _after(read.table.sheet, names)),
+                Block(L.JOURNAL, 1, 1, [[KEEP]], styles="title"),
+                Block(L.JOURNAL, 4, 1, [[KEEP] * width], styles="header"),
+                SheetSetup(L.JOURNAL, widths=dict(enumerate(L.JOURNAL_WIDTHS, 1)), freeze="A5")]
+    ops.append(owned_block(L.JOURNAL, rows, old, width))
+    ops.append(Block(L.JOURNAL, 5, 3, [[KEEP, KEEP]] * len(changes), styles="eur"))
+    return ops
 
 
 # --- Générer les fiches ----------------------------------------------------------------

@@ -72,17 +72,23 @@ class SheetSetup:
 
 @dataclass
 class EnsureSheet:
+    """Create the sheet when it is missing (an existing sheet is left as it is:
+    the project's own sheets are rewritten by blocks that cover their old extent)."""
+
     sheet: str
-    clear: bool = False  # the project owns the whole sheet (Contrôles, Journal)
     before: Optional[str] = None  # place it before this sheet when it is created
+    hidden: bool = False
 
 
 @dataclass
-class Highlight:
-    """Replace the project's highlights on a sheet: A1 -> severity."""
+class ConditionalRule:
+    """A conditional format: where ``formula`` (relative to the range's top-left
+    cell, without "=") is true, the cells take ``style`` (fill, font colour, bold)."""
 
     sheet: str
-    cells: dict[str, str]
+    ref: str
+    formula: str
+    style: str
 
 
 @dataclass
@@ -91,7 +97,7 @@ class DefineName:
     ref: str  # e.g. 'Paramètres'!$A$20:$A$27
 
 
-Op = Union[EnsureSheet, Block, SheetSetup, Highlight, DefineName]
+Op = Union[EnsureSheet, Block, SheetSetup, ConditionalRule, DefineName]
 
 
 class Workbook(Protocol):
@@ -114,6 +120,9 @@ class Grid:
     values: list[list[Any]]
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: False when the engine cannot tell formulas and merged cells (the xlwings
+    #: remote engine sends values only): the reader then infers what it can
+    structure_known: bool = True
 
     @property
     def n_rows(self) -> int:

@@ -156,6 +156,17 @@ def _regle(v: object, default: SplitRule) -> SplitRule:
     return default
 
 
+def _inherit_merged(grid: Grid, r: int, last: dict) -> None:
+    for c in last:
+        if grid.get(r, c) in (None, ""):
+            if last[c] is not None:
+                row = grid.values[r - 1]
+                row.extend([None] * (c - len(row)))
+                row[c - 1] = last[c]
+        else:
+            last[c] = grid.get(r, c)
+
+
 def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARITE):
     """(actions, layout, typed sub-totals, typed total) of the maquette table."""
     found = find_header(grid)
@@ -178,6 +189,14 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
     subtotals: dict[Bloc, dict[Column, object]] = {}
     total: dict[Column, object] = {}
     section = Bloc.SOCLE
+    # An engine that cannot tell merged cells (the xlwings remote engine) gives
+    # the annex's merged thème, Chorus and bloc cells on their first row only:
+    # an action row then takes them from the action row above. Not in the
+    # project's template (it has a Répartition column), where an empty cell is
+    # a real omission to report.
+    inherit = None
+    if not grid.structure_known and L.F_REGLE not in cols:
+        inherit = {c: None for c in (cols.get(L.F_THEME), cols.get(L.F_CHORUS), bloc_col) if c}
     for r in range(header_row + 1, grid.n_rows + 1):
         texts = _row_texts(grid, r)
         if not any(texts):
@@ -198,9 +217,14 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
             continue
         intitule = _text(grid.get(r, cols[L.F_INTITULE])) if L.F_INTITULE in cols else ""
         amounts = {Column(f): amount_from_cell(grid.get(r, c)) for f, c in amount_cols.items()}
-        typed = any(grid.get(r, c) is not None and grid.formula(r, c) is None for c in amount_cols.values())
+        if grid.structure_known:
+            typed = any(grid.get(r, c) is not None and grid.formula(r, c) is None for c in amount_cols.values())
+        else:  # values only: the zeros of an empty template row's formulas are not a typed amount
+            typed = any(grid.get(r, c) not in (None, "", 0) for c in amount_cols.values())
         if not (_text(numero_raw) or intitule or typed):
             continue  # an empty row of the template (its formulas alone do not make an action)
+        if inherit is not None:
+            _inherit_merged(grid, r, inherit)
         chorus = _chorus(_text(grid.get(r, cols[L.F_CHORUS]))) if L.F_CHORUS in cols else None
         theme = _text(grid.get(r, cols[L.F_THEME])) if L.F_THEME in cols else ""
         bloc = L.bloc_of_label(grid.get(r, bloc_col)) if bloc_col else None

@@ -58,9 +58,13 @@ def assert_formulas_match(ours, theirs, allow_uncached=()):
                     continue
                 assert ours_value is not None, f"{ws.title}!{c.coordinate} sans valeur enregistrée"
                 assert lo_value is not None, f"{ws.title}!{c.coordinate} : LibreOffice ne calcule rien"
-                diff = abs(Decimal(str(lo_value)) - Decimal(str(ours_value)))
-                assert diff < Decimal("0.005"), f"{ws.title}!{c.coordinate} = {c.value} : LibreOffice " \
-                                                f"{lo_value}, Python {ours_value}"
+                if isinstance(ours_value, str):  # HYPERLINK and other text results
+                    assert lo_value == ours_value, f"{ws.title}!{c.coordinate} = {c.value} : LibreOffice " \
+                                                   f"{lo_value!r}, Python {ours_value!r}"
+                else:
+                    diff = abs(Decimal(str(lo_value)) - Decimal(str(ours_value)))
+                    assert diff < Decimal("0.005"), f"{ws.title}!{c.coordinate} = {c.value} : LibreOffice " \
+                                                    f"{lo_value}, Python {ours_value}"
                 checked += 1
     return checked
 
@@ -102,3 +106,26 @@ def test_odd_cents_split_the_same_way_in_libreoffice(tmp_path):
     assert assert_formulas_match(path, recalc_with_libreoffice(path, tmp_path), ("Maquette",)) >= 12
     v = openpyxl.load_workbook(path, data_only=True)["Maquette"]
     assert (v["H5"].value, v["I5"].value) == (pytest.approx(50.01), pytest.approx(50.02))
+
+
+def test_highlight_rule_formula_finds_the_listed_cells(tmp_path):
+    """The highlight rules are formulas read by the spreadsheet engine: the same
+    expression, evaluated by LibreOffice for a listed and an unlisted cell."""
+    from calpae_xl.layout import TECH, TECH_ERR_COL, highlight_formula
+    path = tmp_path / "loiret.xlsx"
+    assert main(["nouveau", str(path), "--exemple", "loiret-2020"]) == 0
+    from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
+    from calpae_xl.operations import CONTROLER, run
+    wbk = OpenpyxlWorkbook.open(str(path))
+    run(wbk, [CONTROLER])
+    wbk.save()
+    wb = openpyxl.load_workbook(path)
+    listed = {wb[TECH].cell(r, TECH_ERR_COL).value for r in range(2, wb[TECH].max_row + 1)}
+    assert "Maquette!G11" in listed and "Maquette!F11" not in listed
+    probe = wb.create_sheet("Sonde")
+    rule = highlight_formula("Maquette", TECH_ERR_COL)
+    for r, (row, col) in enumerate([(11, 7), (11, 6)], 1):  # G11 listed, F11 not
+        probe.cell(r, 1, "=" + rule.replace("ADDRESS(ROW(),COLUMN(),4)", f"ADDRESS({row},{col},4)"))
+    wb.save(path)
+    lo = openpyxl.load_workbook(recalc_with_libreoffice(path, tmp_path), data_only=True)["Sonde"]
+    assert (lo["A1"].value, lo["A2"].value) == (True, False)

@@ -6,7 +6,7 @@ import pytest
 
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
 from calpae_xl.cli import main
-from calpae_xl.layout import HIGHLIGHT_MARKER
+from calpae_xl.layout import TECH, TECH_ERR_COL, TECH_WARN_COL, highlight_formula
 from tests.helpers.compare import diff, snapshot
 
 
@@ -29,9 +29,15 @@ def _row_of(ws, label, bloc_word):
     raise AssertionError(label)
 
 
-def _our_highlights(ws):
-    return {str(cf.sqref) for cf in ws.conditional_formatting
-            if any(HIGHLIGHT_MARKER in (f or "") for r in cf.rules for f in r.formula)}
+def _highlighted(path):
+    """(erreur keys, avertissement keys) listed in the technical sheet."""
+    ws = _ws(path, TECH)
+    col = lambda c: {ws.cell(r, c).value for r in range(2, ws.max_row + 1)} - {None}  # noqa: E731
+    return col(TECH_ERR_COL), col(TECH_WARN_COL)
+
+
+def _rules(ws):
+    return [(str(cf.sqref), f) for cf in ws.conditional_formatting for r in cf.rules for f in r.formula]
 
 
 def test_errors_are_highlighted_then_cleared_once_fixed(loiret_printed):
@@ -40,11 +46,18 @@ def test_errors_are_highlighted_then_cleared_once_fixed(loiret_printed):
     wbk = OpenpyxlWorkbook.open(str(loiret_printed))
     run(wbk, [CONTROLER])  # the Contrôler button: writes the Contrôles sheet and the highlights
     wbk.save()
-    hl = _our_highlights(_ws(loiret_printed))
-    assert any(f"G{r42}" in k.split() for k in hl), hl
-    # fixed by Recalculer: no highlight of ours remains on the maquette
+    errors, warnings = _highlighted(loiret_printed)
+    assert f"Maquette!G{r42}" in errors and "Maquette!H27" in errors, errors  # 4.2 and the total
+    assert _ws(loiret_printed, TECH).sheet_state == "hidden"
+    # the maquette carries the two rules reading those lists, once
+    rules = _rules(_ws(loiret_printed))
+    assert [f for _, f in rules].count(highlight_formula("Maquette", TECH_ERR_COL)) == 1
+    assert [f for _, f in rules].count(highlight_formula("Maquette", TECH_WARN_COL)) == 1
+    # fixed by Recalculer: the maquette has no highlighted cell left, the rules stay once
     assert main(["recalculer", str(loiret_printed)]) == 0
-    assert _our_highlights(_ws(loiret_printed)) == set()
+    errors, warnings = _highlighted(loiret_printed)
+    assert not any(k.startswith("Maquette!") for k in errors | warnings), (errors, warnings)
+    assert _rules(_ws(loiret_printed)) == rules
 
 
 def test_recalculer_twice_gives_the_same_file(loiret_printed, tmp_path):
@@ -137,12 +150,24 @@ def test_user_text_beginning_with_equals_stays_text(loiret_printed):
 def test_contrôles_sheet_lists_findings_with_links(loiret_printed):
     assert main(["recalculer", str(loiret_printed)]) == 0
     ws = _ws(loiret_printed, "Contrôles")
-    assert "0 erreur" in ws["A2"].value and "1 avertissement" in ws["A2"].value
+    assert ws["A2"].value == "Aucune erreur : la maquette peut être transmise."
+    assert "0 erreur" in ws["A3"].value and "1 avertissement" in ws["A3"].value
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
     codes = [r[1] for r in rows]
     assert "FICHE_ECART" in codes
     link = next(r for r in ws.iter_rows(min_row=5) if r[1].value == "FICHE_ECART")[5]
-    assert link.hyperlink is not None and "Fiche IL 5.2" in link.hyperlink.location
+    assert link.value.startswith('=HYPERLINK("#\'Fiche IL 5.2\'!B')
+    shown = _ws(loiret_printed, "Contrôles", data_only=True)[link.coordinate].value
+    assert shown.startswith("Fiche IL 5.2!B")
+    # a second run with fewer findings leaves no line of the first behind
+    n_before = sum(1 for r in rows if r[0])
+    assert main(["controler", str(loiret_printed)]) == 0  # read-only
+    from calpae_xl.operations import CONTROLER, run
+    wbk = OpenpyxlWorkbook.open(str(loiret_printed))
+    run(wbk, [CONTROLER])
+    wbk.save()
+    rows2 = [[c.value for c in r] for r in _ws(loiret_printed, "Contrôles").iter_rows(min_row=5)]
+    assert sum(1 for r in rows2 if r[0]) == n_before
 
 
 def test_exit_status_and_bad_files_in_a_list(loiret_printed, tmp_path, capsys):

@@ -23,7 +23,7 @@ from xml.etree import ElementTree as ET
 
 from .. import layout as L
 from ..errors import CalpaeError, UnreadableFile, UnwritableFile
-from ..port import KEEP, Block, DefineName, EnsureSheet, Formula, Grid, Highlight, Op, SheetSetup, Text
+from ..port import KEEP, Block, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -129,33 +129,38 @@ def inject_cached_values(src: str, dst: str, values: dict[str, dict[str, object]
 # --- styles ----------------------------------------------------------------------------
 
 def _style_factory():
+    """openpyxl objects for the layout's engine-neutral styles."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: PLC0415
     thin = Side(style="thin", color="BFBFBF")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    fill = lambda c: PatternFill("solid", start_color=c, end_color=c)  # noqa: E731
-    wrap = Alignment(wrap_text=True, vertical="top")
-    return {
-        "title": dict(font=Font(bold=True, size=14, color=L.HEADER_FILL)),
-        "legend": dict(font=Font(italic=True, size=9, color="595959")),
-        "header": dict(font=Font(bold=True, color=L.HEADER_FONT), fill=fill(L.HEADER_FILL), border=box,
-                       alignment=Alignment(wrap_text=True, vertical="center", horizontal="center")),
-        "input": dict(fill=fill(L.INPUT_FILL), border=box, alignment=wrap),
-        # one line per action in the maquette: wrapped text would need row heights set by hand
-        "row_input": dict(fill=fill(L.INPUT_FILL), border=box, alignment=Alignment(vertical="center")),
-        "computed": dict(fill=fill(L.COMPUTED_FILL), border=box, alignment=wrap),
-        "eur_input": dict(fill=fill(L.INPUT_FILL), border=box, number_format=L.EUR_FORMAT),
-        "eur_computed": dict(fill=fill(L.COMPUTED_FILL), border=box, number_format=L.EUR_FORMAT),
-        "eur": dict(number_format=L.EUR_FORMAT),
-        "total": dict(font=Font(bold=True), fill=fill(L.TOTAL_FILL), border=box),
-        "section": dict(font=Font(bold=True, color=L.HEADER_FONT), fill=fill("2E75B6")),
-        "fiche_label": dict(font=Font(bold=True), alignment=wrap, border=box),
-        "fiche_input": dict(fill=fill(L.INPUT_FILL), border=box, alignment=wrap),
-        "fiche_computed": dict(fill=fill(L.COMPUTED_FILL), border=box, alignment=wrap),
-        "verdict_ok": dict(font=Font(bold=True, color="375623")),
-        "verdict_error": dict(font=Font(bold=True, color="9C0006")),
-        **{f"sev_{k}": dict(font=Font(bold=True, color=L.SEVERITY_FONT[k]), fill=fill(v))
-           for k, v in L.SEVERITY_FILL.items()},
-    }
+    out = {}
+    for key, st in L.STYLES.items():
+        d: dict = {}
+        font = {k: st[s] for k, s in (("bold", "bold"), ("italic", "italic"), ("size", "size"),
+                                      ("color", "font_color")) if s in st}
+        if font:
+            d["font"] = Font(**font)
+        if "fill" in st:
+            d["fill"] = PatternFill("solid", start_color=st["fill"], end_color=st["fill"])
+        if st.get("border"):
+            d["border"] = box
+        if any(k in st for k in ("wrap", "valign", "halign")):
+            d["alignment"] = Alignment(wrap_text=st.get("wrap") or None, vertical=st.get("valign"),
+                                       horizontal=st.get("halign"))
+        if "number_format" in st:
+            d["number_format"] = st["number_format"]
+        out[key] = d
+    return out
+
+
+def _differential(style: str):
+    """The DifferentialStyle of a conditional format (fill, font colour, bold)."""
+    from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
+    st = L.STYLES[style]
+    fill = PatternFill("solid", start_color=st["fill"], end_color=st["fill"], bgColor=st["fill"]) \
+        if "fill" in st else None
+    font = Font(color=st.get("font_color"), bold=st.get("bold")) if ("font_color" in st or "bold" in st) else None
+    return fill, font
 
 
 # --- the adapter ------------------------------------------------------------------------
@@ -234,23 +239,18 @@ class OpenpyxlWorkbook:
                 self._block(op)
             elif isinstance(op, SheetSetup):
                 self._setup(op)
-            elif isinstance(op, Highlight):
-                self._highlight(op)
+            elif isinstance(op, ConditionalRule):
+                self._rule(op)
             elif isinstance(op, DefineName):
                 self._define(op)
 
     def _ensure(self, op: EnsureSheet) -> None:
         if op.sheet in self.wb.sheetnames:
-            if not op.clear:
-                return
-            idx = self.wb.sheetnames.index(op.sheet)
-            self.wb.remove(self.wb[op.sheet])
-            self.wb.create_sheet(op.sheet, idx)
-            self.cached.pop(op.sheet, None)
-            self.written.pop(op.sheet, None)
             return
         idx = self.wb.sheetnames.index(op.before) if op.before in self.wb.sheetnames else None
-        self.wb.create_sheet(op.sheet, idx)
+        ws = self.wb.create_sheet(op.sheet, idx)
+        if op.hidden:
+            ws.sheet_state = "hidden"
 
     def _block(self, op: Block) -> None:
         ws = self.wb[op.sheet]
@@ -315,28 +315,25 @@ class OpenpyxlWorkbook:
         if op.tab_color:
             ws.sheet_properties.tabColor = op.tab_color
 
-    def _highlight(self, op: Highlight) -> None:
-        """Our highlights are conditional-format rules carrying a marker: the
-        user's own cell styles are never touched, and clearing is exact."""
+    def _rule(self, op: ConditionalRule) -> None:
+        """Add a conditional format. Rules of the first version (one rule listing
+        the cells, with a marker formula) are dropped on the way."""
         from openpyxl.formatting.formatting import ConditionalFormattingList  # noqa: PLC0415
         from openpyxl.formatting.rule import FormulaRule  # noqa: PLC0415
-        from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
         if op.sheet not in self.wb.sheetnames:
             return
         ws = self.wb[op.sheet]
-        kept = ConditionalFormattingList()
-        for cf in ws.conditional_formatting:
-            for rule in cf.rules:
-                if not any(L.HIGHLIGHT_MARKER in (f or "") for f in (rule.formula or [])):
-                    kept.add(cf.sqref, rule)
-        ws.conditional_formatting = kept
-        for sev in ("erreur", "avertissement"):
-            cells = sorted(c for c, s in op.cells.items() if s == sev)
-            if cells:
-                fill = PatternFill("solid", start_color=L.SEVERITY_FILL[sev], end_color=L.SEVERITY_FILL[sev])
-                ws.conditional_formatting.add(" ".join(cells), FormulaRule(
-                    formula=[L.HIGHLIGHT_MARKER], fill=fill, font=Font(color=L.SEVERITY_FONT[sev], bold=True),
-                    stopIfTrue=False))
+        if any(L.HIGHLIGHT_MARKER in (f or "") for cf in ws.conditional_formatting for r in cf.rules
+               for f in (r.formula or [])):
+            kept = ConditionalFormattingList()
+            for cf in ws.conditional_formatting:
+                for rule in cf.rules:
+                    if not any(L.HIGHLIGHT_MARKER in (f or "") for f in (rule.formula or [])):
+                        kept.add(cf.sqref, rule)
+            ws.conditional_formatting = kept
+        fill, font = _differential(op.style)
+        ws.conditional_formatting.add(op.ref, FormulaRule(formula=[op.formula], fill=fill, font=font,
+                                                          stopIfTrue=False))
 
     def _define(self, op: DefineName) -> None:
         from openpyxl.workbook.defined_name import DefinedName  # noqa: PLC0415
