@@ -56,6 +56,7 @@ STYLES: dict[str, dict] = {
     "eur_input": dict(fill=INPUT_FILL, border=True, number_format=EUR_FORMAT),
     "eur_computed": dict(fill=COMPUTED_FILL, border=True, number_format=EUR_FORMAT),
     "eur": dict(number_format=EUR_FORMAT),
+    "pct_computed": dict(fill=COMPUTED_FILL, border=True, number_format=PERCENT_FORMAT),
     "total": dict(bold=True, fill=TOTAL_FILL, border=True),
     "section": dict(bold=True, font_color=HEADER_FONT, fill="2E75B6"),
     "fiche_label": dict(bold=True, wrap=True, valign="top", border=True),
@@ -273,7 +274,8 @@ FICHE_ROWS: tuple[FicheRow, ...] = (
     FicheRow("s_ventilation", "Ventilation du budget : libellé / montant", "section"),
 )
 VENTILATION_TOTAL = "Total de la ventilation"
-FICHE_WIDTHS = (44, 90)
+FICHE_LINK_TEXT = "→ ligne de la maquette"
+FICHE_WIDTHS = (44, 90, 24)
 FICHE_ROW_BY_KEY = {r.key: r for r in FICHE_ROWS}
 FICHE_KEY_BY_LABEL = {normalize_label(r.label): r.key for r in FICHE_ROWS}
 ORPHAN_BANNER = "Action retirée de la maquette : fiche conservée, à supprimer à la main si elle n'est plus utile."

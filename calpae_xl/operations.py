@@ -210,12 +210,12 @@ def owned_block(sheet: str, rows: list[list], old: Optional[Grid], width: int) -
     return Block(sheet, 1, 1, values)
 
 
-def _link(sheet: Optional[str], cell: Optional[str]) -> object:
-    """The Cellule column: a HYPERLINK formula to the cell (a value, so that a
-    click writes it with the rest of the sheet)."""
+def _link(sheet: Optional[str], cell: Optional[str], shown: Optional[str] = None) -> object:
+    """A HYPERLINK formula to a cell: a value, written with the rest of its
+    block (a hyperlink object would cost one Excel operation per link)."""
     if not (sheet and cell):
         return Text(sheet or "")
-    shown = f"{sheet}!{cell}"
+    shown = shown or f"{sheet}!{cell}"
     target = f"#{L.sheet_ref(sheet)}!{cell}".replace('"', '""')
     return Formula(f'HYPERLINK("{target}","{shown.replace(chr(34), chr(34) * 2)}")', shown)
 
@@ -357,9 +357,12 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[s
     each generation, input rows are written only when the sheet is created."""
     tref = L.sheet_ref(table.sheet)
     fb = a.fiche.budget
+    numero_cell = table.cell(row, L.F_NUMERO)
     vals: dict[str, object] = {
         "titre": Text(f"{L.FICHE_TITLE_PREFIX} — {a.label} — {a.intitule}"),
         "bloc": Text(a.bloc.label), "numero": Text(a.label), "intitule": Text(a.intitule),
+        # beside the N° (which identifies the fiche, so stays plain text): a link back to the row
+        "lien": _link(table.sheet, numero_cell, L.FICHE_LINK_TEXT) if numero_cell else None,
         "theme": Text(a.theme), "chorus": Text(f"{a.chorus.normalized} - {a.chorus.libelle}".strip(" -")
                                                if a.chorus else ""),
         "indicateurs": Text(_indicator_text(a, m.annee)),
@@ -409,11 +412,15 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], outcome: Ou
             if "budget_execute" in rows and "budget_global" in rows:
                 vals["taux_execution"] = _taux(rows, a)
             ops.append(Block(existing.sheet, rows["titre"], 1, [[vals["titre"]]]))  # the title is in column A
+            if "numero" in rows:
+                ops.append(Block(existing.sheet, rows["numero"], 3, [[vals["lien"]]]))
             updates = {rows[k]: vals[k] for k in rows if k != "titre" and k in vals
                        and L.FICHE_ROW_BY_KEY.get(k) and L.FICHE_ROW_BY_KEY[k].kind in COMPUTED_KINDS}
             for start, end in _runs(updates):
                 ops.append(Block(existing.sheet, start, 2, [[updates[r]] for r in range(start, end + 1)],
                                  number_format=L.EUR_FORMAT))
+            if "taux_execution" in rows:
+                ops.append(Block(existing.sheet, rows["taux_execution"], 2, [[KEEP]], styles="pct_computed"))
             continue
         name = L.fiche_sheet_name(a.bloc, a.numero, taken)
         taken.add(name)
@@ -445,12 +452,12 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], outcome: Ou
         ops.append(EnsureSheet(name))
         ops.append(Block(name, 1, 1, grid, number_format=L.EUR_FORMAT))
         ops += _fiche_styles(name, styles)
+        ops.append(Block(name, rows["taux_execution"], 2, [[KEEP]], styles="pct_computed"))
+        ops.append(Block(name, rows["numero"], 3, [[vals["lien"]]]))
         ops.append(SheetSetup(name, widths=dict(enumerate(L.FICHE_WIDTHS, 1)),
                               wrap_rows=[rows[k] for k in ("description", "partenaires", "indicateurs", "bilan",
                                                            "perspectives", "budget_commentaire", "chorus",
                                                            "intitule", "theme", "date_mise_en_place", "duree")],
-                              hyperlinks={"B" + str(rows["numero"]): f"#{L.sheet_ref(read.table.sheet)}!"
-                                                                     f"{read.table.cell(row, L.F_NUMERO) or 'A1'}"},
                               tab_color="2E75B6" if a.bloc is Bloc.SOCLE else "70AD47"))
         outcome.fiches_created.append(name)
     return ops

@@ -64,7 +64,6 @@ class SheetSetup:
     widths: dict[int, float] = field(default_factory=dict)
     freeze: Optional[str] = None  # A1 of the first unfrozen cell
     validations: list[tuple[str, str]] = field(default_factory=list)  # (A1 range, list formula)
-    hyperlinks: dict[str, str] = field(default_factory=dict)  # A1 -> "#'Sheet'!A1"
     merges: list[str] = field(default_factory=list)
     wrap_rows: list[int] = field(default_factory=list)
     tab_color: Optional[str] = None
@@ -120,9 +119,11 @@ class Grid:
     values: list[list[Any]]
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
-    #: False when the engine cannot tell formulas and merged cells (the xlwings
-    #: remote engine sends values only): the reader then infers what it can
-    structure_known: bool = True
+    #: False when the engine cannot tell formulas (the xlwings remote engine
+    #: sends values only) or merged cells (neither xlwings engine reads them in
+    #: one call): the reader then infers what it can
+    formulas_known: bool = True
+    merges_known: bool = True
 
     @property
     def n_rows(self) -> int:

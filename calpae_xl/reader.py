@@ -195,7 +195,7 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
     # project's template (it has a Répartition column), where an empty cell is
     # a real omission to report.
     inherit = None
-    if not grid.structure_known and L.F_REGLE not in cols:
+    if not grid.merges_known and L.F_REGLE not in cols:
         inherit = {c: None for c in (cols.get(L.F_THEME), cols.get(L.F_CHORUS), bloc_col) if c}
     for r in range(header_row + 1, grid.n_rows + 1):
         texts = _row_texts(grid, r)
@@ -217,7 +217,7 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
             continue
         intitule = _text(grid.get(r, cols[L.F_INTITULE])) if L.F_INTITULE in cols else ""
         amounts = {Column(f): amount_from_cell(grid.get(r, c)) for f, c in amount_cols.items()}
-        if grid.structure_known:
+        if grid.formulas_known:
             typed = any(grid.get(r, c) is not None and grid.formula(r, c) is None for c in amount_cols.values())
         else:  # values only: the zeros of an empty template row's formulas are not a typed amount
             typed = any(grid.get(r, c) not in (None, "", 0) for c in amount_cols.values())

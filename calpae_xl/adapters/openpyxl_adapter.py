@@ -288,7 +288,7 @@ class OpenpyxlWorkbook:
     def _setup(self, op: SheetSetup) -> None:
         from openpyxl.utils import get_column_letter  # noqa: PLC0415
         from openpyxl.worksheet.datavalidation import DataValidation  # noqa: PLC0415
-        from openpyxl.styles import Alignment, Font  # noqa: PLC0415
+        from openpyxl.styles import Alignment  # noqa: PLC0415
         ws = self.wb[op.sheet]
         for c, w in op.widths.items():
             ws.column_dimensions[get_column_letter(c)].width = w
@@ -300,13 +300,6 @@ class OpenpyxlWorkbook:
                 dv = DataValidation(type="list", formula1=f"={name}", allow_blank=True, showErrorMessage=False)
                 dv.add(ref)
                 ws.add_data_validation(dv)
-        from openpyxl.worksheet.hyperlink import Hyperlink  # noqa: PLC0415
-        for a1, target in op.hyperlinks.items():
-            if target.startswith("#"):  # a place in this workbook
-                ws[a1].hyperlink = Hyperlink(ref=a1, location=target[1:], display=str(ws[a1].value or ""))
-            else:
-                ws[a1].hyperlink = target
-            ws[a1].font = Font(color="0563C1", underline="single")
         for r in op.wrap_rows:
             for cell in ws[r]:
                 al = cell.alignment

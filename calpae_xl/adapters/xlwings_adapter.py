@@ -1,0 +1,242 @@
+"""The live adapter: xlwings, for Excel itself (RunPython, on Windows and
+macOS) and for its remote engine (xlwings Server and xlwings Lite).
+
+A sheet is read in one range read (values; formulas too where the engine
+gives them in the same call). A plan is applied block by block: one range
+write per block of values, one per style property and run of columns, so the
+number of Excel operations of a click does not grow with the number of
+actions. xlwings is imported by the caller (``calpae_xl.excel``): this module
+only receives a ``Book``.
+
+What Excel shows through this adapter and not through openpyxl: nothing.
+What it leaves out: cell borders, tab colours and data-validation lists (the
+template is created headless; a live click never needs them).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Optional, Sequence
+
+from .. import layout as L
+from ..port import KEEP, Block, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
+
+
+def to_excel(v: Any) -> Any:
+    """One cell as xlwings writes it. Money leaves Decimal only here, at the
+    edge; text the project writes carries Excel's quote prefix, so that
+    "4.2", "1/2" or "=x" stay text whatever the locale."""
+    if v is None:
+        return None
+    if isinstance(v, Formula):
+        return "=" + v.text
+    if isinstance(v, Text):
+        return "'" + v.value if v.value else None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    if isinstance(v, str):
+        return "'" + v if v else None
+    return v
+
+
+def from_excel(v: Any) -> Any:
+    """A value read from Excel: whole floats become int (years, counts), other
+    floats stay floats for :func:`calpae_xl.core.money.amount_from_cell`."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 53:
+        return int(v)
+    return v
+
+
+def _hex(color: Optional[str]) -> Optional[str]:
+    return None if color is None else "#" + color.lstrip("#")
+
+
+class XlwingsWorkbook:
+    """An ``xlwings.Book`` behind the port (a live workbook or a remote payload)."""
+
+    def __init__(self, book):
+        self.book = book
+        try:
+            self.path = str(book.fullname)
+        except Exception:  # noqa: BLE001 - the remote engine knows only the name
+            self.path = str(book.name)
+        self._grids: dict[str, Grid] = {}
+        #: Excel operations sent by apply(): reads excluded (for the benchmark)
+        self.writes = 0
+
+    # reading ---------------------------------------------------------------------------
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.book.sheets]
+
+    def read_sheet(self, sheet: str) -> Grid:
+        if sheet in self._grids:
+            return self._grids[sheet]
+        ws = self.book.sheets[sheet]
+        last = ws.used_range.last_cell
+        rng = ws.range((1, 1), (last.row, last.column))
+        raw = rng.options(ndim=2).value or []
+        values = [[from_excel(v) for v in row] for row in raw]
+        formulas: dict[tuple[int, int], str] = {}
+        formulas_known = True
+        try:
+            f = rng.formula  # Excel: the whole range in one call
+        except NotImplementedError:  # the remote engine sends values only
+            formulas_known = False
+        else:
+            rows = f if isinstance(f, (list, tuple)) and f and isinstance(f[0], (list, tuple)) else [[f]]
+            for r, row in enumerate(rows, 1):
+                for c, text in enumerate(row, 1):
+                    if isinstance(text, str) and text.startswith("="):
+                        formulas[(r, c)] = text[1:]
+        grid = Grid(values, formulas, [], formulas_known=formulas_known, merges_known=False)
+        self._grids[sheet] = grid
+        return grid
+
+    # writing ---------------------------------------------------------------------------
+    def apply(self, ops: Sequence[Op]) -> None:
+        for op in coalesce(ops):
+            if isinstance(op, EnsureSheet):
+                self._ensure(op)
+            elif isinstance(op, Block):
+                self._block(op)
+            elif isinstance(op, SheetSetup):
+                self._setup(op)
+            elif isinstance(op, ConditionalRule):
+                self._rule(op)
+            elif isinstance(op, DefineName):
+                self._define(op)
+        self._grids.clear()
+
+    def _ensure(self, op: EnsureSheet) -> None:
+        names = self.sheet_names()
+        if op.sheet in names:
+            return
+        sheets = self.book.sheets
+        if op.before in names and names.index(op.before) > 0:
+            # after the sheet that precedes ``before`` (the remote engine's
+            # ``before=`` lands one place too early)
+            ws = sheets.add(name=op.sheet, after=sheets[names[names.index(op.before) - 1]])
+        elif op.before in names:
+            ws = sheets.add(name=op.sheet, before=sheets[op.before])
+        else:
+            ws = sheets.add(name=op.sheet, after=sheets[len(names) - 1])
+        self.writes += 1
+        if op.hidden:
+            ws.visible = False
+            self.writes += 1
+
+    def _block(self, op: Block) -> None:
+        ws = self.book.sheets[op.sheet]
+        n_rows, n_cols = len(op.values), max((len(r) for r in op.values), default=0)
+        if not n_rows or not n_cols:
+            return
+        if not all(v is KEEP for row in op.values for v in row):
+            matrix = [[self._keep(op, i, j) if v is KEEP else to_excel(v) for j, v in enumerate(row)]
+                      + [None] * (n_cols - len(row)) for i, row in enumerate(op.values)]
+            ws.range((op.row, op.col)).value = matrix
+            self.writes += 1
+        if op.styles is not None:
+            styles = [op.styles] * n_cols if isinstance(op.styles, str) else list(op.styles)
+            for j, n, style in _column_runs(styles[:n_cols]):
+                if style:
+                    self._style(ws.range((op.row, op.col + j), (op.row + n_rows - 1, op.col + j + n - 1)),
+                                L.STYLES[style])
+        if op.number_format:
+            numeric = [[isinstance(v, (Decimal, int, Formula)) and not isinstance(v, bool) for v in row]
+                       for row in op.values]
+            for j in range(n_cols):
+                if op.styles is not None and not isinstance(op.styles, str) and j < len(op.styles) \
+                        and op.styles[j]:
+                    continue
+                rows = [i for i in range(n_rows) if j < len(numeric[i]) and numeric[i][j]]
+                for a, b in _index_runs(rows):
+                    ws.range((op.row + a, op.col + j), (op.row + b, op.col + j)).number_format = op.number_format
+                    self.writes += 1
+
+    def _keep(self, op: Block, i: int, j: int) -> Any:
+        """A KEEP cell in a block that also writes values: write back what is there."""
+        grid = self.read_sheet(op.sheet)
+        r, c = op.row + i, op.col + j
+        f = grid.formula(r, c)
+        return "=" + f if f else grid.get(r, c)
+
+    def _style(self, rng, st: dict) -> None:
+        if "fill" in st:
+            rng.color = _hex(st["fill"])
+            self.writes += 1
+        font = rng.font
+        for key, attr, conv in (("bold", "bold", bool), ("italic", "italic", bool), ("size", "size", float),
+                                ("font_color", "color", _hex)):
+            if key in st:
+                setattr(font, attr, conv(st[key]))
+                self.writes += 1
+        if st.get("wrap"):
+            rng.wrap_text = True
+            self.writes += 1
+        if "number_format" in st:
+            rng.number_format = st["number_format"]
+            self.writes += 1
+
+    def _setup(self, op: SheetSetup) -> None:
+        ws = self.book.sheets[op.sheet]
+        widths = sorted(op.widths.items())
+        for a, b in _index_runs([c for c, _ in widths], key=lambda c: op.widths[c]):
+            ws.range((1, a), (1, b)).column_width = op.widths[a]
+            self.writes += 1
+        if op.freeze:
+            ws.freeze_panes.freeze_at(op.freeze)
+            self.writes += 1
+        for a, b in _index_runs(sorted(op.wrap_rows)):
+            ws.range((a, 1), (b, len(L.FICHE_WIDTHS))).wrap_text = True
+            self.writes += 1
+
+    def _rule(self, op: ConditionalRule) -> None:
+        st = L.STYLES[op.style]
+        self.book.sheets[op.sheet].range(op.ref).conditional_formats.add_custom(
+            "=" + op.formula, fill_color=_hex(st.get("fill")), font_color=_hex(st.get("font_color")),
+            font_bold=st.get("bold"))
+        self.writes += 1
+
+    def _define(self, op: DefineName) -> None:
+        self.book.names.add(op.name, "=" + op.ref)
+        self.writes += 1
+
+
+def coalesce(ops: Sequence[Op]) -> list[Op]:
+    """Consecutive value blocks that continue one another (same sheet and
+    columns, next rows, no style) become one block: the maquette's action
+    rows, sub-totals and total are then one write."""
+    out: list[Op] = []
+    for op in ops:
+        prev = out[-1] if out else None
+        if (isinstance(op, Block) and isinstance(prev, Block) and prev.sheet == op.sheet and prev.col == op.col
+                and prev.styles is None and op.styles is None and prev.number_format == op.number_format
+                and prev.row + len(prev.values) == op.row
+                and {len(r) for r in prev.values} == {len(r) for r in op.values}
+                and not any(v is KEEP for r in prev.values + op.values for v in r)):
+            out[-1] = Block(op.sheet, prev.row, prev.col, prev.values + op.values, None, op.number_format)
+        else:
+            out.append(op)
+    return out
+
+
+def _column_runs(styles: Sequence[Optional[str]]) -> list[tuple[int, int, Optional[str]]]:
+    out: list[tuple[int, int, Optional[str]]] = []
+    for j, s in enumerate(styles):
+        if out and out[-1][2] == s:
+            out[-1] = (out[-1][0], out[-1][1] + 1, s)
+        else:
+            out.append((j, 1, s))
+    return out
+
+
+def _index_runs(items: Sequence[int], key=lambda i: None) -> list[tuple[int, int]]:
+    """[1, 2, 3, 7] -> [(1, 3), (7, 7)]; with ``key``, a run also needs equal keys."""
+    out: list[tuple[int, int]] = []
+    for i in items:
+        if out and i == out[-1][1] + 1 and key(i) == key(out[-1][0]):
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
