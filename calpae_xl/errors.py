@@ -40,3 +40,8 @@ class UnwritableFile(CalpaeError):
 
 class MissingExtra(Exception):
     """An Excel feature was asked for without the optional dependency."""
+
+    def __init__(self, feature: str, package: str = "xlwings", extra: str = "excel"):
+        self.message = (f"{feature} demande le module « {package} », absent de cette installation. "
+                        f"Installez-le avec : pip install \"calpae-xl[{extra}]\"")
+        super().__init__(self.message)

@@ -170,7 +170,7 @@ def plan_recalculer(read: ReadResult, m: Maquette, text_fixes: list[Change]) -> 
                 cells[(row, c)] = a.amount(col)
             else:
                 cells[(row, c)] = original.get((row, c))
-    ops: list[Op] = []
+    ops: list[Block] = []
     for start, end in _runs(table.action_rows):
         for span in spans:
             ops.append(Block(table.sheet, start, span[0][0],
@@ -184,7 +184,8 @@ def plan_recalculer(read: ReadResult, m: Maquette, text_fixes: list[Change]) -> 
         for span in spans:
             ops.append(Block(table.sheet, row, span[0][0],
                              [[Formula(_sum_formula(c, rows), values.get(Column(f))) for c, f in span]]))
-    return ops
+    # top to bottom: an engine can then join the rows into one write
+    return sorted(ops, key=lambda b: (b.col, b.row))
 
 
 # --- Contrôler -----------------------------------------------------------------------

@@ -180,11 +180,13 @@ def plan_new_workbook(m: Maquette, empty_rows: int = 0, typed: bool = True) -> l
     return plan_parametres(m) + plan_maquette(m, empty_rows, typed) + plan_indicateurs(m)
 
 
-def create(wb: Workbook, m: Maquette, empty_rows: int = 0, typed: bool = True) -> None:
+def create(wb: Workbook, m: Maquette, empty_rows: int = 0, typed: bool = True, fiches: bool = True) -> None:
     """Fill an empty workbook with a maquette and its fiches. The fiches carry
     the model's own text (the embedded default's summaries, budgets stated by
     the fiche, executions, ventilations), read back like any user's fiche."""
     wb.apply(plan_new_workbook(m, empty_rows, typed))
+    if not fiches:
+        return
     read = read_workbook(wb.sheet_names(), wb.read_sheet, wb.path)
     by_key = {a.key: a for a in m.actions}
     actions = []

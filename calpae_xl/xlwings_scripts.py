@@ -1,0 +1,40 @@
+"""The three buttons as xlwings Lite / xlwings Server scripts.
+
+In xlwings Lite, paste ``from calpae_xl.xlwings_scripts import *`` in main.py
+(with ``calpae-xl`` in requirements.txt); with xlwings Server, point the
+server's scripts module at this one. Each script is bound to a shape on the
+Maquette sheet: draw three shapes there and name them ``xl_recalculer``,
+``xl_controler`` and ``xl_fiches`` (Excel: Format de la forme > Nom).
+The work is done by :mod:`calpae_xl.excel`, as for the ``.xlsm`` buttons.
+"""
+from __future__ import annotations
+
+import xlwings as xw
+
+from . import excel
+
+try:  # the registering decorator (xlwings Server / Lite); plain xlwings has a no-op one
+    from xlwings.server import script
+except ImportError:  # pragma: no cover - depends on the xlwings build
+    script = xw.script
+
+BUTTON_SHAPES = {"Recalculer": "xl_recalculer", "Contrôler": "xl_controler", "Générer les fiches": "xl_fiches"}
+
+
+@script(name="Recalculer", button=f"[{BUTTON_SHAPES['Recalculer']}]Maquette!N1", show_taskpane=False)
+def recalculer(book: xw.Book):
+    """Totaux, parts État / CD en parité, puis contrôles."""
+    excel.recalculer(book)
+
+
+@script(name="Contrôler", button=f"[{BUTTON_SHAPES['Contrôler']}]Maquette!P1", show_taskpane=False)
+def controler(book: xw.Book):
+    """Contrôles de la maquette, sans rien modifier d'autre que la feuille Contrôles."""
+    excel.controler(book)
+
+
+@script(name="Générer les fiches", button=f"[{BUTTON_SHAPES['Générer les fiches']}]Maquette!R1",
+        show_taskpane=False)
+def generer_fiches(book: xw.Book):
+    """Une feuille par action ; le texte déjà saisi dans les fiches est conservé."""
+    excel.generer_fiches(book)

@@ -1,0 +1,172 @@
+"""The Excel buttons, run by the xlwings remote engine (the one behind xlwings
+Server and Lite) on payloads built from our workbooks, as the Office.js client
+would send them: applying the returned actions must give the cells the batch
+writes, and one Recalculer must cost a constant, small number of actions."""
+import asyncio
+import collections
+import shutil
+
+import openpyxl
+import pytest
+
+xw = pytest.importorskip("xlwings", reason="xlwings absent : pip install \"calpae-xl[excel]\"")
+
+from calpae_xl import excel, layout as L  # noqa: E402
+from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: E402
+from calpae_xl.operations import CONTROLER, RECALCULER, run  # noqa: E402
+from calpae_xl.remote import apply_actions, payload_from_file, remote_book  # noqa: E402
+from calpae_xl.samples import variant, write_variant  # noqa: E402
+
+
+def _headless(path, button, tmp_path):
+    """The batch path on a copy: (formulas view, values view) per sheet."""
+    copy = tmp_path / ("batch-" + path.name)
+    shutil.copy(path, copy)
+    wb = OpenpyxlWorkbook.open(str(copy))
+    run(wb, excel.BUTTONS[button])
+    wb.save(backup=False)
+    f = openpyxl.load_workbook(copy)
+    v = openpyxl.load_workbook(copy, data_only=True)
+    return f, v
+
+
+def _same(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(a - b) < 0.005
+    return a == b
+
+
+def _compare(remote_cells, touched, f_wb, v_wb):
+    assert list(remote_cells) == f_wb.sheetnames
+    diffs = []
+    for name, rows in remote_cells.items():
+        fws, vws = f_wb[name], v_wb[name]
+        n_rows = max(len(rows), fws.max_row)
+        n_cols = max(max((len(r) for r in rows), default=0), fws.max_column)
+        for r in range(1, n_rows + 1):
+            for c in range(1, n_cols + 1):
+                ours = rows[r - 1][c - 1] if r <= len(rows) and c <= len(rows[r - 1]) else None
+                if (name, r, c) in touched:
+                    want = fws.cell(r, c).value
+                else:  # untouched: the payload carried the saved value
+                    want = vws.cell(r, c).value
+                if not _same(ours, want):
+                    diffs.append(f"{name}!{L.a1(r, c)} : distant {ours!r}, lot {want!r}")
+    assert diffs == [], diffs[:20]
+    return len(touched)
+
+
+@pytest.fixture
+def printed(tmp_path):
+    path = tmp_path / "loiret.xlsx"
+    write_variant(str(path), variant(), fiches=True)
+    return path
+
+
+@pytest.fixture
+def without_fiches(tmp_path):
+    path = tmp_path / "sans_fiches.xlsx"
+    write_variant(str(path), variant(), fiches=False)
+    return path
+
+
+@pytest.mark.parametrize("button, source", [
+    ("Recalculer", "printed"), ("Contrôler", "printed"), ("Générer les fiches", "without_fiches"),
+    ("Recalculer", "committed")])
+def test_remote_engine_writes_the_cells_of_the_batch(button, source, request, tmp_path):
+    if source == "committed":
+        path = tmp_path / "loiret_2020.xlsx"
+        shutil.copy(L.__file__.replace("calpae_xl/layout.py", "workbook/loiret_2020.xlsx"), path)
+    else:
+        path = request.getfixturevalue(source)
+    payload = payload_from_file(str(path))
+    book = remote_book(payload)
+    outcome = {"Recalculer": excel.recalculer, "Contrôler": excel.controler,
+               "Générer les fiches": excel.generer_fiches}[button](book)
+    assert outcome is not None
+    actions = book.json()["actions"]
+    touched = set()
+    cells = apply_actions(payload, actions, touched)
+    written = _compare(cells, touched, *_headless(path, button, tmp_path))
+    assert written > 0
+    alert = [a for a in actions if a["func"] == "alert"]
+    assert len(alert) == 1 and alert[0]["args"][0].startswith(f"{button} : terminé.")
+
+
+def _recalculer_actions(n, tmp_path):
+    """A maquette of n actions as the project leaves it, then one amount typed
+    by the officer, then the Recalculer button on the remote engine."""
+    path = tmp_path / f"v{n}.xlsx"
+    write_variant(str(path), variant(n), fiches=False)
+    wb = OpenpyxlWorkbook.open(str(path))
+    run(wb, [RECALCULER, CONTROLER])
+    wb.save(backup=False)
+    payload = payload_from_file(str(path))
+    maquette = next(s for s in payload["sheets"] if s["name"] == L.MAQUETTE)["values"]
+    maquette[4][5] += 1000  # the first action's budget global
+    book = remote_book(payload)
+    outcome = excel.recalculer(book)
+    assert outcome.changes  # the typed amount moved the parts and the totals
+    return book.json()["actions"]
+
+
+def test_recalculer_costs_the_same_few_actions_for_20_and_2000_actions(tmp_path):
+    small, large = _recalculer_actions(20, tmp_path), _recalculer_actions(2000, tmp_path)
+    count = lambda acts: collections.Counter(a["func"] for a in acts)  # noqa: E731
+    assert count(small) == count(large)
+    assert len(small) <= 15, count(small)
+    # the maquette's amounts, sub-totals and total are one write
+    maquette_writes = [a for a in large if a["func"] == "setValues" and a["sheet_position"] == 1]
+    assert len(maquette_writes) == 1 and len(maquette_writes[0]["values"]) == 2000 + 3
+
+
+def test_first_click_on_a_bare_maquette_is_constant_too(tmp_path):
+    """No Contrôles, Journal or technical sheet yet: they are created, at a cost
+    that does not depend on the number of actions either."""
+    counts = []
+    for n in (20, 2000):
+        path = tmp_path / f"bare{n}.xlsx"
+        write_variant(str(path), variant(n), fiches=False)
+        book = remote_book(payload_from_file(str(path)))
+        excel.recalculer(book)
+        counts.append(collections.Counter(a["func"] for a in book.json()["actions"]))
+    assert counts[0] == counts[1]
+    assert counts[0]["addSheet"] == 3
+
+
+def test_server_runs_the_scripts_like_the_buttons(printed):
+    """xlwings Server calls the scripts through custom_scripts_call: same actions
+    as the RunPython target."""
+    from xlwings.server import custom_scripts_call
+    from calpae_xl import xlwings_scripts
+    direct = remote_book(payload_from_file(str(printed)))
+    excel.recalculer(direct)
+    served = remote_book(payload_from_file(str(printed)))
+    returned = asyncio.run(custom_scripts_call(xlwings_scripts, "recalculer",
+                                               typehint_to_value={xw.Book: served}))
+    assert returned is served
+    assert served.json()["actions"] == direct.json()["actions"]
+    meta = {m["function_name"]: m for m in __import__("xlwings.server").server.custom_scripts_meta(xlwings_scripts)}
+    assert set(meta) == {"recalculer", "controler", "generer_fiches"}
+    assert all(m["button"].startswith("[xl_") and "]Maquette!" in m["button"] for m in meta.values())
+
+
+def test_a_workbook_without_maquette_gets_a_message_not_a_traceback(tmp_path):
+    path = tmp_path / "autre.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Budget de la cantine"
+    wb.save(path)
+    book = remote_book(payload_from_file(str(path)))
+    assert excel.recalculer(book) is None
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert "maquette" in actions[0]["args"][0].lower() and actions[0]["args"][3] == "critical"
+
+
+def test_without_xlwings_the_message_says_what_to_install(monkeypatch):
+    import sys
+    from calpae_xl.errors import MissingExtra
+    monkeypatch.setitem(sys.modules, "xlwings", None)
+    with pytest.raises(MissingExtra) as e:
+        excel.recalculer()
+    assert 'pip install "calpae-xl[excel]"' in e.value.message
