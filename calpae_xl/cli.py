@@ -220,12 +220,23 @@ def _print_example_summary(path: str) -> None:
 def cmd_nouveau(args) -> int:
     target = Path(args.fichier)
     if target.suffix.lower() not in WORKBOOK_SUFFIXES:
-        print(f"« {target} » : le nom doit finir par .xlsx.", file=sys.stderr)
+        print(f"« {target} » : le nom doit finir par .xlsx (ou .xlsm pour le classeur à boutons).", file=sys.stderr)
         return 2
     if target.exists() and not args.force:
         print(f"« {target} » existe déjà : choisissez un autre nom ou ajoutez --force.", file=sys.stderr)
         return 2
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix.lower() == ".xlsm":  # the macro-enabled maquette, with its three buttons
+        from .build_xlsm import build  # noqa: PLC0415
+        from .errors import MissingExtra  # noqa: PLC0415
+        try:
+            build(str(target), args.exemple, args.departement or "", args.annee or 0, args.lignes)
+        except MissingExtra as e:
+            print(e.message, file=sys.stderr)
+            return 2
+        what = f"Maquette {args.exemple} recalculée, contrôlée, avec ses fiches" if args.exemple else "Maquette vierge"
+        print(f"{what}, à macros (boutons Recalculer, Contrôler, Générer les fiches) : {target}")
+        return 0
     if args.exemple:
         build_example(str(target), args.exemple)
         print(f"Maquette {args.exemple} (montants tels qu'imprimés) créée : {target}")

@@ -198,3 +198,14 @@ def test_lot_processes_a_folder_with_a_broken_file(tmp_path, capsys):
     for i in range(3):
         names = openpyxl.load_workbook(folder / f"dep{i}.xlsx").sheetnames
         assert sum(n.startswith("Fiche ") for n in names) == 20
+
+
+def test_a_new_file_gets_the_usual_permissions(tmp_path):
+    """The atomic save goes through a private temporary file (mode 0600): a new
+    workbook must still be readable by the colleagues the umask allows."""
+    import os
+    path = tmp_path / "nouvelle.xlsx"
+    assert main(["nouveau", str(path)]) == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o666 & ~mask)

@@ -163,6 +163,12 @@ def _differential(style: str):
     return fill, font
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 # --- the adapter ------------------------------------------------------------------------
 
 class OpenpyxlWorkbook:
@@ -365,6 +371,8 @@ class OpenpyxlWorkbook:
                 if backup and os.path.abspath(target) == os.path.abspath(self.path):
                     backup_path = str(Path(target).with_suffix(".bak" + suffix))
                     shutil.copy2(target, backup_path)
+            else:  # a new file gets the usual permissions, not the temporary file's 0600
+                os.chmod(tmp2, 0o666 & ~_umask())
             os.replace(tmp2, target)
         except CalpaeError:
             raise
