@@ -106,7 +106,7 @@ def build(target: str, example: Optional[str] = "loiret-2020", departement: str 
             create(wb, load_example(example), typed=True)
         else:
             create(wb, Maquette(departement, annee), empty_rows=empty_rows, typed=False)
-        wb.save(target, backup=False)
+        wb.save(target, backup=False, replace=True)
     if example:
         wb = OpenpyxlWorkbook.open(target)
         run(wb, [RECALCULER, CONTROLER, FICHES])

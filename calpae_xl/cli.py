@@ -182,7 +182,7 @@ def build_example(target: str, name: str = "loiret-2020", empty_rows: int = 0) -
     from .template import create  # noqa: PLC0415
     wb = OpenpyxlWorkbook.new(target)
     create(wb, load_example(name), empty_rows=empty_rows, typed=True)
-    wb.save(backup=False)
+    wb.save(backup=False, replace=True)
 
 
 def build_template(target: str, departement: str = "", annee: int = 0, empty_rows: int = 10) -> None:
@@ -191,7 +191,7 @@ def build_template(target: str, departement: str = "", annee: int = 0, empty_row
     from .template import create  # noqa: PLC0415
     wb = OpenpyxlWorkbook.new(target)
     create(wb, Maquette(departement, annee), empty_rows=empty_rows, typed=False)
-    wb.save(backup=False)
+    wb.save(backup=False, replace=True)
 
 
 def _print_example_summary(path: str) -> None:
@@ -333,7 +333,86 @@ def build_parser() -> argparse.ArgumentParser:
     lot.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
     envelope(lot)
     lot.set_defaults(func=cmd_lot)
+
+    co = sub.add_parser("consolider", help="toutes les maquettes d'un dossier (départements, années) en un classeur")
+    co.add_argument("dossier")
+    co.add_argument("-o", "--sortie", default="consolidation.xlsx", metavar="FICHIER.xlsx")
+    co.add_argument("--csv", metavar="DOSSIER", help="écrire aussi les tableaux en CSV dans ce dossier")
+    co.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
+    co.set_defaults(func=cmd_consolider)
+
+    cp = sub.add_parser("comparer", help="ce qu'un avenant a changé : actions, montants, enveloppe")
+    cp.add_argument("ancien")
+    cp.add_argument("nouveau")
+    cp.add_argument("-o", "--sortie", metavar="ECARTS.xlsx", help="écrire aussi les écarts dans un classeur")
+    cp.set_defaults(func=cmd_comparer)
+
+    pd_ = sub.add_parser("pdf", help="la maquette et les fiches en PDF (par LibreOffice)")
+    pd_.add_argument("fichier")
+    pd_.add_argument("-o", "--sortie", metavar="FICHIER.pdf", help="défaut : même nom, extension .pdf")
+    pd_.add_argument("--controles", action="store_true", help="inclure la feuille Contrôles")
+    pd_.set_defaults(func=cmd_pdf)
     return p
+
+
+def cmd_consolider(args) -> int:
+    from .consolidate import read_all, tables, write_csv, write_workbook  # noqa: PLC0415
+    if not Path(args.dossier).is_dir():
+        print(f"« {args.dossier} » n'est pas un dossier.", file=sys.stderr)
+        return 2
+    target = Path(args.sortie)
+    files = [f for f in find_workbooks(args.dossier) if Path(f).resolve() != target.resolve()]
+    if not files:
+        print(f"Aucun classeur .xlsx ou .xlsm dans « {args.dossier} ».", file=sys.stderr)
+        return 2
+    records = read_all(files, args.processus, progress=sys.stderr.isatty())
+    frames = tables(records)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_workbook(frames, str(target))
+    unreadable = [r for r in records if not r.lisible]
+    n_actions = sum(len(r.actions) for r in records)
+    print(f"{len(records)} fichier(s), {len(records) - len(unreadable)} lu(s), {n_actions} action(s) : {target}")
+    for r in unreadable:
+        print(f"  illisible : {r.erreur}")
+    if args.csv:
+        for path in write_csv(frames, args.csv):
+            print(f"  {path}")
+    return 2 if unreadable else 0
+
+
+def cmd_comparer(args) -> int:
+    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from .compare import compare, write_workbook  # noqa: PLC0415
+    from .reader import read_workbook  # noqa: PLC0415
+    maquettes = []
+    for path in (args.ancien, args.nouveau):
+        try:
+            wb = OpenpyxlWorkbook.open(path)
+            maquettes.append(read_workbook(wb.sheet_names(), wb.read_sheet, path).maquette)
+        except CalpaeError as e:
+            print(e.message, file=sys.stderr)
+            return 2
+    result = compare(*maquettes)
+    print(f"Écarts entre « {args.ancien} » et « {args.nouveau} » :")
+    if not result.changed:
+        print("  aucune différence entre les actions.")
+    for line in result.lines():
+        print(f"  {line}")
+    if args.sortie:
+        write_workbook(result, args.sortie, Path(args.ancien).name, Path(args.nouveau).name)
+        print(f"Écarts écrits dans {args.sortie}")
+    return 0
+
+
+def cmd_pdf(args) -> int:
+    from .pdf import to_pdf  # noqa: PLC0415
+    try:
+        target = to_pdf(args.fichier, args.sortie, args.controles)
+    except CalpaeError as e:
+        print(e.message, file=sys.stderr)
+        return 2
+    print(f"PDF de l'annexe écrit : {target}")
+    return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

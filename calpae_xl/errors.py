@@ -4,15 +4,19 @@ Everything else (a wrong amount, a broken rule) is a finding, not an exception.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 
 class CalpaeError(Exception):
     """Base of the project's own errors; the CLI turns them into exit status 2."""
 
     template = "{path} : {reason}"
+    default_code = "ERREUR"
 
-    def __init__(self, path: str, reason: str):
+    def __init__(self, path: str, reason: str, code: Optional[str] = None):
         self.path = str(path)
         self.reason = reason
+        self.code = code or self.default_code
         super().__init__(self.message)
 
     @property
@@ -23,17 +27,23 @@ class CalpaeError(Exception):
 class UnreadableFile(CalpaeError):
     """The file cannot be opened or is not a workbook."""
 
+    default_code = "FICHIER_ILLISIBLE"
+
     template = "Impossible de lire « {path} » : {reason}."
 
 
 class NoMaquette(CalpaeError):
     """The workbook opens but holds no maquette table."""
 
+    default_code = "MAQUETTE_ABSENTE"
+
     template = "« {path} » : {reason}"
 
 
 class UnwritableFile(CalpaeError):
     """The result cannot be saved (the original stays untouched)."""
+
+    default_code = "ENREGISTREMENT_IMPOSSIBLE"
 
     template = "Impossible d'enregistrer « {path} » : {reason}. Le fichier d'origine n'a pas été modifié."
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Optional
 
@@ -117,7 +118,12 @@ AMOUNT_WIDTH = 16
 
 def normalize_label(text: object) -> str:
     """Lower case, no accents, no punctuation, single spaces: how headers are compared."""
-    s = unicodedata.normalize("NFKD", str(text or ""))
+    return _normalize(str(text or ""))
+
+
+@lru_cache(maxsize=16384)  # thèmes, Chorus codes and bloc labels repeat on every row
+def _normalize(text: str) -> str:
+    s = unicodedata.normalize("NFKD", text)
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
     s = s.replace("+", " plus ")
     s = re.sub(r"[^a-z0-9]+", " ", s)
@@ -158,6 +164,8 @@ def match_header(text: object) -> Optional[str]:
 # Labels of total rows and of bloc sections.
 def total_kind(text: object) -> Optional[tuple[str, Optional[Bloc]]]:
     """('sous-total', bloc) / ('total', None) for a total row label, else None."""
+    if "total" not in str(text or "").lower():  # most cells: no need to normalize
+        return None
     s = normalize_label(text)
     if s.startswith("sous total"):
         return ("sous-total", bloc_of_label(s) or None)

@@ -134,7 +134,8 @@ def _text(v: object) -> str:
 
 
 def _row_texts(grid: Grid, row: int) -> list[str]:
-    return [_text(grid.get(row, c)) for c in range(1, grid.n_cols + 1)]
+    values = grid.values[row - 1] if 1 <= row <= grid.n_rows else []
+    return [_text(v) for v in values]
 
 
 def _chorus(text: str) -> Optional[Chorus]:

@@ -56,4 +56,4 @@ def write_variant(path: str, maquette: Maquette, fiches: bool = False) -> None:
     from .template import create  # noqa: PLC0415
     wb = OpenpyxlWorkbook.new(path)
     create(wb, maquette, empty_rows=0, typed=True, fiches=fiches)
-    wb.save(backup=False)
+    wb.save(backup=False, replace=True)

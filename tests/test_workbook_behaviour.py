@@ -81,7 +81,7 @@ def test_sortie_leaves_the_input_untouched(loiret_printed, tmp_path):
 def test_saved_totals_are_seen_by_programs_reading_values(loiret_printed):
     assert main(["recalculer", str(loiret_printed)]) == 0
     import pandas as pd
-    df = pd.read_excel(loiret_printed, sheet_name="Maquette", header=3)
+    df = pd.read_excel(loiret_printed, sheet_name="Maquette", header=3, engine="openpyxl")
     total = df[df["Fiche action N°"] == "TOTAL"].iloc[0]
     assert total["Participation État"] == pytest.approx(1201409.0)
     from python_calamine import CalamineWorkbook

@@ -21,7 +21,8 @@ from pathlib import Path, PurePosixPath
 from typing import Optional, Sequence
 from xml.etree import ElementTree as ET
 
-from .. import layout as L
+from .. import gate, layout as L, safety
+from ..core.checks import MAX_TEXT
 from ..errors import CalpaeError, UnreadableFile, UnwritableFile
 from ..port import KEEP, Block, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
 
@@ -87,7 +88,8 @@ def read_cached_formula_values(path: str) -> dict[str, dict[str, object]]:
     return out
 
 
-_CELL_RE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>((?:(?!</f>).)*)</f><v\s*/>', re.S)
+# openpyxl writes "<v />" (xml.etree) or "<v></v>" (lxml) after a formula
+_CELL_RE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>((?:(?!</f>).)*)</f>(?:<v\s*/>|<v></v>)', re.S)
 
 
 def _fmt(v: object) -> Optional[tuple[str, str]]:
@@ -163,10 +165,31 @@ def _differential(style: str):
     return fill, font
 
 
+def _clean_stale_temps(folder: str, age: float = 3600) -> None:
+    """Temporary files left by a save that was killed (older than an hour)."""
+    import time  # noqa: PLC0415
+    try:
+        for name in os.listdir(folder):
+            if name.startswith(".~calpae-"):
+                path = os.path.join(folder, name)
+                if time.time() - os.path.getmtime(path) > age:
+                    os.unlink(path)
+    except OSError:
+        pass
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def clean_text(text: str) -> str:
+    """What a cell can hold: no control characters, at most 32 767 characters
+    (the checks report both as findings, on the user's text)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text[:MAX_TEXT]
 
 
 # --- the adapter ------------------------------------------------------------------------
@@ -181,27 +204,38 @@ class OpenpyxlWorkbook:
         self.written: dict[str, dict[str, object]] = {}
         self._grids: dict[str, Grid] = {}
         self._styles = None
+        self.stamp: Optional[tuple[int, int]] = None  # the file as read, to detect changes on disk
 
     # opening ---------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str) -> "OpenpyxlWorkbook":
         p = Path(path)
         if not p.exists():
-            raise UnreadableFile(path, "le fichier n'existe pas")
+            raise UnreadableFile(path, "le fichier n'existe pas", "FICHIER_ABSENT")
         if p.suffix.lower() not in (".xlsx", ".xlsm"):
-            raise UnreadableFile(path, "seuls les classeurs .xlsx et .xlsm sont lus")
+            if p.suffix.lower() == ".xls":
+                raise UnreadableFile(path, "c'est un classeur Excel 97-2003 (.xls) : enregistrez-le au format "
+                                           ".xlsx et recommencez", "XLS_ANCIEN")
+            raise UnreadableFile(path, "seuls les classeurs .xlsx et .xlsm sont lus", "EXTENSION_INCONNUE")
+        refusal = gate.check(path)  # before any parser: hostile and broken files stop here
+        if refusal:
+            raise UnreadableFile(path, refusal.reason, refusal.code)
+        stamp = safety.stamp(path)
         try:
             cached = read_cached_formula_values(path)
-            wb = _openpyxl().load_workbook(path, keep_vba=p.suffix.lower() == ".xlsm", keep_links=True)
+            wb = _openpyxl().load_workbook(path, keep_vba=p.suffix.lower() == ".xlsm", keep_links=True,
+                                           rich_text=True)
         except CalpaeError:
             raise
         except zipfile.BadZipFile:
-            raise UnreadableFile(path, "ce n'est pas un classeur Excel (.xlsx) valide") from None
+            raise UnreadableFile(path, "ce n'est pas un classeur Excel (.xlsx) valide", "ZIP_ABIME") from None
         except KeyError as e:
-            raise UnreadableFile(path, f"partie manquante dans le classeur ({e})") from None
+            raise UnreadableFile(path, f"partie manquante dans le classeur ({e})", "PARTIE_MANQUANTE") from None
         except Exception as e:  # noqa: BLE001 - the boundary: any parser failure names the file
-            raise UnreadableFile(path, f"{type(e).__name__} : {e}") from None
-        return cls(path, wb, cached)
+            raise UnreadableFile(path, f"{type(e).__name__} : {str(e)[:200]}", "CLASSEUR_INVALIDE") from None
+        wbk = cls(path, wb, cached)
+        wbk.stamp = stamp
+        return wbk
 
     @classmethod
     def new(cls, path: str) -> "OpenpyxlWorkbook":
@@ -224,6 +258,9 @@ class OpenpyxlWorkbook:
             out = []
             for c, cell in enumerate(row, 1):
                 v = cell.value
+                if v is not None and not isinstance(v, (str, int, float, Decimal)) and type(v).__name__ == \
+                        "CellRichText":
+                    v = str(v)  # rich text is kept in the file, read as its plain text
                 if cell.data_type == "f":
                     text = v if isinstance(v, str) else getattr(v, "text", None) or str(v)
                     formulas[(r, c)] = text[1:] if text.startswith("=") else text
@@ -277,13 +314,13 @@ class OpenpyxlWorkbook:
                     cell.value = "=" + v.text
                     written[cell.coordinate] = v.cached
                 elif isinstance(v, Text):
-                    cell.value = v.value
+                    cell.value = clean_text(v.value)
                     cell.data_type = "s"
                     if v.value[:1] in ("=", "+", "-", "@"):
                         cell.quotePrefix = True
                     written.pop(cell.coordinate, None)
                 elif isinstance(v, str):
-                    cell.value = v
+                    cell.value = clean_text(v)
                     cell.data_type = "s"  # a plain string from the project is never a formula either
                 else:
                     cell.value = v
@@ -341,13 +378,36 @@ class OpenpyxlWorkbook:
         self.wb.defined_names[op.name] = DefinedName(op.name, attr_text=op.ref)
 
     # saving ----------------------------------------------------------------------------
-    def save(self, target: Optional[str] = None, backup: bool = True) -> Optional[str]:
+    def _guard(self, target: str, replace: bool) -> None:
+        """Refuse to write over a file that someone has open, that changed on
+        disk since it was read, or whose content the save would partly lose
+        (``replace``: a new workbook deliberately replaces the file)."""
+        if not os.path.exists(target):
+            return
+        holder = safety.lock_holder(target)
+        if holder:
+            raise UnwritableFile(target, f"le fichier est ouvert par {holder} ; fermez-le dans Excel ou "
+                                         "LibreOffice, puis recommencez", "FICHIER_OUVERT")
+        same = not replace and os.path.abspath(target) == os.path.abspath(self.path)
+        if same and self.stamp is not None and safety.stamp(target) != self.stamp:
+            raise UnwritableFile(target, "le fichier a été modifié sur le disque depuis sa lecture ; relancez "
+                                         "la commande pour repartir de la version actuelle", "FICHIER_MODIFIE")
+        if same:
+            lost = safety.lossy_features(target)
+            if lost:
+                raise UnwritableFile(target, "l'enregistrement sans Excel ferait perdre " + ", ".join(lost) +
+                                     ". Écrivez une copie avec --sortie DOSSIER, ou utilisez les boutons du "
+                                     "classeur dans Excel, qui ne perdent rien", "ENREGISTREMENT_DESTRUCTEUR")
+
+    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
         """Atomic save: a temporary file in the target's folder, cached values
         put back, checked, then moved over the target. When the target is the
         file that was read, the previous version is kept as ``NAME.bak.xlsx``.
         Returns the backup's path."""
         target = str(target or self.path)
         folder = os.path.dirname(os.path.abspath(target))
+        self._guard(target, replace)
+        _clean_stale_temps(folder)
         suffix = Path(target).suffix or ".xlsx"
         fd1, tmp1 = tempfile.mkstemp(prefix=".~calpae-", suffix=suffix, dir=folder)
         os.close(fd1)
@@ -362,10 +422,13 @@ class OpenpyxlWorkbook:
             inject_cached_values(tmp1, tmp2, values)
             with open(tmp2, "rb+") as fh:
                 os.fsync(fh.fileno())
-            with zipfile.ZipFile(tmp2) as z:
+            with zipfile.ZipFile(tmp2) as z:  # re-read before it replaces anything
                 bad = z.testzip()
                 if bad:
                     raise UnwritableFile(target, f"la copie écrite est corrompue ({bad})")
+                ET.fromstring(z.read("xl/workbook.xml"))
+                if len(sheet_xml_paths(z)) != len(self.wb.sheetnames):
+                    raise UnwritableFile(target, "la copie écrite n'a pas toutes ses feuilles")
             if os.path.exists(target):
                 os.chmod(tmp2, stat.S_IMODE(os.stat(target).st_mode))
                 if backup and os.path.abspath(target) == os.path.abspath(self.path):

@@ -6,6 +6,7 @@ finance officer wants the whole list at once, not the first problem.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -219,6 +220,31 @@ def check_identity_of_actions(m: Maquette) -> Iterator[Finding]:
             yield _f("INTITULE_MANQUANT", E, f"{_name(a)} n'a pas d'intitulé.", a, "intitule")
 
 
+#: Excel's limit for the text of one cell
+MAX_TEXT = 32767
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def check_texts(m: Maquette) -> Iterator[Finding]:
+    """Texts that a spreadsheet cannot hold as typed (control characters
+    pasted from another program, more than 32 767 characters): reported, and
+    cleaned in what the project writes (fiche titles, Contrôles)."""
+    for a in m.actions:
+        texts = {"intitule": a.intitule, "theme": a.theme, **{k: getattr(a.fiche, k) for k in (
+            "description", "date_mise_en_place", "partenaires", "duree", "budget_commentaire", "bilan",
+            "perspectives")}}
+        for field, text in texts.items():
+            if not text:
+                continue
+            if _CONTROL.search(text):
+                yield _f("TEXTE_CARACTERES_INVALIDES", W, f"{_name(a)} : le texte « {field} » contient des "
+                         "caractères de contrôle invisibles (copiés d'un autre logiciel) ; ils sont retirés des "
+                         "feuilles écrites par l'outil.", a, field)
+            if len(text) > MAX_TEXT:
+                yield _f("TEXTE_TROP_LONG", W, f"{_name(a)} : le texte « {field} » fait {len(text)} caractères ; "
+                         f"une cellule en contient au plus {MAX_TEXT} : il est tronqué dans les fiches.", a, field)
+
+
 def check_chorus(m: Maquette, extra_codes: Iterable[str] = ()) -> Iterator[Finding]:
     """The imputation Chorus is well formed, known, and the one of its bloc
     (initiatives locales: '… 10') and thème (annexe financière)."""
@@ -346,6 +372,7 @@ CHECKS: tuple[Callable[[Maquette], Iterable[Finding]], ...] = (
     check_execution,
     check_fiches,
     check_indicators,
+    check_texts,
 )
 
 

@@ -1,0 +1,235 @@
+"""The benchmark of issue #5: builds its inputs, runs each measure several
+times, prints medians and ratios measured in the same run, and writes
+bench/RESULTS.md with the machine they came from.
+
+    python3 bench/run.py                 # everything (about 10 minutes)
+    python3 bench/run.py --repetitions 1 --fichiers 20   # a quick look
+
+Ratios, not absolute times: these machines are noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # the remote engine, for measure 4
+
+from calpae_xl.samples import variant, write_variant  # noqa: E402
+
+PY = sys.executable
+CLI = [PY, "-m", "calpae_xl.cli"]
+RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """(seconds, peak resident MiB) of one child process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 1):  # 1 = erreurs remain in the maquette: a normal outcome
+        raise RuntimeError(f"{' '.join(cmd)} -> {proc.returncode}\n{err[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def median_of(n: int, prepare, cmd) -> tuple[float, float]:
+    times, peaks = [], []
+    for _ in range(n):
+        prepare()
+        t, m = timed(cmd)
+        times.append(t)
+        peaks.append(m)
+    return statistics.median(times), max(peaks)
+
+
+def fresh_copy(src: Path, folder: Path):
+    def prepare():
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        shutil.copy(src, folder / src.name)
+    return prepare
+
+
+def machine() -> list[str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines()
+                      if ln.startswith("MemTotal")).split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    import openpyxl
+    try:
+        import lxml.etree as le
+        lxml_v = ".".join(map(str, le.LXML_VERSION[:3]))
+    except ImportError:
+        lxml_v = "absent"
+    try:
+        import xlwings
+        xlw = xlwings.__version__
+    except ImportError:
+        xlw = "absent"
+    soffice = shutil.which("soffice")
+    lo = subprocess.run([soffice, "--version"], capture_output=True, text=True).stdout.strip() if soffice else "absent"
+    return [f"- Machine : {platform.platform()}, {cpu}, {os.cpu_count()} cœurs, {mem}",
+            f"- Python {platform.python_version()}, openpyxl {openpyxl.__version__}, lxml {lxml_v}, "
+            f"xlwings {xlw}, {lo or 'LibreOffice ?'}",
+            f"- Date : {time.strftime('%Y-%m-%d %H:%M')}"]
+
+
+def measure_1(work: Path, reps: int) -> list[tuple]:
+    """lot on a folder holding the Loiret maquette vs load+save with openpyxl."""
+    src = ROOT / "workbook" / "loiret_2020.xlsx"
+    folder = work / "m1"
+    prep = fresh_copy(src, folder)
+    lot, lot_mem = median_of(reps, prep, CLI + ["lot", str(folder), "--processus", "1"])
+    floor_code = ("import openpyxl, sys; wb = openpyxl.load_workbook(sys.argv[1]); wb.save(sys.argv[1])")
+    floor, floor_mem = median_of(reps, prep, [PY, "-c", floor_code, str(folder / src.name)])
+    return [("1. Régénération du Loiret (lot, 1 fichier)", f"{lot:.2f} s", f"{lot_mem:.0f} Mio"),
+            ("   plancher : chargement + enregistrement openpyxl", f"{floor:.2f} s", f"{floor_mem:.0f} Mio"),
+            ("   rapport lot / plancher (cible ≤ 1,5)", f"{lot / floor:.2f}", "")], lot / floor
+
+
+def measure_2(work: Path, reps: int, n_files: int) -> tuple[list[tuple], dict]:
+    """lot on n variants, on 1 and 2 cores, vs LibreOffice recalculating them."""
+    inputs = work / "m2-inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    for i in range(n_files):
+        write_variant(str(inputs / f"maquette_{i:03d}.xlsx"),
+                      variant(departement=f"Département {i:03d}", annee=2020 + i % 5, scale=0.5 + (i % 10) / 10),
+                      fiches=True)
+    folder = work / "m2"
+
+    def prepare():
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(inputs, folder)
+    one, _ = median_of(reps, prepare, CLI + ["lot", str(folder), "--processus", "1"])
+    two, _ = median_of(reps, prepare, CLI + ["lot", str(folder), "--processus", "2"])
+    rows = [(f"2. lot sur {n_files} maquettes, 1 cœur", f"{one:.2f} s", ""),
+            (f"   lot sur {n_files} maquettes, 2 cœurs", f"{two:.2f} s", ""),
+            ("   accélération 2 cœurs / 1 cœur (cible ≥ 1,6)", f"{one / two:.2f}", "")]
+    ratios = {"cores": one / two}
+    soffice = shutil.which("soffice")
+    if soffice:
+        profile = work / "lo-profile"
+        (profile / "user").mkdir(parents=True, exist_ok=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(RECALC_PROFILE)
+        out = work / "lo-out"
+        files = sorted(str(p) for p in inputs.glob("*.xlsx"))
+        cmd = [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+               "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), *files]
+        timed(cmd)  # the first start of a profile builds it: not measured
+        lo, _ = median_of(reps, lambda: shutil.rmtree(out, ignore_errors=True), cmd)
+        rows += [(f"   LibreOffice headless, recalcul forcé des {n_files} fichiers", f"{lo:.2f} s", ""),
+                 ("   rapport LibreOffice / lot sur 2 cœurs (cible ≥ 10)", f"{lo / two:.1f}", "")]
+        ratios["libreoffice"] = lo / two
+    else:
+        rows.append(("   LibreOffice absent : comparaison non faite", "", ""))
+    return rows, ratios
+
+
+def measure_3(work: Path, reps: int) -> tuple[list[tuple], dict]:
+    """recalculer (which also checks) on 1 000 and 10 000 actions."""
+    rows, res = [], {}
+    for n in (1000, 10000):
+        src = work / f"actions_{n}.xlsx"
+        write_variant(str(src), variant(n), fiches=False)
+        out = work / f"m3-{n}"
+        t, mem = median_of(reps, lambda: shutil.rmtree(out, ignore_errors=True),
+                           CLI + ["recalculer", str(src), "--sortie", str(out)])
+        res[n] = (t, mem)
+        rows.append((f"3. recalculer + contrôler, {n} actions", f"{t:.2f} s", f"{mem:.0f} Mio"))
+    rows.append(("   croissance 10 000 / 1 000 (cible ≤ 12)", f"{res[10000][0] / res[1000][0]:.1f}", ""))
+    rows.append(("   cibles à 10 000 : < 10 s et < 500 Mio", "", ""))
+    return rows, res
+
+
+def measure_4(work: Path) -> list[tuple]:
+    """The count of xlwings actions of one Recalculer (remote engine)."""
+    try:
+        from calpae_xl import excel
+        from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
+        from calpae_xl.operations import CONTROLER, RECALCULER, run
+        from calpae_xl.remote import payload_from_file, remote_book
+    except ImportError:
+        return [("4. xlwings absent : compte non fait", "", "")]
+    rows = []
+    for n in (20, 2000):
+        path = work / f"live_{n}.xlsx"
+        write_variant(str(path), variant(n), fiches=False)
+        wb = OpenpyxlWorkbook.open(str(path))
+        run(wb, [RECALCULER, CONTROLER])
+        wb.save(backup=False)
+        payload = payload_from_file(str(path))
+        maquette = next(s for s in payload["sheets"] if s["name"] == "Maquette")["values"]
+        maquette[4][5] += 1000
+        book = remote_book(payload)
+        t = time.perf_counter()
+        excel.recalculer(book)
+        elapsed = time.perf_counter() - t
+        rows.append((f"4. Recalculer dans Excel (moteur distant), {n} actions",
+                     f"{len(book.json()['actions'])} actions Excel", f"{elapsed:.2f} s de Python"))
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--fichiers", type=int, default=100)
+    ap.add_argument("--resultats", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="calpae-bench-"))
+    try:
+        rows: list[tuple] = []
+        r1, _ = measure_1(work, args.repetitions)
+        rows += r1
+        r2, _ = measure_2(work, args.repetitions, args.fichiers)
+        rows += r2
+        r3, _ = measure_3(work, args.repetitions)
+        rows += r3
+        rows += measure_4(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    width = max(len(r[0]) for r in rows)
+    table = [f"{r[0]:<{width}}  {r[1]:>22}  {r[2]:>22}" for r in rows]
+    print("\n".join(table))
+    md = ["# Mesures (bench/run.py)", "", *machine(),
+          f"- Commande : `python3 bench/run.py --repetitions {args.repetitions} --fichiers {args.fichiers}` "
+          "(médianes ; mémoire : pic du processus)", "",
+          "| Mesure | Temps / valeur | Mémoire / détail |", "| --- | ---: | ---: |",
+          *[f"| {r[0].strip()} | {r[1]} | {r[2]} |" for r in rows], ""]
+    Path(args.resultats).write_text("\n".join(md), encoding="utf-8")
+    print(f"\nRésultats écrits dans {args.resultats}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
