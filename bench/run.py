@@ -38,16 +38,25 @@ RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
-    """(seconds, peak resident MiB) of one child process."""
+    """(seconds, peak resident MiB) of one child process. Python commands run
+    through bench/peak.py, which reports the child's own peak (VmHWM): the
+    ru_maxrss of a forked child would include this process's memory."""
+    peak_file = Path(tempfile.mkstemp(prefix="calpae-peak-")[1])
+    env = dict(os.environ, CALPAE_PEAK_FILE=str(peak_file),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    if cmd[:2] == [PY, "-m"]:
+        cmd = [PY, str(ROOT / "bench" / "peak.py"), "-m", *cmd[2:]]
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode not in (0, 1):  # 1 = erreurs remain in the maquette: a normal outcome
         raise RuntimeError(f"{' '.join(cmd)} -> {proc.returncode}\n{err[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    text = peak_file.read_text().strip()
+    peak_file.unlink()
+    return elapsed, (int(text) / 1024 if text else usage.ru_maxrss / 1024)
 
 
 def median_of(n: int, prepare, cmd) -> tuple[float, float]:
@@ -110,8 +119,7 @@ def measure_1(work: Path, reps: int) -> list[tuple]:
     folder = work / "m1"
     prep = fresh_copy(src, folder)
     lot, lot_mem = median_of(reps, prep, CLI + ["lot", str(folder), "--processus", "1"])
-    floor_code = ("import openpyxl, sys; wb = openpyxl.load_workbook(sys.argv[1]); wb.save(sys.argv[1])")
-    floor, floor_mem = median_of(reps, prep, [PY, "-c", floor_code, str(folder / src.name)])
+    floor, floor_mem = median_of(reps, prep, [PY, "-m", "bench.floor", str(folder / src.name)])
     return [("1. Régénération du Loiret (lot, 1 fichier)", f"{lot:.2f} s", f"{lot_mem:.0f} Mio"),
             ("   plancher : chargement + enregistrement openpyxl", f"{floor:.2f} s", f"{floor_mem:.0f} Mio"),
             ("   rapport lot / plancher (cible ≤ 1,5)", f"{lot / floor:.2f}", "")], lot / floor

@@ -36,6 +36,7 @@ class FileResult:
     fichier: str
     lisible: bool = True
     erreur: Optional[str] = None
+    code: Optional[str] = None  # the refusal's code when the file could not be read or written
     constats: list[dict] = field(default_factory=list)
     changements: int = 0
     fiches_creees: int = 0
@@ -47,7 +48,8 @@ class FileResult:
         return sum(1 for c in self.constats if c["gravite"] == "erreur")
 
     def as_json(self) -> dict:
-        return {"fichier": self.fichier, "lisible": self.lisible, "erreur": self.erreur, "constats": self.constats}
+        return {"fichier": self.fichier, "lisible": self.lisible, "erreur": self.erreur, "code": self.code,
+                "constats": self.constats}
 
 
 def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = None,
@@ -70,9 +72,10 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
             result.sauvegarde = wb.save(target, backup=backup)
             result.sortie = target
     except CalpaeError as e:
-        result.lisible, result.erreur = False, e.message
+        result.lisible, result.erreur, result.code = False, e.message, e.code
     except Exception as e:  # noqa: BLE001 - last boundary: one bad file never stops a batch
         result.lisible, result.erreur = False, f"Erreur inattendue sur « {path} » : {type(e).__name__} : {e}"
+        result.code = "ERREUR_INATTENDUE"
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -99,7 +100,7 @@ def check(path: str) -> Optional[Refusal]:
                     refusal = _scan_part(z, i)
                     if refusal:
                         return refusal
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error):
             return Refusal("ZIP_ABIME", "le classeur est abîmé ou tronqué (une partie ne se décompresse pas)")
         except RuntimeError:  # encrypted member
             return Refusal("CLASSEUR_CHIFFRE", "une partie de l'archive est chiffrée")

@@ -15,7 +15,7 @@ from .core.checks import Finding, Severity, count_by_severity, run_checks, sort_
 from .core.model import Action, Bloc, Column, Maquette, SplitRule
 from .core.money import Unreadable
 from .core.rules import COLUMNS, Change, derive, grand_total, inputs_of, recalculate
-from .port import KEEP, Block, ConditionalRule, EnsureSheet, Formula, Grid, Op, SheetSetup, Text, Workbook
+from .port import KEEP, Block, ClearContents, ConditionalRule, EnsureSheet, Formula, Grid, Op, SheetSetup, Text, Workbook
 from .reader import ReadResult, TableLayout, read_workbook
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
@@ -201,14 +201,15 @@ def summary_line(findings: Sequence[Finding]) -> str:
                       "avertissements"), n(c[Severity.INFO], "information", "informations")])
 
 
-def owned_block(sheet: str, rows: list[list], old: Optional[Grid], width: int) -> Block:
-    """The whole content of a sheet the project owns, as one block padded with
-    empty cells over what the previous run left: one write replaces it all."""
-    n_rows = max(len(rows), old.n_rows if old else 0)
-    n_cols = max(width, old.n_cols if old else 0, max((len(r) for r in rows), default=0))
-    values = [list(r) + [None] * (n_cols - len(r)) for r in rows]
-    values += [[None] * n_cols for _ in range(n_rows - len(rows))]
-    return Block(sheet, 1, 1, values)
+def owned_blocks(sheet: str, rows: list[list], old: Optional[Grid], width: int) -> list[Op]:
+    """The whole content of a sheet the project owns: what the previous run
+    left is emptied (one operation), then the new content is one block."""
+    ops: list[Op] = []
+    if old is not None and old.n_rows:
+        ops.append(ClearContents(sheet, 1, 1, old.n_rows, max(old.n_cols, 1)))
+    n_cols = max(width, max((len(r) for r in rows), default=0))
+    ops.append(Block(sheet, 1, 1, [list(r) + [None] * (n_cols - len(r)) for r in rows]))
+    return ops
 
 
 def _link(sheet: Optional[str], cell: Optional[str], shown: Optional[str] = None) -> object:
@@ -249,7 +250,7 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
                   for sev, label in L.SEVERITY_LABELS.items()],
                 SheetSetup(L.CONTROLES, widths=dict(enumerate(L.CONTROLES_WIDTHS, 1)),
                            freeze=L.a1(L.CONTROLES_FIRST_ROW, 1))]
-    ops.append(owned_block(L.CONTROLES, rows, old, width))
+    ops += owned_blocks(L.CONTROLES, rows, old, width)
     return ops
 
 
@@ -284,7 +285,7 @@ def plan_highlights(read: ReadResult, findings: Sequence[Finding], new_sheets: S
     for i in range(max(len(err), len(warn), len(equipped))):
         rows.append([Text(err[i]) if i < len(err) else None, Text(warn[i]) if i < len(warn) else None, None,
                      Text(equipped[i]) if i < len(equipped) else None])
-    ops.append(owned_block(L.TECH, rows, old, len(L.TECH_HEADERS)))
+    ops += owned_blocks(L.TECH, rows, old, len(L.TECH_HEADERS))
     return ops
 
 
@@ -326,7 +327,7 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
                 Block(L.JOURNAL, 1, 1, [[KEEP]], styles="title"),
                 Block(L.JOURNAL, 4, 1, [[KEEP] * width], styles="header"),
                 SheetSetup(L.JOURNAL, widths=dict(enumerate(L.JOURNAL_WIDTHS, 1)), freeze="A5")]
-    ops.append(owned_block(L.JOURNAL, rows, old, width))
+    ops += owned_blocks(L.JOURNAL, rows, old, width)
     ops.append(Block(L.JOURNAL, 5, 3, [[KEEP, KEEP]] * len(changes), styles="eur"))
     return ops
 

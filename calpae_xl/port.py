@@ -80,6 +80,18 @@ class EnsureSheet:
 
 
 @dataclass
+class ClearContents:
+    """Empty the values of a rectangle (formats stay): what a sheet the
+    project owns held before it is rewritten."""
+
+    sheet: str
+    row1: int
+    col1: int
+    row2: int
+    col2: int
+
+
+@dataclass
 class ConditionalRule:
     """A conditional format: where ``formula`` (relative to the range's top-left
     cell, without "=") is true, the cells take ``style`` (fill, font colour, bold)."""
@@ -96,7 +108,7 @@ class DefineName:
     ref: str  # e.g. 'Paramètres'!$A$20:$A$27
 
 
-Op = Union[EnsureSheet, Block, SheetSetup, ConditionalRule, DefineName]
+Op = Union[EnsureSheet, Block, ClearContents, SheetSetup, ConditionalRule, DefineName]
 
 
 class Workbook(Protocol):

@@ -89,6 +89,14 @@ def apply_actions(payload: dict, actions: list[dict], touched: Optional[set] = N
                     _put(cells, r0 + i, c0 + j, v)
                     if touched is not None:
                         touched.add((name, r0 + i + 1, c0 + j + 1))
+        elif f in ("rangeClearContents", "rangeClear"):
+            cells = sheets[a["sheet_position"]]["cells"]
+            name = sheets[a["sheet_position"]]["name"]
+            for r in range(a["start_row"], min(a["start_row"] + a["row_count"], len(cells))):
+                for c in range(a["start_column"], min(a["start_column"] + a["column_count"], len(cells[r]))):
+                    cells[r][c] = ""
+                    if touched is not None:
+                        touched.add((name, r + 1, c + 1))
         elif f in ("sheetClear", "sheetClearContents"):
             sheets[a["sheet_position"]]["cells"] = [[""]]
         elif f == "setSheetName":

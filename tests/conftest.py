@@ -18,3 +18,9 @@ from calpae_xl.core import load_example
 def loiret():
     """The Loiret 2020 annex, figures as printed (with their slips)."""
     return load_example("loiret-2020")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--mutants", type=int, default=1000,
+                     help="nombre de classeurs mutés essayés par le fuzzer (défaut 1000 ; une campagne longue : 20000)")
+    parser.addoption("--kills", type=int, default=50, help="nombre d'enregistrements interrompus (défaut 50)")

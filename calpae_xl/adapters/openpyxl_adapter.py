@@ -24,7 +24,7 @@ from xml.etree import ElementTree as ET
 from .. import gate, layout as L, safety
 from ..core.checks import MAX_TEXT
 from ..errors import CalpaeError, UnreadableFile, UnwritableFile
-from ..port import KEEP, Block, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
+from ..port import KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -252,21 +252,25 @@ class OpenpyxlWorkbook:
             return self._grids[sheet]
         ws = self.wb[sheet]
         cached = {**self.cached.get(sheet, {}), **self.written.get(sheet, {})}
-        values: list[list] = []
+        # from the cells that exist (a sheet may hold one cell far away: no dense rectangle)
+        cells = ws._cells  # noqa: SLF001 - openpyxl's own sparse store, read only
+        n_rows = max((r for r, _ in cells), default=0)
+        values: list[list] = [[] for _ in range(n_rows)]
         formulas: dict[tuple[int, int], str] = {}
-        for r, row in enumerate(ws.iter_rows(), 1):
-            out = []
-            for c, cell in enumerate(row, 1):
-                v = cell.value
-                if v is not None and not isinstance(v, (str, int, float, Decimal)) and type(v).__name__ == \
-                        "CellRichText":
-                    v = str(v)  # rich text is kept in the file, read as its plain text
-                if cell.data_type == "f":
-                    text = v if isinstance(v, str) else getattr(v, "text", None) or str(v)
-                    formulas[(r, c)] = text[1:] if text.startswith("=") else text
-                    v = cached.get(cell.coordinate)
-                out.append(v)
-            values.append(out)
+        for (r, c), cell in cells.items():
+            v = cell.value
+            if v is None:
+                continue
+            if not isinstance(v, (str, int, float, Decimal)) and type(v).__name__ == "CellRichText":
+                v = str(v)  # rich text is kept in the file, read as its plain text
+            if cell.data_type == "f":
+                text = v if isinstance(v, str) else getattr(v, "text", None) or str(v)
+                formulas[(r, c)] = text[1:] if text.startswith("=") else text
+                v = cached.get(cell.coordinate)
+            row = values[r - 1]
+            if len(row) < c:
+                row.extend([None] * (c - len(row)))
+            row[c - 1] = v
         merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
         grid = Grid(values, formulas, merged)
         self._grids[sheet] = grid
@@ -280,6 +284,8 @@ class OpenpyxlWorkbook:
                 self._ensure(op)
             elif isinstance(op, Block):
                 self._block(op)
+            elif isinstance(op, ClearContents):
+                self._clear(op)
             elif isinstance(op, SheetSetup):
                 self._setup(op)
             elif isinstance(op, ConditionalRule):
@@ -327,6 +333,19 @@ class OpenpyxlWorkbook:
                     written.pop(cell.coordinate, None)
                 if op.number_format and isinstance(v, (Decimal, int, Formula)) and not style:
                     cell.number_format = op.number_format
+
+    def _clear(self, op: ClearContents) -> None:
+        ws = self.wb[op.sheet]
+        written = self.written.get(op.sheet, {})
+        cached = self.cached.get(op.sheet, {})
+        for (r, c), cell in list(ws._cells.items()):  # noqa: SLF001 - sparse: only cells that exist
+            if op.row1 <= r <= op.row2 and op.col1 <= c <= op.col2:
+                if cell.hyperlink is not None:  # the links of the first version's Contrôles sheet
+                    cell.hyperlink = None
+                if cell.value is not None:
+                    cell.value = None
+                    written.pop(cell.coordinate, None)
+                    cached.pop(cell.coordinate, None)
 
     def _setup(self, op: SheetSetup) -> None:
         from openpyxl.utils import get_column_letter  # noqa: PLC0415
@@ -441,6 +460,8 @@ class OpenpyxlWorkbook:
             raise
         except OSError as e:
             raise UnwritableFile(target, e.strerror or str(e)) from None
+        except Exception as e:  # noqa: BLE001 - the boundary: a workbook openpyxl cannot write
+            raise UnwritableFile(target, f"{type(e).__name__} : {str(e)[:200]}") from None
         finally:
             for t in (tmp1, tmp2):
                 if os.path.exists(t):

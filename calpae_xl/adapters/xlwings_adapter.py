@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Optional, Sequence
 
 from .. import layout as L
-from ..port import KEEP, Block, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
+from ..port import KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
 
 
 def to_excel(v: Any) -> Any:
@@ -100,6 +100,9 @@ class XlwingsWorkbook:
                 self._ensure(op)
             elif isinstance(op, Block):
                 self._block(op)
+            elif isinstance(op, ClearContents):
+                self.book.sheets[op.sheet].range((op.row1, op.col1), (op.row2, op.col2)).clear_contents()
+                self.writes += 1
             elif isinstance(op, SheetSetup):
                 self._setup(op)
             elif isinstance(op, ConditionalRule):
