@@ -24,8 +24,4 @@ if __name__ == "__main__":
     atexit.register(_report)
     module = sys.argv[2]
     sys.argv = [module] + sys.argv[3:]
-    try:
-        runpy.run_module(module, run_name="__main__", alter_sys=True)
-    except SystemExit as e:
-        _report()
-        raise
+    runpy.run_module(module, run_name="__main__", alter_sys=True)  # atexit reports, SystemExit included

@@ -24,13 +24,15 @@ MAX_ENTRIES = 10_000
 MAX_TOTAL = 500 * 1024 * 1024  # declared uncompressed bytes
 MAX_PART = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for parts over 1 MiB
-MAX_ROWS = 200_000
+MAX_ROWS = 99_999  # a six-digit row is refused at the first reference met
 MAX_COLS = 1_000
+MAX_CELLS = 3_000_000
 MAX_STRINGS = 2_000_000
 SCAN_BUDGET = 64 * 1024 * 1024  # bytes decompressed, at most, to find cell references
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
-_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_FAR_ROW = re.compile(rb'\br="([A-Z]{0,3})([0-9]{6,})"')  # rows from 100 000 (cells and rows)
+_FAR_COL = re.compile(rb'\br="([A-Z]{3})[0-9]')  # columns from AAA (703)
 _DIMENSION = re.compile(rb'<dimension\b[^>]*?\bref="([^"]*)"')
 _COUNT = re.compile(rb'\b(?:uniqueCount|count)="([0-9]+)"')
 _REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
@@ -72,7 +74,7 @@ def check(path: str) -> Optional[Refusal]:
         return Refusal("PAS_UN_CLASSEUR", "ce n'est pas un classeur Excel .xlsx ou .xlsm (contenu d'un autre type)")
     try:
         z = zipfile.ZipFile(p)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError):
         return Refusal("ZIP_ABIME", "le classeur est abîmé ou tronqué (archive illisible)")
     except OSError as e:
         return Refusal("FICHIER_INACCESSIBLE", e.strerror or "lecture impossible")
@@ -131,17 +133,27 @@ def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> Optional[Refusal]:
                     refusal = _too_far(_col_number(r.group(1)), int(r.group(2)))
                     if refusal:
                         return refusal
-        # the dimension may lie: the cell references themselves, within a budget
+        # the dimension may lie: the references themselves, within a budget. Only
+        # references that could be too far are looked at (six-digit rows,
+        # three-letter columns), which keeps the scan fast on huge sheets.
         budget, tail, data = SCAN_BUDGET, b"", head
+        rows = cells = 0
         while data:
             chunk = tail + data
-            max_row = max_col = 0
-            for c in _CELL_REF.finditer(chunk):
-                max_row = max(max_row, int(c.group(2)))
-                max_col = max(max_col, _col_number(c.group(1)))
-            refusal = _too_far(max_col, max_row)
-            if refusal:
-                return refusal
+            # rows and cells may also come without references: count them
+            rows += data.count(b"<row")
+            cells += data.count(b"<c ") + data.count(b"<c>")
+            if rows > MAX_ROWS or cells > MAX_CELLS:
+                return Refusal("FEUILLE_DEMESUREE", f"une feuille compte plus de {min(rows, MAX_ROWS)} lignes ou "
+                                                    f"{min(cells, MAX_CELLS)} cellules (trop pour une maquette)")
+            for m in _FAR_ROW.finditer(chunk):
+                refusal = _too_far(_col_number(m.group(1)) if m.group(1) else 1, int(m.group(2)))
+                if refusal:
+                    return refusal
+            for m in _FAR_COL.finditer(chunk):
+                refusal = _too_far(_col_number(m.group(1)), 1)
+                if refusal:
+                    return refusal
             budget -= len(data)
             if budget <= 0:
                 break

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Optional
 
@@ -36,46 +37,54 @@ def lossy_features(path: str) -> list[str]:
     out: list[str] = []
     try:
         z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError, EOFError):
         return out
     with z:
-        names = z.namelist()
+        try:
+            return _scan(z, path, out)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, ValueError, EOFError, RuntimeError,
+                zlib.error):
+            return out + ["des parties illisibles de l'archive (elles ne seraient pas réécrites)"]
 
-        def any_under(*prefixes: str) -> bool:
-            return any(n.startswith(prefixes) for n in names)
 
-        drawings = [n for n in names if n.startswith("xl/drawings/") and n.endswith(".xml")]
-        for n in drawings:
-            if _SHAPE.search(z.read(n)):
-                out.append("des formes, zones de texte ou graphiques dessinés sur une feuille")
+def _scan(z: zipfile.ZipFile, path: str, out: list[str]) -> list[str]:
+    names = z.namelist()
+
+    def any_under(*prefixes: str) -> bool:
+        return any(n.startswith(prefixes) for n in names)
+
+    drawings = [n for n in names if n.startswith("xl/drawings/") and n.endswith(".xml")]
+    for n in drawings:
+        if _SHAPE.search(z.read(n)):
+            out.append("des formes, zones de texte ou graphiques dessinés sur une feuille")
+            break
+    if any_under("xl/charts/") and "des formes, zones de texte ou graphiques dessinés sur une feuille" not in out:
+        out.append("des graphiques")
+    if any_under("xl/media/") and not _has_pillow():
+        out.append("des images")
+    if any_under("customXml/"):
+        out.append("des données XML personnalisées (customXml)")
+    if any_under("xl/ctrlProps/", "xl/activeX/"):
+        out.append("des contrôles de formulaire ou ActiveX")
+    if any_under("xl/slicers/", "xl/slicerCaches/", "xl/timelines/", "xl/timelineCaches/"):
+        out.append("des segments ou chronologies (slicers)")
+    if any_under("xl/threadedComments/"):
+        out.append("des commentaires modernes (fils de discussion)")
+    if any_under("xl/embeddings/"):
+        out.append("des objets incorporés")
+    if any_under("xl/macrosheets/", "xl/dialogsheets/"):
+        out.append("des feuilles de macros Excel 4")
+    if any(n == "xl/vbaProject.bin" for n in names) and not path.lower().endswith(".xlsm"):
+        out.append("des macros (le fichier devrait s'appeler .xlsm)")
+    for n in names:
+        if n.startswith("xl/worksheets/") and n.endswith(".xml"):
+            with z.open(n) as fh:
+                data = fh.read()
+            # the extension list sits at the end of a sheet
+            if b"extLst" in data[-200_000:] and _X14.search(data[-200_000:]):
+                out.append("des mises en forme conditionnelles, barres de données, graphiques sparkline "
+                           "ou listes de validation d'Excel 2010 et suivants")
                 break
-        if any_under("xl/charts/") and "des formes, zones de texte ou graphiques dessinés sur une feuille" not in out:
-            out.append("des graphiques")
-        if any_under("xl/media/") and not _has_pillow():
-            out.append("des images")
-        if any_under("customXml/"):
-            out.append("des données XML personnalisées (customXml)")
-        if any_under("xl/ctrlProps/", "xl/activeX/"):
-            out.append("des contrôles de formulaire ou ActiveX")
-        if any_under("xl/slicers/", "xl/slicerCaches/", "xl/timelines/", "xl/timelineCaches/"):
-            out.append("des segments ou chronologies (slicers)")
-        if any_under("xl/threadedComments/"):
-            out.append("des commentaires modernes (fils de discussion)")
-        if any_under("xl/embeddings/"):
-            out.append("des objets incorporés")
-        if any_under("xl/macrosheets/", "xl/dialogsheets/"):
-            out.append("des feuilles de macros Excel 4")
-        if any(n == "xl/vbaProject.bin" for n in names) and not path.lower().endswith(".xlsm"):
-            out.append("des macros (le fichier devrait s'appeler .xlsm)")
-        for n in names:
-            if n.startswith("xl/worksheets/") and n.endswith(".xml"):
-                with z.open(n) as fh:
-                    data = fh.read()
-                # the extension list sits at the end of a sheet
-                if b"extLst" in data[-200_000:] and _X14.search(data[-200_000:]):
-                    out.append("des mises en forme conditionnelles, barres de données, graphiques sparkline "
-                               "ou listes de validation d'Excel 2010 et suivants")
-                    break
     return out
 
 

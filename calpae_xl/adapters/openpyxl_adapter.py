@@ -55,35 +55,41 @@ def sheet_xml_paths(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)>(?:<f\b[^>]*?/>|<f\b[^>]*>[^<]*</f>)(?:<v>([^<]*)</v>)?')
+_ATTR_R = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_ATTR_T = re.compile(rb'\bt="(\w+)"')
+_NUMBER = re.compile(r"-?\d+(\.\d+)?(E[-+]?\d+)?", re.I)
+
+
 def read_cached_formula_values(path: str) -> dict[str, dict[str, object]]:
-    """Sheet -> {A1: cached value} for every formula cell of the file."""
+    """Sheet -> {A1: cached value} for every formula cell of the file. A
+    regular-expression pass over each sheet's XML: only formula cells matter
+    here, and a full XML parse of big sheets costs seconds (text never holds
+    a raw "<" in XML, so the patterns are exact)."""
+    from xml.sax.saxutils import unescape  # noqa: PLC0415
     out: dict[str, dict[str, object]] = {}
     with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
         for name, part in sheet_xml_paths(z).items():
-            cells: dict[str, object] = {}
-            if part not in z.namelist():
+            if part not in names:
                 continue
-            with z.open(part) as fh:
-                for _, el in ET.iterparse(fh, events=("end",)):
-                    if el.tag != _M + "c":
-                        continue
-                    f = el.find(_M + "f")
-                    if f is not None:
-                        v = el.find(_M + "v")
-                        t = el.get("t", "n")
-                        text = v.text if v is not None else None
-                        if text is None:
-                            val = None
-                        elif t == "n":
-                            val = Decimal(text) if re.fullmatch(r"-?\d+(\.\d+)?(E[-+]?\d+)?", text, re.I) else None
-                        elif t == "b":
-                            val = text == "1"
-                        elif t == "e":
-                            val = text
-                        else:
-                            val = text
-                        cells[el.get("r")] = val
-                    el.clear()
+            cells: dict[str, object] = {}
+            for m in _FORMULA_CELL.finditer(z.read(part)):
+                r = _ATTR_R.search(m.group(1))
+                if not r:
+                    continue
+                t_m = _ATTR_T.search(m.group(1))
+                t = t_m.group(1).decode() if t_m else "n"
+                text = m.group(2).decode("utf-8") if m.group(2) is not None else None
+                if text is None:
+                    val = None
+                elif t == "n":
+                    val = Decimal(text) if _NUMBER.fullmatch(text) else None
+                elif t == "b":
+                    val = text == "1"
+                else:
+                    val = unescape(text, {"&quot;": '"', "&apos;": "'"})
+                cells[r.group(1).decode()] = val
             out[name] = cells
     return out
 
