@@ -303,6 +303,7 @@ def fiche_sheet_name(bloc: Bloc, numero: str, taken: set[str]) -> str:
     return name
 
 
+@lru_cache(maxsize=1024)
 def col_letter(col: int) -> str:
     """1 -> A, 27 -> AA."""
     s = ""

@@ -125,12 +125,18 @@ def find_header(grid: Grid) -> Optional[tuple[int, dict[str, int]]]:
     return best
 
 
+_SPACES = re.compile(r"[ \t]+")
+
+
 def _text(v: object) -> str:
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    return re.sub(r"[ \t]+", " ", str(v).replace("\r", "").replace("\n", " ")).strip()
+    s = str(v)
+    if "\n" in s or "\r" in s:
+        s = s.replace("\r", "").replace("\n", " ")
+    return _SPACES.sub(" ", s).strip() if ("  " in s or "\t" in s) else s.strip()
 
 
 def _row_texts(grid: Grid, row: int) -> list[str]:

@@ -183,7 +183,7 @@ class Action:
         return self.libelle_numero or f"Action {self.numero}"
 
     def amount(self, column: Column) -> Amount:
-        return getattr(self, column.value)
+        return getattr(self, column._value_)  # the plain attribute: Enum.value is a slow descriptor
 
 
 Totals = Mapping[Column, Amount]

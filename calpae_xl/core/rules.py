@@ -95,12 +95,31 @@ def totals(actions: Iterable[Action]) -> dict[Column, Decimal]:
     return {c: column_sum(actions, c) for c in COLUMNS}
 
 
+_MEMO: dict[tuple, tuple] = {}
+
+
+def _memo(key: tuple, actions: tuple, compute):
+    """The checks ask for the same totals several times: computed once per
+    tuple of actions (kept while that very tuple is the one asked about)."""
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is actions:
+        return dict(hit[1])
+    value = compute()
+    if len(_MEMO) > 64:
+        _MEMO.clear()
+    _MEMO[key] = (actions, value)
+    return dict(value)
+
+
 def bloc_totals(maquette: Maquette) -> dict[Bloc, dict[Column, Decimal]]:
-    return {b: totals(maquette.bloc(b)) for b in Bloc}
+    acts = maquette.actions
+    memo = _memo(("blocs", id(acts)), acts, lambda: {b: totals(a for a in acts if a.bloc is b) for b in Bloc})
+    return {b: dict(v) for b, v in memo.items()}
 
 
 def grand_total(maquette: Maquette) -> dict[Column, Decimal]:
-    return totals(maquette.actions)
+    acts = maquette.actions
+    return _memo(("total", id(acts)), acts, lambda: totals(acts))
 
 
 def totals_by(maquette: Maquette, key) -> dict[str, dict[Column, Decimal]]:
