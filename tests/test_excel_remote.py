@@ -170,3 +170,14 @@ def test_without_xlwings_the_message_says_what_to_install(monkeypatch):
     with pytest.raises(MissingExtra) as e:
         excel.recalculer()
     assert 'pip install "calpae-xl[excel]"' in e.value.message
+
+
+def test_generating_fiches_costs_a_bounded_number_of_actions_per_fiche(without_fiches):
+    """Creating a sheet per action grows with the actions by nature; each
+    fiche's formats are gathered into rectangles, so the cost per fiche stays small."""
+    book = remote_book(payload_from_file(str(without_fiches)))
+    outcome = excel.generer_fiches(book)
+    n = len(outcome.fiches_created)
+    actions = book.json()["actions"]
+    assert n == 20
+    assert len(actions) <= 55 * n, collections.Counter(a["func"] for a in actions)

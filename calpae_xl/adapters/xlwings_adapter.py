@@ -95,6 +95,7 @@ class XlwingsWorkbook:
 
     # writing ---------------------------------------------------------------------------
     def apply(self, ops: Sequence[Op]) -> None:
+        self._formats: dict[str, dict[str, dict[tuple[int, int], Any]]] = {}
         for op in coalesce(ops):
             if isinstance(op, EnsureSheet):
                 self._ensure(op)
@@ -109,6 +110,7 @@ class XlwingsWorkbook:
                 self._rule(op)
             elif isinstance(op, DefineName):
                 self._define(op)
+        self._flush_formats()
         self._grids.clear()
 
     def _ensure(self, op: EnsureSheet) -> None:
@@ -141,21 +143,40 @@ class XlwingsWorkbook:
             self.writes += 1
         if op.styles is not None:
             styles = [op.styles] * n_cols if isinstance(op.styles, str) else list(op.styles)
-            for j, n, style in _column_runs(styles[:n_cols]):
+            for j, style in enumerate(styles[:n_cols]):
                 if style:
-                    self._style(ws.range((op.row, op.col + j), (op.row + n_rows - 1, op.col + j + n - 1)),
-                                L.STYLES[style])
+                    for prop, value in L.STYLES[style].items():
+                        self._format(op.sheet, prop, value, range(op.row, op.row + n_rows), [op.col + j])
         if op.number_format:
-            numeric = [[isinstance(v, (Decimal, int, Formula)) and not isinstance(v, bool) for v in row]
-                       for row in op.values]
-            for j in range(n_cols):
-                if op.styles is not None and not isinstance(op.styles, str) and j < len(op.styles) \
-                        and op.styles[j]:
-                    continue
-                rows = [i for i in range(n_rows) if j < len(numeric[i]) and numeric[i][j]]
-                for a, b in _index_runs(rows):
-                    ws.range((op.row + a, op.col + j), (op.row + b, op.col + j)).number_format = op.number_format
-                    self.writes += 1
+            for i, row in enumerate(op.values):
+                for j, v in enumerate(row):
+                    styled = op.styles is not None and (isinstance(op.styles, str) or (
+                        j < len(op.styles) and op.styles[j]))
+                    if not styled and isinstance(v, (Decimal, int, Formula)) and not isinstance(v, bool):
+                        self._format(op.sheet, "number_format", op.number_format, [op.row + i], [op.col + j])
+
+    def _format(self, sheet: str, prop: str, value: Any, rows, cols) -> None:
+        """Formats are gathered per sheet and property (the last one set wins,
+        as in Excel) and sent at the end as few rectangles as possible."""
+        if prop not in _LIVE_PROPS:
+            return
+        cells = self._formats.setdefault(sheet, {}).setdefault(prop, {})
+        for r in rows:
+            for c in cols:
+                cells[(r, c)] = value
+
+    def _flush_formats(self) -> None:
+        for sheet, props in self._formats.items():
+            ws = self.book.sheets[sheet]
+            for prop, cells in props.items():
+                by_value: dict[Any, list[tuple[int, int]]] = {}
+                for cell, value in cells.items():
+                    by_value.setdefault(value, []).append(cell)
+                for value, where in by_value.items():
+                    for r1, c1, r2, c2 in rectangles(where):
+                        _LIVE_PROPS[prop](ws.range((r1, c1), (r2, c2)), value)
+                        self.writes += 1
+        self._formats = {}
 
     def _keep(self, op: Block, i: int, j: int) -> Any:
         """A KEEP cell in a block that also writes values: write back what is there."""
@@ -163,23 +184,6 @@ class XlwingsWorkbook:
         r, c = op.row + i, op.col + j
         f = grid.formula(r, c)
         return "=" + f if f else grid.get(r, c)
-
-    def _style(self, rng, st: dict) -> None:
-        if "fill" in st:
-            rng.color = _hex(st["fill"])
-            self.writes += 1
-        font = rng.font
-        for key, attr, conv in (("bold", "bold", bool), ("italic", "italic", bool), ("size", "size", float),
-                                ("font_color", "color", _hex)):
-            if key in st:
-                setattr(font, attr, conv(st[key]))
-                self.writes += 1
-        if st.get("wrap"):
-            rng.wrap_text = True
-            self.writes += 1
-        if "number_format" in st:
-            rng.number_format = st["number_format"]
-            self.writes += 1
 
     def _setup(self, op: SheetSetup) -> None:
         ws = self.book.sheets[op.sheet]
@@ -190,9 +194,7 @@ class XlwingsWorkbook:
         if op.freeze:
             ws.freeze_panes.freeze_at(op.freeze)
             self.writes += 1
-        for a, b in _index_runs(sorted(op.wrap_rows)):
-            ws.range((a, 1), (b, len(L.FICHE_WIDTHS))).wrap_text = True
-            self.writes += 1
+        self._format(op.sheet, "wrap", True, op.wrap_rows, range(1, len(op.widths or L.FICHE_WIDTHS) + 1))
 
     def _rule(self, op: ConditionalRule) -> None:
         st = L.STYLES[op.style]
@@ -204,6 +206,42 @@ class XlwingsWorkbook:
     def _define(self, op: DefineName) -> None:
         self.book.names.add(op.name, "=" + op.ref)
         self.writes += 1
+
+
+def _font(attr: str, conv):
+    def put(rng, value):
+        setattr(rng.font, attr, conv(value))
+    return put
+
+
+#: the style properties Excel gets through xlwings (borders and alignment are
+#: left to the batch: the remote engine has no borders)
+_LIVE_PROPS = {
+    "fill": lambda rng, v: setattr(rng, "color", _hex(v)),
+    "bold": _font("bold", bool),
+    "italic": _font("italic", bool),
+    "size": _font("size", float),
+    "font_color": _font("color", _hex),
+    "wrap": lambda rng, v: setattr(rng, "wrap_text", bool(v)),
+    "number_format": lambda rng, v: setattr(rng, "number_format", v),
+}
+
+
+def rectangles(cells: Sequence[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """Cover a set of cells with few rectangles (r1, c1, r2, c2): runs of rows
+    per column, then neighbouring columns with the same runs joined."""
+    by_col: dict[int, list[int]] = {}
+    for r, c in cells:
+        by_col.setdefault(c, []).append(r)
+    runs: dict[tuple[int, int], list[int]] = {}
+    for c, rows in by_col.items():
+        for a, b in _index_runs(sorted(set(rows))):
+            runs.setdefault((a, b), []).append(c)
+    out = []
+    for (a, b), cols in runs.items():
+        for c1, c2 in _index_runs(sorted(cols)):
+            out.append((a, c1, b, c2))
+    return sorted(out)
 
 
 def coalesce(ops: Sequence[Op]) -> list[Op]:
@@ -221,16 +259,6 @@ def coalesce(ops: Sequence[Op]) -> list[Op]:
             out[-1] = Block(op.sheet, prev.row, prev.col, prev.values + op.values, None, op.number_format)
         else:
             out.append(op)
-    return out
-
-
-def _column_runs(styles: Sequence[Optional[str]]) -> list[tuple[int, int, Optional[str]]]:
-    out: list[tuple[int, int, Optional[str]]] = []
-    for j, s in enumerate(styles):
-        if out and out[-1][2] == s:
-            out[-1] = (out[-1][0], out[-1][1] + 1, s)
-        else:
-            out.append((j, 1, s))
     return out
 
 

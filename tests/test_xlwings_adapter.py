@@ -1,0 +1,158 @@
+"""The live adapter against desktop Excel's shape of answers (xlwings over
+COM / AppleScript), without Excel: a small stand-in book that answers like
+xlwings does there (values and formulas of a whole range in one call) and
+counts the calls. What Excel itself does is in docs/verification-excel.md."""
+from decimal import Decimal
+
+from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
+from calpae_xl.adapters.xlwings_adapter import XlwingsWorkbook, coalesce, rectangles
+from calpae_xl.operations import CONTROLER, RECALCULER, run
+from calpae_xl.port import Block, Formula, Text
+from calpae_xl.samples import variant, write_variant
+
+
+class Calls:
+    reads = 0
+    writes = 0
+
+
+class Font:
+    def __setattr__(self, k, v):
+        Calls.writes += 1
+
+
+class Range:
+    def __init__(self, sheet, a, b=None):
+        self.sheet, self.a, self.b = sheet, a, b or a
+
+    def options(self, **_):
+        return self
+
+    @property
+    def last_cell(self):
+        r = max(self.sheet.cells, key=lambda k: k[0])[0] if self.sheet.cells else 1
+        c = max(self.sheet.cells, key=lambda k: k[1])[1] if self.sheet.cells else 1
+        return type("C", (), {"row": r, "column": c})
+
+    def _grid(self, formulas):
+        Calls.reads += 1
+        (r1, c1), (r2, c2) = self.a, self.b
+        out = []
+        for r in range(r1, r2 + 1):
+            row = []
+            for c in range(c1, c2 + 1):
+                v = self.sheet.cells.get((r, c))
+                if formulas:
+                    row.append(v if isinstance(v, str) and v.startswith("=") else ("" if v is None else str(v)))
+                else:
+                    row.append(self.sheet.values.get((r, c), v) if isinstance(v, str) and v.startswith("=")
+                               else v)
+            out.append(tuple(row))
+        return tuple(out)
+
+    @property
+    def value(self):
+        return [list(r) for r in self._grid(False)]
+
+    @value.setter
+    def value(self, matrix):
+        Calls.writes += 1
+        r1, c1 = self.a
+        for i, row in enumerate(matrix):
+            for j, v in enumerate(row):
+                if isinstance(v, str) and v.startswith("'"):
+                    v = v[1:]
+                self.sheet.cells[(r1 + i, c1 + j)] = v
+
+    @property
+    def formula(self):
+        return self._grid(True)
+
+    def clear_contents(self):
+        Calls.writes += 1
+        (r1, c1), (r2, c2) = self.a, self.b
+        for k in list(self.sheet.cells):
+            if r1 <= k[0] <= r2 and c1 <= k[1] <= c2:
+                del self.sheet.cells[k]
+
+    @property
+    def font(self):
+        return Font()
+
+    def __setattr__(self, k, v):
+        if k in ("sheet", "a", "b"):
+            object.__setattr__(self, k, v)
+        else:
+            Calls.writes += 1
+
+
+class Sheet:
+    def __init__(self, name, cells, values=None):
+        self.name, self.cells, self.values = name, cells, values or {}
+
+    @property
+    def used_range(self):
+        return Range(self, (1, 1))
+
+    def range(self, a, b=None):
+        return Range(self, a, b)
+
+
+class Sheets(list):
+    def __getitem__(self, k):
+        return next(s for s in self if s.name == k) if isinstance(k, str) else list.__getitem__(self, k)
+
+
+class Book:
+    def __init__(self, sheets):
+        self.sheets = Sheets(sheets)
+        self.fullname = "maquette.xlsm"
+
+
+def _book_from(path):
+    """The workbook as desktop Excel holds it: formulas in cells, values computed."""
+    import openpyxl
+    f = openpyxl.load_workbook(path)
+    v = openpyxl.load_workbook(path, data_only=True)
+    sheets = []
+    for ws in f.worksheets:
+        cells, values = {}, {}
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None:
+                    cells[(c.row, c.column)] = c.value
+                    if c.data_type == "f":
+                        values[(c.row, c.column)] = v[ws.title][c.coordinate].value
+        sheets.append(Sheet(ws.title, cells, values))
+    return Book(sheets)
+
+
+def test_reads_values_and_formulas_in_one_call_per_sheet_and_keeps_user_formulas(tmp_path):
+    path = tmp_path / "m.xlsx"
+    write_variant(str(path), variant(), fiches=False)
+    wbk = OpenpyxlWorkbook.open(str(path))
+    run(wbk, [RECALCULER, CONTROLER])
+    wbk.save(backup=False)
+    book = _book_from(path)
+    maquette = book.sheets["Maquette"]
+    maquette.cells[(5, 10)] = "=1000+500"  # the officer typed a formula in an input (report) cell
+    maquette.values[(5, 10)] = 1500
+    wb = XlwingsWorkbook(book)
+    grid = wb.read_sheet("Maquette")
+    assert grid.formulas_known and grid.formula(5, 10) == "1000+500" and grid.get(5, 10) == 1500
+    Calls.reads = Calls.writes = 0
+    outcome = run(wb, [RECALCULER, CONTROLER])
+    assert Calls.reads <= 2 * len(book.sheets)  # values + formulas, at most once per sheet
+    assert maquette.cells[(5, 10)] == "=1000+500"  # written back as a formula, not as its value
+    a11 = outcome.maquette.actions[0]
+    assert a11.report == Decimal(1500)
+    assert str(maquette.cells[(5, 8)]).startswith("=INT(ROUND(")  # part État: the live formula
+    assert Calls.writes <= 15
+
+
+def test_blocks_join_and_formats_become_few_rectangles():
+    ops = coalesce([Block("S", 5, 6, [[1, 2]]), Block("S", 6, 6, [[3, Formula("A1", Decimal(1))]]),
+                    Block("S", 7, 6, [[Text("x"), None]])])
+    assert len(ops) == 1 and ops[0].row == 5 and len(ops[0].values) == 3
+    cells = [(r, c) for r in range(1, 11) for c in (1, 2)] + [(12, 1)]
+    assert rectangles(cells) == [(1, 1, 10, 2), (12, 1, 12, 1)]
