@@ -24,17 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # the remote engine, for measure 4
 
+from calpae_xl import libreoffice as lo  # noqa: E402
 from calpae_xl.samples import variant, write_variant  # noqa: E402
 
 PY = sys.executable
 CLI = [PY, "-m", "calpae_xl.cli"]
-RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
 
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float]:
@@ -147,18 +141,15 @@ def measure_2(work: Path, reps: int, n_files: int) -> tuple[list[tuple], dict]:
     ratios = {"cores": one / two}
     soffice = shutil.which("soffice")
     if soffice:
-        profile = work / "lo-profile"
-        (profile / "user").mkdir(parents=True, exist_ok=True)
-        (profile / "user" / "registrymodifications.xcu").write_text(RECALC_PROFILE)
+        env_arg = lo.profile(work / "lo-profile", recalc=True)
         out = work / "lo-out"
         files = sorted(str(p) for p in inputs.glob("*.xlsx"))
-        cmd = [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-               "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), *files]
+        cmd = lo.convert_command(soffice, env_arg, "xlsx:Calc MS Excel 2007 XML", out, files)
         timed(cmd)  # the first start of a profile builds it: not measured
-        lo, _ = median_of(reps, lambda: shutil.rmtree(out, ignore_errors=True), cmd)
-        rows += [(f"   LibreOffice headless, recalcul forcé des {n_files} fichiers", f"{lo:.2f} s", ""),
-                 ("   rapport LibreOffice / lot sur 2 cœurs (cible ≥ 10)", f"{lo / two:.1f}", "")]
-        ratios["libreoffice"] = lo / two
+        lo_time, _ = median_of(reps, lambda: shutil.rmtree(out, ignore_errors=True), cmd)
+        rows += [(f"   LibreOffice headless, recalcul forcé des {n_files} fichiers", f"{lo_time:.2f} s", ""),
+                 ("   rapport LibreOffice / lot sur 2 cœurs (cible ≥ 10)", f"{lo_time / two:.1f}", "")]
+        ratios["libreoffice"] = lo_time / two
     else:
         rows.append(("   LibreOffice absent : comparaison non faite", "", ""))
     return rows, ratios

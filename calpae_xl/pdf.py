@@ -16,16 +16,9 @@ from pathlib import Path
 from typing import Optional
 
 from . import layout as L
+from . import libreoffice as lo
 from .errors import CalpaeError
 
-PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>fr-FR</value></prop></item>
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooLocale" oor:op="fuse"><value>fr-FR</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
 
 
 class NoLibreOffice(CalpaeError):
@@ -35,10 +28,6 @@ class NoLibreOffice(CalpaeError):
 
 class PdfFailed(CalpaeError):
     template = "Le PDF de « {path} » n'a pas pu être produit : {reason}."
-
-
-def soffice() -> Optional[str]:
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def prepare(src: str, dst: str, include_controles: bool = False) -> list[str]:
@@ -79,21 +68,17 @@ def prepare(src: str, dst: str, include_controles: bool = False) -> list[str]:
 
 def to_pdf(src: str, target: Optional[str] = None, include_controles: bool = False, timeout: int = 300) -> str:
     """Write ``target`` (default: next to the workbook, same name, .pdf)."""
-    exe = soffice()
+    exe = lo.soffice()
     if exe is None:
         raise NoLibreOffice(src, "LibreOffice (soffice) n'est pas installé sur ce poste")
     target = target or str(Path(src).with_suffix(".pdf"))
     with tempfile.TemporaryDirectory(prefix="calpae-pdf-") as work:
         copy = os.path.join(work, Path(src).stem + ".xlsx")
         prepare(src, copy, include_controles)
-        profile = Path(work) / "profil"
-        (profile / "user").mkdir(parents=True)
-        (profile / "user" / "registrymodifications.xcu").write_text(PROFILE, encoding="utf-8")
+        env_arg = lo.profile(Path(work) / "profil", french=True)
         out = Path(work) / "pdf"
         try:
-            proc = subprocess.run([exe, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                                   "--convert-to", "pdf:calc_pdf_Export", "--outdir", str(out), copy],
-                                  capture_output=True, text=True, timeout=timeout)
+            proc = lo.convert(exe, env_arg, "pdf:calc_pdf_Export", out, [copy], timeout)
         except subprocess.TimeoutExpired:
             raise PdfFailed(src, f"LibreOffice n'a pas répondu en {timeout} s") from None
         produced = out / (Path(copy).stem + ".pdf")

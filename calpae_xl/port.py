@@ -111,6 +111,15 @@ class DefineName:
 Op = Union[EnsureSheet, Block, ClearContents, SheetSetup, ConditionalRule, DefineName]
 
 
+def dispatch(ops: Sequence[Op], handlers: dict) -> None:
+    """Apply a plan with one handler per kind of operation (the adapters'
+    common loop); an operation an engine has no handler for is skipped."""
+    for op in ops:
+        handler = handlers.get(type(op))
+        if handler is not None:
+            handler(op)
+
+
 class Workbook(Protocol):
     """What an engine must offer the operations."""
 

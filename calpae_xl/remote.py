@@ -13,6 +13,8 @@ import os
 from decimal import Decimal
 from typing import Any, Optional
 
+from .layout import col_letter
+
 #: the remote engine's licence for non-commercial use (public bodies included)
 LICENSE_ENV = "XLWINGS_LICENSE_KEY"
 
@@ -42,19 +44,11 @@ def payload_from_file(path: str) -> dict:
         rows = [r + [""] * (width - len(r)) for r in rows]
         sheets.append({"name": ws.title, "values": rows, "pictures": [], "tables": [], "shapes": [],
                        "charts": [], "notes": [], "visibility": "Visible" if ws.sheet_state == "visible"
-                       else "Hidden", "used_range_address": f"A1:{_col(width)}{len(rows)}",
+                       else "Hidden", "used_range_address": f"A1:{col_letter(width)}{len(rows)}",
                        "pivot_tables": [], "show_gridlines": True, "print_area": None})
     return {"client": "Office.js", "version": xw.__version__,
             "book": {"name": os.path.basename(path), "active_sheet_index": 0, "selection": "A1"},
             "names": [], "sheets": sheets}
-
-
-def _col(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def remote_book(payload: dict):

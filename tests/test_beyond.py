@@ -130,8 +130,8 @@ def test_pdf_of_the_annex_shows_the_totals_in_french(tmp_path):
 
 
 def test_pdf_without_libreoffice_says_what_to_install(tmp_path, monkeypatch, capsys):
-    import calpae_xl.pdf as pdf
-    monkeypatch.setattr(pdf, "soffice", lambda: None)
+    import calpae_xl.libreoffice as lo
+    monkeypatch.setattr(lo, "soffice", lambda: None)
     src = tmp_path / "m.xlsx"
     write_variant(str(src), variant(), fiches=False)
     assert main(["pdf", str(src)]) == 2

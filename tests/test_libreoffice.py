@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from calpae_xl import libreoffice as lo
 from calpae_xl.cli import main
 from tests.helpers.annex import build_annex
 
@@ -16,24 +17,14 @@ SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 pytestmark = [pytest.mark.libreoffice,
               pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) absent : .ci/run l'installe")]
 
-RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
 ERRORS = ("#NAME?", "#REF!", "#VALUE!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!", "Err:")
 
 
 def recalc_with_libreoffice(src, tmp_path):
-    profile = tmp_path / "lo-profile"
-    (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_PROFILE)
+    env_arg = lo.profile(tmp_path / "lo-profile", recalc=True)
     out = tmp_path / "lo-out"
     out.mkdir(exist_ok=True)
-    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src)],
+    subprocess.run(lo.convert_command(SOFFICE, env_arg, "xlsx:Calc MS Excel 2007 XML", out, [str(src)]),
                    check=True, capture_output=True, timeout=180)
     return out / (src.stem + ".xlsx")
 

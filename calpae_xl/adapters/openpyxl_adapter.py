@@ -24,7 +24,8 @@ from xml.etree import ElementTree as ET
 from .. import gate, layout as L, safety
 from ..core.checks import MAX_TEXT
 from ..errors import CalpaeError, UnreadableFile, UnwritableFile
-from ..port import KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
+from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
+                    SheetSetup, Text, dispatch)
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -285,19 +286,8 @@ class OpenpyxlWorkbook:
     # writing ---------------------------------------------------------------------------
     def apply(self, ops: Sequence[Op]) -> None:
         self._grids.clear()
-        for op in ops:
-            if isinstance(op, EnsureSheet):
-                self._ensure(op)
-            elif isinstance(op, Block):
-                self._block(op)
-            elif isinstance(op, ClearContents):
-                self._clear(op)
-            elif isinstance(op, SheetSetup):
-                self._setup(op)
-            elif isinstance(op, ConditionalRule):
-                self._rule(op)
-            elif isinstance(op, DefineName):
-                self._define(op)
+        dispatch(ops, {EnsureSheet: self._ensure, Block: self._block, ClearContents: self._clear,
+                       SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define})
 
     def _ensure(self, op: EnsureSheet) -> None:
         if op.sheet in self.wb.sheetnames:

@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any, Optional, Sequence
 
 from .. import layout as L
-from ..port import KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op, SheetSetup, Text
+from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
+                    SheetSetup, Text, dispatch)
 
 
 def to_excel(v: Any) -> Any:
@@ -96,20 +97,8 @@ class XlwingsWorkbook:
     # writing ---------------------------------------------------------------------------
     def apply(self, ops: Sequence[Op]) -> None:
         self._formats: dict[str, dict[str, dict[tuple[int, int], Any]]] = {}
-        for op in coalesce(ops):
-            if isinstance(op, EnsureSheet):
-                self._ensure(op)
-            elif isinstance(op, Block):
-                self._block(op)
-            elif isinstance(op, ClearContents):
-                self.book.sheets[op.sheet].range((op.row1, op.col1), (op.row2, op.col2)).clear_contents()
-                self.writes += 1
-            elif isinstance(op, SheetSetup):
-                self._setup(op)
-            elif isinstance(op, ConditionalRule):
-                self._rule(op)
-            elif isinstance(op, DefineName):
-                self._define(op)
+        dispatch(coalesce(ops), {EnsureSheet: self._ensure, Block: self._block, ClearContents: self._clear,
+                                 SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define})
         self._flush_formats()
         self._grids.clear()
 
@@ -177,6 +166,10 @@ class XlwingsWorkbook:
                         _LIVE_PROPS[prop](ws.range((r1, c1), (r2, c2)), value)
                         self.writes += 1
         self._formats = {}
+
+    def _clear(self, op: ClearContents) -> None:
+        self.book.sheets[op.sheet].range((op.row1, op.col1), (op.row2, op.col2)).clear_contents()
+        self.writes += 1
 
     def _keep(self, op: Block, i: int, j: int) -> Any:
         """A KEEP cell in a block that also writes values: write back what is there."""
