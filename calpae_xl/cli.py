@@ -37,6 +37,7 @@ class FileResult:
     lisible: bool = True
     erreur: Optional[str] = None
     code: Optional[str] = None  # the refusal's code when the file could not be read or written
+    pertes: list[str] = field(default_factory=list)  # what a copy written with --sortie does not carry
     constats: list[dict] = field(default_factory=list)
     changements: int = 0
     fiches_creees: int = 0
@@ -71,6 +72,9 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
                 os.makedirs(sortie, exist_ok=True)
             result.sauvegarde = wb.save(target, backup=backup)
             result.sortie = target
+            if sortie:  # the original is untouched; say what the copy lacks
+                from .safety import lossy_features  # noqa: PLC0415
+                result.pertes = lossy_features(path)
     except CalpaeError as e:
         result.lisible, result.erreur, result.code = False, e.message, e.code
     except Exception as e:  # noqa: BLE001 - last boundary: one bad file never stops a batch
@@ -122,6 +126,8 @@ def _summary(r: FileResult) -> str:
         parts.append(f"enregistré dans {r.sortie}")
     if r.sauvegarde:
         parts.append(f"version précédente : {r.sauvegarde}")
+    if r.pertes:
+        parts.append("ATTENTION, la copie ne contient pas " + ", ".join(r.pertes) + " (l'original les garde)")
     return f"{Path(r.fichier).name} : " + ", ".join(parts)
 
 

@@ -123,6 +123,7 @@ def test_a_save_that_would_lose_a_shape_is_refused_but_a_copy_can_be_written(tmp
     assert path.read_bytes() == before
     assert main(["recalculer", str(path), "--sortie", str(tmp_path / "copie")]) == 0
     assert (tmp_path / "copie" / path.name).exists() and path.read_bytes() == before
+    assert "la copie ne contient pas des formes, zones de texte" in capsys.readouterr().out
 
 
 def test_cells_the_project_does_not_own_are_kept_value_and_style(tmp_path):
