@@ -117,3 +117,27 @@ def _stored(v: Any) -> Any:
     if isinstance(v, float) and v.is_integer():
         return int(v)
     return v
+
+
+def click_after_typing(n_actions: int, folder: str, button: str = "Recalculer"):
+    """The live path's typical click, for the tests and the benchmark: a
+    maquette of ``n_actions`` as the project leaves it (recalculated,
+    checked), one amount typed by the officer (the first action's budget
+    global, +1 000 €), then ``button`` on the remote engine.
+    Returns (outcome, actions sent to Excel)."""
+    from . import excel  # noqa: PLC0415
+    from . import layout as L  # noqa: PLC0415
+    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from .operations import CONTROLER, RECALCULER, run  # noqa: PLC0415
+    from .samples import variant, write_variant  # noqa: PLC0415
+    path = os.path.join(folder, f"clic_{n_actions}.xlsx")
+    write_variant(path, variant(n_actions), fiches=False)
+    wb = OpenpyxlWorkbook.open(path)
+    run(wb, [RECALCULER, CONTROLER])
+    wb.save(backup=False)
+    payload = payload_from_file(path)
+    maquette = next(s for s in payload["sheets"] if s["name"] == L.MAQUETTE)["values"]
+    maquette[4][5] += 1000
+    book = remote_book(payload)
+    outcome = excel.click(button, book)
+    return outcome, book.json()["actions"]

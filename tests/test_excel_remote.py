@@ -13,8 +13,8 @@ xw = pytest.importorskip("xlwings", reason="xlwings absent : pip install \"calpa
 
 from calpae_xl import excel, layout as L  # noqa: E402
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: E402
-from calpae_xl.operations import CONTROLER, RECALCULER, run  # noqa: E402
-from calpae_xl.remote import apply_actions, payload_from_file, remote_book  # noqa: E402
+from calpae_xl.operations import run  # noqa: E402
+from calpae_xl.remote import apply_actions, click_after_typing, payload_from_file, remote_book  # noqa: E402
 from calpae_xl.samples import variant, write_variant  # noqa: E402
 
 
@@ -96,18 +96,9 @@ def test_remote_engine_writes_the_cells_of_the_batch(button, source, request, tm
 def _recalculer_actions(n, tmp_path):
     """A maquette of n actions as the project leaves it, then one amount typed
     by the officer, then the Recalculer button on the remote engine."""
-    path = tmp_path / f"v{n}.xlsx"
-    write_variant(str(path), variant(n), fiches=False)
-    wb = OpenpyxlWorkbook.open(str(path))
-    run(wb, [RECALCULER, CONTROLER])
-    wb.save(backup=False)
-    payload = payload_from_file(str(path))
-    maquette = next(s for s in payload["sheets"] if s["name"] == L.MAQUETTE)["values"]
-    maquette[4][5] += 1000  # the first action's budget global
-    book = remote_book(payload)
-    outcome = excel.recalculer(book)
+    outcome, actions = click_after_typing(n, str(tmp_path))
     assert outcome.changes  # the typed amount moved the parts and the totals
-    return book.json()["actions"]
+    return actions
 
 
 def test_recalculer_costs_the_same_few_actions_for_20_and_2000_actions(tmp_path):
