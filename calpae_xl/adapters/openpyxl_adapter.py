@@ -318,7 +318,9 @@ class OpenpyxlWorkbook:
                 elif isinstance(v, Text):
                     cell.value = clean_text(v.value)
                     cell.data_type = "s"
-                    if v.value[:1] in ("=", "+", "-", "@"):
+                    if v.value and not cell.quotePrefix:
+                        # Excel's quote prefix: the text stays text when the officer edits the cell
+                        # ("4.2" is not a date, "=x" not a formula), as the live adapter's "'" does
                         cell.quotePrefix = True
                     written.pop(cell.coordinate, None)
                 elif isinstance(v, str):
