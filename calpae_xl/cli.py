@@ -12,20 +12,20 @@ import io
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
+from .batch import WORKBOOK_SUFFIXES, find_workbooks, map_files
 from .core.checks import Severity
 from .core.money import AmountError, format_eur, parse_amount
 from .core.serialize import EXAMPLES, load_example
 from .errors import CalpaeError
 from .operations import CONTROLER, FICHES, RECALCULER
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 EXAMPLE_FILE = "loiret_2020.xlsx"
 
 
@@ -150,26 +150,9 @@ def _amount(text: str) -> Decimal:
 
 
 def _run_files(files: Sequence[str], operations, args, write=True, jobs: int = 1, progress=False):
-    kwargs = dict(sortie=getattr(args, "sortie", None), credits=getattr(args, "credits_etat", None),
-                  report=getattr(args, "report_etat", None), write=write)
-    if jobs <= 1 or len(files) <= 1:
-        results = []
-        for f in _progress(files, progress):
-            results.append(process_file(f, operations, **kwargs))
-        return results
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(process_file, f, operations, **kwargs) for f in files]
-        return [fut.result() for fut in _progress(futures, progress, total=len(files))]
-
-
-def _progress(items, enabled: bool, total: Optional[int] = None):
-    if not enabled:
-        return items
-    try:
-        from tqdm import tqdm  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return items
-    return tqdm(items, total=total, unit="fichier", file=sys.stderr, desc="calpae-xl")
+    return map_files(partial(process_file, operations=operations, sortie=getattr(args, "sortie", None),
+                             credits=getattr(args, "credits_etat", None), report=getattr(args, "report_etat", None),
+                             write=write), files, jobs, progress)
 
 
 def cmd_exemple(args) -> int:
@@ -263,23 +246,22 @@ def cmd_ops(args, operations, write=True) -> int:
     return exit_status(results)
 
 
-def find_workbooks(folder: str) -> list[str]:
-    out = []
-    for p in sorted(Path(folder).rglob("*")):
-        name = p.name
-        if (p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES and not name.startswith(("~$", ".~calpae-"))
-                and ".bak." not in name):
-            out.append(str(p))
-    return out
+def _folder_workbooks(folder: str, exclude: Optional[Path] = None) -> Optional[list[str]]:
+    """The workbooks of a folder given on the command line; None (said on
+    stderr) when it is not a folder or holds none."""
+    if not Path(folder).is_dir():
+        print(f"« {folder} » n'est pas un dossier.", file=sys.stderr)
+        return None
+    files = [f for f in find_workbooks(folder) if exclude is None or Path(f).resolve() != exclude.resolve()]
+    if not files:
+        print(f"Aucun classeur .xlsx ou .xlsm dans « {folder} ».", file=sys.stderr)
+        return None
+    return files
 
 
 def cmd_lot(args) -> int:
-    if not Path(args.dossier).is_dir():
-        print(f"« {args.dossier} » n'est pas un dossier.", file=sys.stderr)
-        return 2
-    files = find_workbooks(args.dossier)
-    if not files:
-        print(f"Aucun classeur .xlsx ou .xlsm dans « {args.dossier} ».", file=sys.stderr)
+    files = _folder_workbooks(args.dossier)
+    if files is None:
         return 2
     jobs = args.processus or os.cpu_count() or 1
     results = _run_files(files, [RECALCULER, CONTROLER, FICHES], args, jobs=jobs,
@@ -365,16 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_consolider(args) -> int:
-    from .consolidate import read_all, tables, write_csv, write_workbook  # noqa: PLC0415
-    if not Path(args.dossier).is_dir():
-        print(f"« {args.dossier} » n'est pas un dossier.", file=sys.stderr)
-        return 2
+    from .consolidate import read_file, tables, write_csv, write_workbook  # noqa: PLC0415
     target = Path(args.sortie)
-    files = [f for f in find_workbooks(args.dossier) if Path(f).resolve() != target.resolve()]
-    if not files:
-        print(f"Aucun classeur .xlsx ou .xlsm dans « {args.dossier} ».", file=sys.stderr)
+    files = _folder_workbooks(args.dossier, exclude=target)
+    if files is None:
         return 2
-    records = read_all(files, args.processus, progress=sys.stderr.isatty())
+    records = map_files(read_file, files, args.processus or os.cpu_count() or 1, sys.stderr.isatty(),
+                        "Consolidation")
     frames = tables(records)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(frames, str(target))

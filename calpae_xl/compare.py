@@ -124,12 +124,22 @@ def compare(old: Maquette, new: Maquette) -> Comparison:
                 pairs.append((a, right.pop(i)))
                 left.remove(a)
 
-    # 1. same bloc and N°, close intitulé (or the same amounts: only the words changed)
-    take(lambda a, b: _similarity(a.intitule, b.intitule) if a.key == b.key and (
-        _similarity(a.intitule, b.intitule) >= SAME_TITLE or not _amount_changes(a, b)) else None)
-    # 2. same bloc, another N°, the same (or nearly the same) intitulé: renumbered
-    take(lambda a, b: _similarity(a.intitule, b.intitule) if a.bloc is b.bloc and
-         _similarity(a.intitule, b.intitule) >= RENUMBERED else None)
+    def same_slot(a: Action, b: Action) -> Optional[float]:
+        """1. same bloc and N°, close intitulé (or the same amounts: only the words changed)."""
+        if a.key != b.key:
+            return None
+        s = _similarity(a.intitule, b.intitule)
+        return s if s >= SAME_TITLE or not _amount_changes(a, b) else None
+
+    def renumbered(a: Action, b: Action) -> Optional[float]:
+        """2. same bloc, another N°, the same (or nearly the same) intitulé."""
+        if a.bloc is not b.bloc:
+            return None
+        s = _similarity(a.intitule, b.intitule)
+        return s if s >= RENUMBERED else None
+
+    take(same_slot)
+    take(renumbered)
     # 3. same bloc and N° left on both sides: the same slot, retitled
     take(lambda a, b: 1.0 if a.key == b.key else None)
     diffs = []

@@ -1,7 +1,8 @@
 """Consolidation: every maquette of a folder (several Départements and years)
 in one workbook, for the State's services.
 
-Each file is read (never written) in a worker process, as the batch does;
+Each file is read (never written) by :func:`read_file` in a worker process
+(:func:`calpae_xl.batch.map_files`, as the batch does);
 amounts travel as whole cents (exact) and become euros only in the output.
 A file that cannot be read is listed in the summary with its reason, never
 skipped in silence.
@@ -9,8 +10,6 @@ skipped in silence.
 from __future__ import annotations
 
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -77,27 +76,6 @@ def read_file(path: str) -> FileRecord:
             "chorus_libelle": a.chorus.libelle if a.chorus else "", "numero": a.label, "intitule": a.intitule,
             "regle": a.regle.value, **{c.value: _cents(a.amount(c)) for c in AMOUNTS}})
     return rec
-
-
-def read_all(files: Sequence[str], jobs: int = 0, progress: bool = False) -> list[FileRecord]:
-    jobs = jobs or os.cpu_count() or 1
-    if jobs == 1 or len(files) <= 1:
-        it = map(read_file, files)
-        records = list(_progress(it, len(files), progress))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
-            records = list(_progress(pool.map(read_file, files, chunksize=4), len(files), progress))
-    return records
-
-
-def _progress(it, total: int, on: bool):
-    if not on:
-        return it
-    try:
-        from tqdm import tqdm  # noqa: PLC0415
-    except ImportError:
-        return it
-    return tqdm(it, total=total, unit="fichier", desc="Consolidation", file=sys.stderr)
 
 
 # --- tables (pandas) ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
+from .core.checks import Severity
 from .errors import CalpaeError, MissingExtra
 from .operations import CONTROLER, FICHES, RECALCULER, Outcome, run, summary_line
 
@@ -51,7 +52,7 @@ def message(button: str, outcome: Outcome) -> str:
         parts.append(f"{n} fiche(s) créée(s) ; les fiches existantes ont été mises à jour sans toucher au texte saisi."
                      if n else "Aucune fiche à créer ; les fiches existantes ont été mises à jour.")
     parts.append(f"Contrôles : {summary_line(outcome.findings)}.")
-    if any(f.severity.value == "erreur" for f in outcome.findings):
+    if any(f.severity is Severity.ERREUR for f in outcome.findings):
         parts.append("Les cellules en erreur sont en rouge ; la feuille Contrôles dit pourquoi.")
     return "\n".join(parts)
 

@@ -77,7 +77,8 @@ STYLES: dict[str, dict] = {
 TECH = "calpae_technique"
 TECH_HEADERS = ("Cellules en erreur", "Cellules en avertissement", "", "Feuilles équipées")
 TECH_ERR_COL, TECH_WARN_COL, TECH_RULES_COL = 1, 2, 4
-HIGHLIGHT_RANGE = "A1:AZ20000"  # where the highlight rules apply on a sheet
+RULES_LAST_ROW = 20000  # how far down the project's conditional formats reach
+HIGHLIGHT_RANGE = f"A1:AZ{RULES_LAST_ROW}"  # where the highlight rules apply on a sheet
 
 
 def highlight_key(sheet: str, cell: str) -> str:

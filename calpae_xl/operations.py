@@ -238,7 +238,7 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
     ops: list[Op] = []
     width = len(L.CONTROLES_HEADERS)
     if L.CONTROLES not in names:
-        first, last = L.CONTROLES_FIRST_ROW, 20000
+        first, last = L.CONTROLES_FIRST_ROW, L.RULES_LAST_ROW
         body = f"{L.a1(first, 1)}:{L.a1(last, width)}"
         ops += [EnsureSheet(L.CONTROLES, before=_after(read.table.sheet, names)),
                 Block(L.CONTROLES, 1, 1, [[KEEP]], styles="title"),

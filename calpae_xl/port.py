@@ -64,7 +64,6 @@ class SheetSetup:
     widths: dict[int, float] = field(default_factory=dict)
     freeze: Optional[str] = None  # A1 of the first unfrozen cell
     validations: list[tuple[str, str]] = field(default_factory=list)  # (A1 range, list formula)
-    merges: list[str] = field(default_factory=list)
     wrap_rows: list[int] = field(default_factory=list)
     tab_color: Optional[str] = None
 
@@ -72,7 +71,7 @@ class SheetSetup:
 @dataclass
 class EnsureSheet:
     """Create the sheet when it is missing (an existing sheet is left as it is:
-    the project's own sheets are rewritten by blocks that cover their old extent)."""
+    the project's own sheets are emptied by ClearContents, then rewritten)."""
 
     sheet: str
     before: Optional[str] = None  # place it before this sheet when it is created

@@ -63,8 +63,6 @@ class XlwingsWorkbook:
         except Exception:  # noqa: BLE001 - the remote engine knows only the name
             self.path = str(book.name)
         self._grids: dict[str, Grid] = {}
-        #: Excel operations sent by apply(): reads excluded (for the benchmark)
-        self.writes = 0
 
     # reading ---------------------------------------------------------------------------
     def sheet_names(self) -> list[str]:
@@ -115,10 +113,8 @@ class XlwingsWorkbook:
             ws = sheets.add(name=op.sheet, before=sheets[op.before])
         else:
             ws = sheets.add(name=op.sheet, after=sheets[len(names) - 1])
-        self.writes += 1
         if op.hidden:
             ws.visible = False
-            self.writes += 1
 
     def _block(self, op: Block) -> None:
         ws = self.book.sheets[op.sheet]
@@ -129,7 +125,6 @@ class XlwingsWorkbook:
             matrix = [[self._keep(op, i, j) if v is KEEP else to_excel(v) for j, v in enumerate(row)]
                       + [None] * (n_cols - len(row)) for i, row in enumerate(op.values)]
             ws.range((op.row, op.col)).value = matrix
-            self.writes += 1
         if op.styles is not None:
             styles = [op.styles] * n_cols if isinstance(op.styles, str) else list(op.styles)
             for j, style in enumerate(styles[:n_cols]):
@@ -164,12 +159,10 @@ class XlwingsWorkbook:
                 for value, where in by_value.items():
                     for r1, c1, r2, c2 in rectangles(where):
                         _LIVE_PROPS[prop](ws.range((r1, c1), (r2, c2)), value)
-                        self.writes += 1
         self._formats = {}
 
     def _clear(self, op: ClearContents) -> None:
         self.book.sheets[op.sheet].range((op.row1, op.col1), (op.row2, op.col2)).clear_contents()
-        self.writes += 1
 
     def _keep(self, op: Block, i: int, j: int) -> Any:
         """A KEEP cell in a block that also writes values: write back what is there."""
@@ -180,13 +173,10 @@ class XlwingsWorkbook:
 
     def _setup(self, op: SheetSetup) -> None:
         ws = self.book.sheets[op.sheet]
-        widths = sorted(op.widths.items())
-        for a, b in _index_runs([c for c, _ in widths], key=lambda c: op.widths[c]):
+        for a, b in _index_runs(sorted(op.widths), key=op.widths.get):
             ws.range((1, a), (1, b)).column_width = op.widths[a]
-            self.writes += 1
         if op.freeze:
             ws.freeze_panes.freeze_at(op.freeze)
-            self.writes += 1
         self._format(op.sheet, "wrap", True, op.wrap_rows, range(1, len(op.widths or L.FICHE_WIDTHS) + 1))
 
     def _rule(self, op: ConditionalRule) -> None:
@@ -194,11 +184,9 @@ class XlwingsWorkbook:
         self.book.sheets[op.sheet].range(op.ref).conditional_formats.add_custom(
             "=" + op.formula, fill_color=_hex(st.get("fill")), font_color=_hex(st.get("font_color")),
             font_bold=st.get("bold"))
-        self.writes += 1
 
     def _define(self, op: DefineName) -> None:
         self.book.names.add(op.name, "=" + op.ref)
-        self.writes += 1
 
 
 def _font(attr: str, conv):
