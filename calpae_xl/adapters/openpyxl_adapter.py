@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import stat
 import tempfile
 import zipfile
 from decimal import Decimal
@@ -22,8 +20,9 @@ from typing import Optional, Sequence
 from xml.etree import ElementTree as ET
 
 from .. import gate, layout as L, safety
-from ..core.checks import MAX_TEXT
-from ..errors import CalpaeError, UnreadableFile, UnwritableFile
+from ..errors import CalpaeError, UnreadableFile
+from . import files
+from .files import clean_text
 from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
                     SheetSetup, Text, dispatch)
 
@@ -170,33 +169,6 @@ def _differential(style: str):
         if "fill" in st else None
     font = Font(color=st.get("font_color"), bold=st.get("bold")) if ("font_color" in st or "bold" in st) else None
     return fill, font
-
-
-def _clean_stale_temps(folder: str, age: float = 3600) -> None:
-    """Temporary files left by a save that was killed (older than an hour)."""
-    import time  # noqa: PLC0415
-    try:
-        for name in os.listdir(folder):
-            if name.startswith(".~calpae-"):
-                path = os.path.join(folder, name)
-                if time.time() - os.path.getmtime(path) > age:
-                    os.unlink(path)
-    except OSError:
-        pass
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def clean_text(text: str) -> str:
-    """What a cell can hold: no control characters, at most 32 767 characters
-    (the checks report both as findings, on the user's text)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return text[:MAX_TEXT]
 
 
 # --- the adapter ------------------------------------------------------------------------
@@ -395,73 +367,21 @@ class OpenpyxlWorkbook:
         self.wb.defined_names[op.name] = DefinedName(op.name, attr_text=op.ref)
 
     # saving ----------------------------------------------------------------------------
-    def _guard(self, target: str, replace: bool) -> None:
-        """Refuse to write over a file that someone has open, that changed on
-        disk since it was read, or whose content the save would partly lose
-        (``replace``: a new workbook deliberately replaces the file)."""
-        if not os.path.exists(target):
-            return
-        holder = safety.lock_holder(target)
-        if holder:
-            raise UnwritableFile(target, f"le fichier est ouvert par {holder} ; fermez-le dans Excel ou "
-                                         "LibreOffice, puis recommencez", "FICHIER_OUVERT")
-        same = not replace and os.path.abspath(target) == os.path.abspath(self.path)
-        if same and self.stamp is not None and safety.stamp(target) != self.stamp:
-            raise UnwritableFile(target, "le fichier a été modifié sur le disque depuis sa lecture ; relancez "
-                                         "la commande pour repartir de la version actuelle", "FICHIER_MODIFIE")
-        if same:
-            lost = safety.lossy_features(target)
-            if lost:
-                raise UnwritableFile(target, "l'enregistrement sans Excel ferait perdre " + ", ".join(lost) +
-                                     ". Écrivez une copie avec --sortie DOSSIER, ou utilisez les boutons du "
-                                     "classeur dans Excel, qui ne perdent rien", "ENREGISTREMENT_DESTRUCTEUR")
-
     def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
-        """Atomic save: a temporary file in the target's folder, cached values
-        put back, checked, then moved over the target. When the target is the
-        file that was read, the previous version is kept as ``NAME.bak.xlsx``.
-        Returns the backup's path."""
+        """Atomic save (``files.atomic_save``) with the cached values put back.
+        openpyxl rewrites the whole package: the lossy-save guard applies."""
         target = str(target or self.path)
-        folder = os.path.dirname(os.path.abspath(target))
-        self._guard(target, replace)
-        _clean_stale_temps(folder)
-        suffix = Path(target).suffix or ".xlsx"
-        fd1, tmp1 = tempfile.mkstemp(prefix=".~calpae-", suffix=suffix, dir=folder)
-        os.close(fd1)
-        fd2, tmp2 = tempfile.mkstemp(prefix=".~calpae-", suffix=suffix, dir=folder)
-        os.close(fd2)
-        backup_path = None
-        try:
-            self.wb.save(tmp1)
-            values = {s: dict(v) for s, v in self.cached.items() if s in self.wb.sheetnames}
-            for s, v in self.written.items():
-                values.setdefault(s, {}).update(v)
-            inject_cached_values(tmp1, tmp2, values)
-            with open(tmp2, "rb+") as fh:
-                os.fsync(fh.fileno())
-            with zipfile.ZipFile(tmp2) as z:  # re-read before it replaces anything
-                bad = z.testzip()
-                if bad:
-                    raise UnwritableFile(target, f"la copie écrite est corrompue ({bad})")
-                ET.fromstring(z.read("xl/workbook.xml"))
-                if len(sheet_xml_paths(z)) != len(self.wb.sheetnames):
-                    raise UnwritableFile(target, "la copie écrite n'a pas toutes ses feuilles")
-            if os.path.exists(target):
-                os.chmod(tmp2, stat.S_IMODE(os.stat(target).st_mode))
-                if backup and os.path.abspath(target) == os.path.abspath(self.path):
-                    backup_path = str(Path(target).with_suffix(".bak" + suffix))
-                    shutil.copy2(target, backup_path)
-            else:  # a new file gets the usual permissions, not the temporary file's 0600
-                os.chmod(tmp2, 0o666 & ~_umask())
-            os.replace(tmp2, target)
-        except CalpaeError:
-            raise
-        except OSError as e:
-            raise UnwritableFile(target, e.strerror or str(e)) from None
-        except Exception as e:  # noqa: BLE001 - the boundary: a workbook openpyxl cannot write
-            raise UnwritableFile(target, f"{type(e).__name__} : {str(e)[:200]}") from None
-        finally:
-            for t in (tmp1, tmp2):
-                if os.path.exists(t):
-                    os.unlink(t)
-        return backup_path
+        files.guard(target, self.path, self.stamp, replace, lossy=True)
+
+        def produce(tmp: str) -> None:
+            fd, raw = tempfile.mkstemp(prefix=".~calpae-", suffix=Path(tmp).suffix, dir=os.path.dirname(tmp))
+            os.close(fd)
+            try:
+                self.wb.save(raw)
+                values = {s: dict(v) for s, v in self.cached.items() if s in self.wb.sheetnames}
+                for s, v in self.written.items():
+                    values.setdefault(s, {}).update(v)
+                inject_cached_values(raw, tmp, values)
+            finally:
+                os.unlink(raw)
+        return files.atomic_save(target, self.path, produce, len(self.wb.sheetnames), backup)
