@@ -37,7 +37,6 @@ class FileResult:
     lisible: bool = True
     erreur: Optional[str] = None
     code: Optional[str] = None  # the refusal's code when the file could not be read or written
-    pertes: list[str] = field(default_factory=list)  # what a copy written with --sortie does not carry
     constats: list[dict] = field(default_factory=list)
     changements: int = 0
     fiches_creees: int = 0
@@ -57,11 +56,11 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
                  credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
                  write: bool = True, backup: bool = True) -> FileResult:
     """Open, run the operations, save (atomically) — never raises."""
-    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from .adapters.package_adapter import PackageWorkbook  # noqa: PLC0415
     from .operations import run  # noqa: PLC0415
     result = FileResult(path)
     try:
-        wb = OpenpyxlWorkbook.open(path)
+        wb = PackageWorkbook.open(path)
         outcome = run(wb, operations, credits, report, write=write)
         result.constats = [f.as_dict() for f in outcome.findings]
         result.changements = len(outcome.changes)
@@ -72,9 +71,6 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
                 os.makedirs(sortie, exist_ok=True)
             result.sauvegarde = wb.save(target, backup=backup)
             result.sortie = target
-            if sortie:  # the original is untouched; say what the copy lacks
-                from .safety import lossy_features  # noqa: PLC0415
-                result.pertes = lossy_features(path)
     except CalpaeError as e:
         result.lisible, result.erreur, result.code = False, e.message, e.code
     except Exception as e:  # noqa: BLE001 - last boundary: one bad file never stops a batch
@@ -126,8 +122,6 @@ def _summary(r: FileResult) -> str:
         parts.append(f"enregistré dans {r.sortie}")
     if r.sauvegarde:
         parts.append(f"version précédente : {r.sauvegarde}")
-    if r.pertes:
-        parts.append("ATTENTION, la copie ne contient pas " + ", ".join(r.pertes) + " (l'original les garde)")
     return f"{Path(r.fichier).name} : " + ", ".join(parts)
 
 

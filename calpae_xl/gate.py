@@ -53,7 +53,7 @@ def _col_number(letters: bytes | str) -> int:
     return n
 
 
-def _too_far(col: int, row: int) -> Optional[Refusal]:
+def too_far(col: int, row: int) -> Optional[Refusal]:
     if row > MAX_ROWS or col > MAX_COLS:
         return Refusal("FEUILLE_DEMESUREE", f"une feuille s'étend jusqu'à la ligne {row} / colonne {col} "
                                             f"(au plus {MAX_ROWS} lignes et {MAX_COLS} colonnes sont lues)")
@@ -130,7 +130,7 @@ def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> Optional[Refusal]:
             for ref in m.group(1).decode(errors="replace").split(":"):
                 r = _REF.fullmatch(ref.replace("$", ""))
                 if r:
-                    refusal = _too_far(_col_number(r.group(1)), int(r.group(2)))
+                    refusal = too_far(_col_number(r.group(1)), int(r.group(2)))
                     if refusal:
                         return refusal
         # the dimension may lie: the references themselves, within a budget. Only
@@ -147,11 +147,11 @@ def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> Optional[Refusal]:
                 return Refusal("FEUILLE_DEMESUREE", f"une feuille compte plus de {min(rows, MAX_ROWS)} lignes ou "
                                                     f"{min(cells, MAX_CELLS)} cellules (trop pour une maquette)")
             for m in _FAR_ROW.finditer(chunk):
-                refusal = _too_far(_col_number(m.group(1)) if m.group(1) else 1, int(m.group(2)))
+                refusal = too_far(_col_number(m.group(1)) if m.group(1) else 1, int(m.group(2)))
                 if refusal:
                     return refusal
             for m in _FAR_COL.finditer(chunk):
-                refusal = _too_far(_col_number(m.group(1)), 1)
+                refusal = too_far(_col_number(m.group(1)), 1)
                 if refusal:
                     return refusal
             budget -= len(data)

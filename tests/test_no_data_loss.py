@@ -98,8 +98,11 @@ def test_a_file_changed_on_disk_since_it_was_read_is_not_overwritten(tmp_path):
     assert openpyxl.load_workbook(path)["Paramètres"]["D1"].value == "saisi par une collègue"
 
 
-def _add_shape(path):
-    """A text box drawn on the maquette, as Excel stores it (a DrawingML shape)."""
+def _add_shape(path) -> str:
+    """A text box drawn on the maquette, as Excel stores it: a DrawingML part,
+    tied to the sheet by a relationship and a <drawing> element. Returns the
+    sheet's part name."""
+    from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
     drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><xdr:wsDr xmlns:xdr="http://schemas.'
                'openxmlformats.org/drawingml/2006/spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/'
                'drawingml/2006/main"><xdr:twoCellAnchor><xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff>'
@@ -108,22 +111,50 @@ def _add_shape(path):
                '<xdr:nvSpPr><xdr:cNvPr id="2" name="Note"/><xdr:cNvSpPr txBox="1"/></xdr:nvSpPr><xdr:spPr/>'
                '<xdr:txBody><a:bodyPr/><a:p><a:r><a:t>Validé en commission le 12/10</a:t></a:r></a:p></xdr:txBody>'
                '</xdr:sp><xdr:clientData/></xdr:twoCellAnchor></xdr:wsDr>')
-    with zipfile.ZipFile(path, "a") as z:
-        z.writestr("xl/drawings/drawing9.xml", drawing)
+    src = zipfile.ZipFile(path)
+    parts = {i.filename: src.read(i) for i in src.infolist()}
+    sheet = sheet_xml_paths(src)["Maquette"]
+    src.close()
+    rels = sheet.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    parts[rels] = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.'
+                   'openxmlformats.org/package/2006/relationships"><Relationship Id="rIdDessin" Type="http://'
+                   'schemas.openxmlformats.org/officeDocument/2006/relationships/drawing" Target="../drawings/'
+                   'drawing9.xml"/></Relationships>').encode()
+    parts["xl/drawings/drawing9.xml"] = drawing.encode()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/drawings/drawing9.xml" ContentType="application/vnd.openxmlformats-'
+                     b'officedocument.drawing+xml"/></Types>')
+    parts[sheet] = parts[sheet].replace(b"</worksheet>", b'<drawing xmlns:r="http://schemas.openxmlformats.org/'
+                                                         b'officeDocument/2006/relationships" r:id="rIdDessin"/>'
+                                                         b'</worksheet>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return sheet
 
 
-def test_a_save_that_would_lose_a_shape_is_refused_but_a_copy_can_be_written(tmp_path, capsys):
+def test_a_shape_survives_the_batch_and_openpyxl_would_be_refused(tmp_path, capsys):
+    """The batch writes only the parts it changes: a drawn text box (which an
+    openpyxl save would drop) is still there, tied to its sheet. A save through
+    openpyxl, which the project still uses for new workbooks, keeps its guard."""
+    from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
     path = tmp_path / "maquette.xlsx"
     write_variant(str(path), variant(), fiches=False)
-    _add_shape(path)
-    before = path.read_bytes()
-    assert main(["recalculer", str(path)]) == 2
-    out = capsys.readouterr().out
-    assert "ferait perdre des formes, zones de texte" in out and "--sortie" in out
-    assert path.read_bytes() == before
-    assert main(["recalculer", str(path), "--sortie", str(tmp_path / "copie")]) == 0
-    assert (tmp_path / "copie" / path.name).exists() and path.read_bytes() == before
-    assert "la copie ne contient pas des formes, zones de texte" in capsys.readouterr().out
+    sheet = _add_shape(path)
+    before = {i.filename: zipfile.ZipFile(path).read(i) for i in zipfile.ZipFile(path).infolist()}
+    assert main(["recalculer", str(path)]) in (0, 1)
+    assert "ferait perdre" not in capsys.readouterr().out
+    with zipfile.ZipFile(path) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    rels = sheet.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    for part in ("xl/drawings/drawing9.xml", rels, "xl/theme/theme1.xml", "docProps/core.xml"):
+        assert after[part] == before[part], part
+    assert b'r:id="rIdDessin"' in after[sheet] and b"drawing+xml" in after["[Content_Types].xml"]
+    assert after[sheet] != before[sheet]  # the maquette itself was recalculated
+    wb = OpenpyxlWorkbook.open(str(path))
+    with pytest.raises(UnwritableFile) as e:
+        wb.save()
+    assert e.value.code == "ENREGISTREMENT_DESTRUCTEUR" and "des formes, zones de texte" in e.value.reason
 
 
 def test_cells_the_project_does_not_own_are_kept_value_and_style(tmp_path):

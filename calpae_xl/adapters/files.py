@@ -14,9 +14,25 @@ from pathlib import Path
 from typing import Callable, Optional
 from xml.etree import ElementTree as ET
 
-from .. import safety
+from .. import gate, safety
 from ..core.checks import MAX_TEXT
-from ..errors import CalpaeError, UnwritableFile
+from ..errors import CalpaeError, UnreadableFile, UnwritableFile
+
+
+def preflight(path: str) -> None:
+    """Refuse what is not an .xlsx/.xlsm workbook before any parser runs
+    (hostile and broken files stop at the gate, each with its own code)."""
+    p = Path(path)
+    if not p.exists():
+        raise UnreadableFile(path, "le fichier n'existe pas", "FICHIER_ABSENT")
+    if p.suffix.lower() not in (".xlsx", ".xlsm"):
+        if p.suffix.lower() == ".xls":
+            raise UnreadableFile(path, "c'est un classeur Excel 97-2003 (.xls) : enregistrez-le au format "
+                                       ".xlsx et recommencez", "XLS_ANCIEN")
+        raise UnreadableFile(path, "seuls les classeurs .xlsx et .xlsm sont lus", "EXTENSION_INCONNUE")
+    refusal = gate.check(path)
+    if refusal:
+        raise UnreadableFile(path, refusal.reason, refusal.code)
 
 
 def clean_text(text: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Optional, Sequence
 from xml.etree import ElementTree as ET
 
-from .. import gate, layout as L, safety
+from .. import layout as L, safety
 from ..errors import CalpaeError, UnreadableFile
 from . import files
 from .files import clean_text
@@ -189,16 +189,7 @@ class OpenpyxlWorkbook:
     @classmethod
     def open(cls, path: str) -> "OpenpyxlWorkbook":
         p = Path(path)
-        if not p.exists():
-            raise UnreadableFile(path, "le fichier n'existe pas", "FICHIER_ABSENT")
-        if p.suffix.lower() not in (".xlsx", ".xlsm"):
-            if p.suffix.lower() == ".xls":
-                raise UnreadableFile(path, "c'est un classeur Excel 97-2003 (.xls) : enregistrez-le au format "
-                                           ".xlsx et recommencez", "XLS_ANCIEN")
-            raise UnreadableFile(path, "seuls les classeurs .xlsx et .xlsm sont lus", "EXTENSION_INCONNUE")
-        refusal = gate.check(path)  # before any parser: hostile and broken files stop here
-        if refusal:
-            raise UnreadableFile(path, refusal.reason, refusal.code)
+        files.preflight(path)
         stamp = safety.stamp(path)
         try:
             cached = read_cached_formula_values(path)

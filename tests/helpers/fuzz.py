@@ -114,13 +114,28 @@ def run_one(seed: int) -> tuple[int, str, str]:
     ops = [RECALCULER, CONTROLER, FICHES] if seed % 10 == 0 else [RECALCULER, CONTROLER]
     out_dir = os.path.join(_DIR, f"sortie_{seed}")
     result = process_file(path, ops, sortie=out_dir)
-    if result.lisible and result.sortie:  # what we wrote must open again
+    if result.lisible and result.sortie:
+        # what we wrote opens again with our reader, every sheet; and the save never makes a file
+        # less readable: when openpyxl refuses the copy, it refused the original too (the package
+        # writer copies the parts it does not touch as they were, flaws included)
         from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+        from calpae_xl.adapters.package_adapter import PackageWorkbook  # noqa: PLC0415
         from calpae_xl.errors import CalpaeError  # noqa: PLC0415
+        try:
+            again = PackageWorkbook.open(result.sortie)
+            for name in again.sheet_names():
+                again.read_sheet(name)
+        except CalpaeError as e:
+            return seed, "SORTIE_ILLISIBLE", e.message
         try:
             OpenpyxlWorkbook.open(result.sortie)
         except CalpaeError as e:
-            return seed, "SORTIE_ILLISIBLE", e.message
+            try:
+                OpenpyxlWorkbook.open(path)
+            except CalpaeError:
+                pass  # already refused before the save
+            else:
+                return seed, "SORTIE_DEGRADEE", e.message
     for p in (path, os.path.join(out_dir, f"mutant_{seed}.xlsx")):
         if os.path.exists(p):
             os.unlink(p)

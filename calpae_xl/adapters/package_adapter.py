@@ -1,0 +1,1004 @@
+"""The fast headless adapter: the workbook's package itself, through lxml.
+
+openpyxl turns every part into objects and rewrites the whole package: for
+the Loiret workbook that costs more than the three operations, and what it
+cannot read (shapes, charts, x14 formats, slicers...) is lost. This adapter
+parses only the sheets it is asked for, changes only the cells, styles and
+parts the plan names, and copies every other part of the package as it was.
+
+Written the way openpyxl 3.1 writes them, so that both adapters give files
+equal on meaning (a test compares them): strings inline, styles as new
+``xf`` records merged over the cell's own, the cached value next to each
+formula. calcChain is dropped and a full recalculation asked for on opening.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import zipfile
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import Any, Optional, Sequence
+
+from lxml import etree
+
+from .. import gate, layout as L, safety
+from ..errors import CalpaeError, UnreadableFile
+from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
+                    SheetSetup, Text, dispatch)
+from . import files
+from .files import clean_text
+
+M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PR = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+WS_REL = R + "/worksheet"
+WS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CALC_CHAIN_REL = R + "/calcChain"
+STYLES_REL = R + "/styles"
+SST_REL = R + "/sharedStrings"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False,
+                         huge_tree=False)
+
+
+def q(tag: str) -> str:
+    return "{%s}%s" % (M, tag)
+
+
+C, V, F, IS, T, ROW, RUN, RPH = (q(t) for t in ("c", "v", "f", "is", "t", "row", "r", "rPh"))
+
+# element orders of the schema: a child must be inserted at its place
+WS_ORDER = ("sheetPr dimension sheetViews sheetFormatPr cols sheetData sheetCalcPr sheetProtection "
+            "protectedRanges scenarios autoFilter sortState dataConsolidate customSheetViews mergeCells "
+            "phoneticPr conditionalFormatting dataValidations hyperlinks printOptions pageMargins pageSetup "
+            "headerFooter rowBreaks colBreaks customProperties cellWatches ignoredErrors smartTags drawing "
+            "legacyDrawing legacyDrawingHF drawingHF picture oleObjects controls webPublishItems tableParts "
+            "extLst").split()
+WB_ORDER = ("fileVersion fileSharing workbookPr workbookProtection bookViews sheets functionGroups "
+            "externalReferences definedNames calcPr oleSize customWorkbookViews pivotCaches smartTagPr "
+            "smartTagTypes webPublishing fileRecoveryPr webPublishObjects extLst").split()
+STYLE_ORDER = "numFmts fonts fills borders cellStyleXfs cellXfs cellStyles dxfs tableStyles colors extLst".split()
+
+NEW_SHEET = (f'<worksheet xmlns="{M}" xmlns:r="{R}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1"/>'
+             '<pageSetUpPr/></sheetPr><dimension ref="A1"/><sheetViews><sheetView workbookViewId="0">'
+             '<selection activeCell="A1" sqref="A1"/></sheetView></sheetViews>'
+             '<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/><sheetData/>'
+             '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/></worksheet>')
+
+
+def _local(el) -> Optional[str]:
+    tag = el.tag
+    if not isinstance(tag, str):
+        return None  # comments, processing instructions
+    return tag.rsplit("}", 1)[-1]
+
+
+def place(parent, el, order: Sequence[str]):
+    """Insert ``el`` among ``parent``'s children at its place in the schema's
+    order (after the last child of the same or an earlier kind)."""
+    rank = {n: i for i, n in enumerate(order)}
+    k = rank[_local(el)]
+    for i, ch in enumerate(parent):
+        if rank.get(_local(ch) or "", -1) > k:
+            parent.insert(i, el)
+            return el
+    parent.append(el)
+    return el
+
+
+def child(parent, name: str, order: Sequence[str], create: bool = True):
+    el = parent.find(q(name))
+    if el is None and create:
+        el = place(parent, etree.Element(q(name)), order)
+    return el
+
+
+@lru_cache(maxsize=4096)
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+_DIGITS = "0123456789"
+MAX_ROW, MAX_COL = 1_048_576, 16_384
+
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """'AB12' -> (12, 28)."""
+    letters = ref.rstrip(_DIGITS)
+    return int(ref[len(letters):]), col_index(letters.upper().lstrip("$"))
+
+
+def _number(text: str):
+    """As openpyxl reads a number: int, or float with a point or exponent."""
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
+
+
+def _cached(t: str, text: Optional[str]):
+    """The cached value of a formula cell, as the openpyxl adapter reads it."""
+    if text is None:
+        return None
+    if t == "n":
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            return None
+    if t == "b":
+        return text == "1"
+    return text
+
+
+def _fmt(v: object) -> Optional[tuple[str, str]]:
+    """(t attribute, text) of a cached value."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return ("b", "1" if v else "0")
+    if isinstance(v, (int, Decimal, float)):
+        d = Decimal(str(v))
+        return ("n", format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f"))
+    return ("str", str(v))
+
+
+def _string_item(el) -> str:
+    """The plain text of a shared or inline string (runs joined, phonetic
+    guides left out), as openpyxl reads rich text into a string."""
+    t = el.find(T)
+    if t is not None and len(el) == 1:
+        return t.text or ""
+    out = []
+    for ch in el:
+        if ch.tag == T:
+            out.append(ch.text or "")
+        elif ch.tag == RUN:
+            out.extend(x.text or "" for x in ch.iter(T))
+    return "".join(out)
+
+
+def _color(rgb: str) -> str:
+    return rgb if len(rgb) == 8 else "00" + rgb
+
+
+# --- styles ----------------------------------------------------------------------------
+
+class Styles:
+    """styles.xml: the cell formats to read (dates) and to add to (the
+    layout's styles merged over a cell's own, as openpyxl assigns them)."""
+
+    def __init__(self, root):
+        self.root = root
+        self.dirty = False
+        xfs = root.find(q("cellXfs"))
+        self.xfs = list(xfs.iterfind(q("xf"))) if xfs is not None else []
+        self.custom = {int(n.get("numFmtId")): n.get("formatCode") or ""
+                       for n in root.iterfind(q("numFmts") + "/" + q("numFmt")) if n.get("numFmtId", "").isdigit()}
+        self._xf_index: Optional[dict[bytes, int]] = None
+        self._parts: dict[tuple[str, str], int] = {}
+        self._restyled: dict[tuple, int] = {}
+        self._dxf: dict[str, int] = {}
+        self._dates: Optional[tuple[set, set]] = None
+
+    # reading
+    def date_styles(self) -> tuple[set, set]:
+        """Indexes of the cell formats that show a date, and a duration."""
+        if self._dates is None:
+            from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format  # noqa
+            dates, deltas = set(), set()
+            for i, xf in enumerate(self.xfs):
+                nid = xf.get("numFmtId", "0")
+                nid = int(nid) if nid.isdigit() else 0
+                code = self.custom.get(nid, BUILTIN_FORMATS.get(nid, "General"))
+                if is_date_format(code):
+                    dates.add(i)
+                    if is_timedelta_format(code):
+                        deltas.add(i)
+            self._dates = (dates, deltas)
+        return self._dates
+
+    # writing
+    def _collection(self, name: str):
+        el = child(self.root, name, STYLE_ORDER)
+        return el
+
+    def _add(self, collection: str, xml: str) -> int:
+        """Index of an element in a collection (fonts, fills, borders, dxfs), added once."""
+        key = (collection, xml)
+        if key not in self._parts:
+            coll = self._collection(collection)
+            coll.append(etree.fromstring(xml))
+            coll.set("count", str(len(coll)))
+            self._parts[key] = len(coll) - 1
+            self.dirty = True
+        return self._parts[key]
+
+    def numfmt(self, code: str) -> int:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE  # noqa: PLC0415
+        for nid, c in self.custom.items():
+            if c == code:
+                return nid
+        if code in BUILTIN_FORMATS_REVERSE:
+            return BUILTIN_FORMATS_REVERSE[code]
+        nid = max([163, *self.custom]) + 1
+        coll = self._collection("numFmts")
+        etree.SubElement(coll, q("numFmt"), numFmtId=str(nid), formatCode=code)
+        coll.set("count", str(len(coll)))
+        self.custom[nid] = code
+        self.dirty = True
+        return nid
+
+    def _font(self, st: dict) -> str:
+        parts = []
+        if st.get("bold"):
+            parts.append('<b val="1"/>')
+        if st.get("italic"):
+            parts.append('<i val="1"/>')
+        if "font_color" in st:
+            parts.append(f'<color rgb="{_color(st["font_color"])}"/>')
+        if "size" in st:
+            parts.append(f'<sz val="{st["size"]}"/>')
+        return f'<font xmlns="{M}">{"".join(parts)}</font>'
+
+    @staticmethod
+    def _fill(rgb: str) -> str:
+        c = _color(rgb)
+        return (f'<fill xmlns="{M}"><patternFill patternType="solid"><fgColor rgb="{c}"/><bgColor rgb="{c}"/>'
+                '</patternFill></fill>')
+
+    @staticmethod
+    def _border() -> str:
+        side = '<{0} style="thin"><color rgb="00BFBFBF"/></{0}>'
+        return f'<border xmlns="{M}">' + "".join(side.format(s) for s in ("left", "right", "top", "bottom")) + \
+            "<diagonal/></border>"
+
+    def _xf(self, xf) -> int:
+        """Index of a cell format, added when no identical one exists."""
+        if self._xf_index is None:
+            self._xf_index = {}
+            for i, x in enumerate(self.xfs):
+                self._xf_index.setdefault(etree.tostring(x, method="c14n"), i)
+        key = etree.tostring(xf, method="c14n")
+        if key not in self._xf_index:
+            coll = self._collection("cellXfs")
+            coll.append(xf)
+            coll.set("count", str(len(coll)))
+            self.xfs.append(xf)
+            self._xf_index[key] = len(self.xfs) - 1
+            self.dirty = True
+        return self._xf_index[key]
+
+    def _base(self, s: int):
+        if 0 <= s < len(self.xfs):
+            return copy.deepcopy(self.xfs[s])
+        return etree.fromstring(f'<xf xmlns="{M}" numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>')
+
+    @staticmethod
+    def _align(xf, **attrs) -> None:
+        old = xf.find(q("alignment"))
+        if old is not None:
+            xf.remove(old)
+        al = etree.Element(q("alignment"), {k: v for k, v in attrs.items() if v})
+        xf.insert(0, al)
+        xf.set("applyAlignment", "1")
+
+    def restyle(self, s: int, key: Optional[str], quote: bool, number_format: Optional[str]) -> int:
+        """The cell format ``s`` with the layout's style ``key`` laid over it
+        (font, fill, border, alignment, number format each replaced when the
+        style names it), the quote prefix, a number format."""
+        k = (s, key, quote, number_format)
+        if k in self._restyled:
+            return self._restyled[k]
+        xf = self._base(s)
+        st = L.STYLES[key] if key else {}
+        if any(a in st for a in ("bold", "italic", "size", "font_color")):
+            xf.set("fontId", str(self._add("fonts", self._font(st))))
+            xf.set("applyFont", "1")
+        if "fill" in st:
+            xf.set("fillId", str(self._add("fills", self._fill(st["fill"]))))
+            xf.set("applyFill", "1")
+        if st.get("border"):
+            xf.set("borderId", str(self._add("borders", self._border())))
+            xf.set("applyBorder", "1")
+        if any(a in st for a in ("wrap", "valign", "halign")):
+            self._align(xf, horizontal=st.get("halign"), vertical=st.get("valign"),
+                        wrapText="1" if st.get("wrap") else None)
+        nf = st.get("number_format") or number_format
+        if nf:
+            xf.set("numFmtId", str(self.numfmt(nf)))
+            xf.set("applyNumberFormat", "1")
+        if quote:
+            xf.set("quotePrefix", "1")
+        self._restyled[k] = out = self._xf(xf)
+        return out
+
+    def wrapped(self, s: int) -> int:
+        """The cell format ``s`` with wrapped text (aligned at the top)."""
+        k = (s, "<wrap>", False, None)
+        if k not in self._restyled:
+            xf = self._base(s)
+            al = xf.find(q("alignment"))
+            if al is not None and al.get("wrapText") in ("1", "true"):
+                self._restyled[k] = s
+            else:
+                self._align(xf, horizontal=al.get("horizontal") if al is not None else None, vertical="top",
+                            wrapText="1")
+                self._restyled[k] = self._xf(xf)
+        return self._restyled[k]
+
+    def dxf(self, key: str) -> int:
+        st = L.STYLES[key]
+        font = ""
+        if "font_color" in st or "bold" in st:
+            font = "<font>" + ('<b val="1"/>' if st.get("bold") else "") + \
+                (f'<color rgb="{_color(st["font_color"])}"/>' if "font_color" in st else "") + "</font>"
+        fill = ""
+        if "fill" in st:
+            c = _color(st["fill"])
+            fill = (f'<fill><patternFill patternType="solid"><fgColor rgb="{c}"/><bgColor rgb="{c}"/>'
+                    '</patternFill></fill>')
+        return self._add("dxfs", f'<dxf xmlns="{M}">{font}{fill}</dxf>')
+
+    def serialize(self) -> bytes:
+        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# --- one sheet -------------------------------------------------------------------------
+
+class Sheet:
+    """One worksheet part: its XML tree and an index of its rows and cells
+    (rows and cells are put back in order when the part is written)."""
+
+    def __init__(self, name: str, part: str, root, book: "PackageWorkbook"):
+        self.name, self.part, self.root, self.book = name, part, root, book
+        self.dirty = False
+        sd = root.find(q("sheetData"))
+        if sd is None:
+            sd = place(root, etree.Element(q("sheetData")), WS_ORDER)
+        self.sheet_data = sd
+        self.rows: dict[int, tuple[Any, dict[int, Any]]] = {}
+        shared: dict[str, tuple[str, str]] = {}
+        self.irregular = False  # cells whose reference is missing or disagrees with their place
+        r_prev = max_c = 0
+        for row in sd.iterchildren(ROW):
+            r_attr = row.get("r")
+            r = int(r_attr) if r_attr else r_prev + 1
+            if not 1 <= r <= MAX_ROW:
+                raise ValueError(f"ligne {r} hors de la feuille")
+            r_attr = str(r)
+            r_prev = r
+            cells: dict[int, Any] = {}
+            c_prev = 0
+            for c in row.iterchildren(C):
+                ref = c.get("r") or ""
+                letters = ref.rstrip(_DIGITS)
+                col = col_index(letters) if letters.isalpha() and letters.isupper() else 0
+                if not 1 <= col <= MAX_COL or ref[len(letters):] != r_attr:
+                    self.irregular = True
+                    if not 1 <= col <= MAX_COL:
+                        col = c_prev + 1
+                c_prev = col
+                if col > max_c:
+                    max_c = col
+                cells[col] = c
+                f = c.find(F)
+                if f is not None and f.get("t") == "shared":
+                    self._unshare(c, f, r, col, shared)
+            if r in self.rows:  # a repeated row (a broken file): its cells join the first
+                self.rows[r][1].update(cells)
+                sd.remove(row)
+            else:
+                self.rows[r] = (row, cells)
+        refusal = gate.too_far(max_c, max(self.rows, default=0))  # the gate read the dimension; here, the cells
+        if refusal:
+            raise UnreadableFile(book.path, refusal.reason, refusal.code)
+
+    @staticmethod
+    def _unshare(c, f, r: int, col: int, shared: dict) -> None:
+        """A shared formula becomes each cell's own formula (as openpyxl reads
+        it): writing over the master cell must not break its dependants."""
+        from openpyxl.formula.translate import Translator  # noqa: PLC0415
+        si = f.get("si", "")
+        here = L.col_letter(col) + str(r)
+        if f.text and si not in shared:
+            shared[si] = (f.text, here)
+            text = f.text
+        elif si in shared:
+            text, origin = shared[si]
+            text = Translator("=" + text, origin=origin).translate_formula(here)[1:]
+        else:
+            text = f.text or ""
+        for a in ("t", "si", "ref"):
+            f.attrib.pop(a, None)
+        f.text = text
+
+    # reading ---------------------------------------------------------------------------
+    def grid(self) -> Grid:
+        book = self.book
+        n_rows = max(self.rows, default=0)
+        values: list[list] = [[] for _ in range(n_rows)]
+        formulas: dict[tuple[int, int], str] = {}
+        for r, (_row, cells) in self.rows.items():
+            out = values[r - 1]
+            for c, el in cells.items():
+                if len(el) == 0:
+                    continue  # a formatted empty cell
+                t = el.get("t", "n")
+                f = el.find(F)
+                if f is not None:
+                    formulas[(r, c)] = f.text or ""
+                    v = _cached(t, el.findtext(V))
+                else:
+                    try:
+                        v = book.value(el, t)
+                    except (ValueError, TypeError, ArithmeticError) as e:
+                        raise UnreadableFile(book.path, f"la cellule {L.sheet_ref(self.name)}!{L.col_letter(c)}{r} "
+                                                        f"est illisible ({e})", "CLASSEUR_INVALIDE") from None
+                if v is None:
+                    continue
+                if len(out) < c:
+                    out.extend([None] * (c - len(out)))
+                out[c - 1] = v
+        merged = []
+        for m in self.root.iterfind(q("mergeCells") + "/" + q("mergeCell")):
+            ref = m.get("ref", "")
+            if ":" in ref:
+                a, b = ref.split(":", 1)
+                (r1, c1), (r2, c2) = split_ref(a), split_ref(b)
+                merged.append((r1, c1, r2, c2))
+        return Grid(values, formulas, merged)
+
+    # writing ---------------------------------------------------------------------------
+    def cell(self, r: int, c: int):
+        entry = self.rows.get(r)
+        if entry is None:
+            row = etree.Element(ROW, r=str(r))
+            entry = self.rows[r] = (row, {})
+        cells = entry[1]
+        el = cells.get(c)
+        if el is None:
+            el = cells[c] = etree.Element(C, r=L.col_letter(c) + str(r))
+        return el
+
+    @staticmethod
+    def clear_value(el) -> None:
+        for ch in list(el):
+            if ch.tag in (V, F, IS):
+                el.remove(ch)
+        for a in ("t", "cm", "vm"):
+            el.attrib.pop(a, None)
+
+    def max_col(self) -> int:
+        return max((max(cells) for _row, cells in self.rows.values() if cells), default=0)
+
+    def serialize(self) -> bytes:
+        """The part with its rows and cells in order and its dimension."""
+        ordered = []
+        for r in sorted(self.rows):
+            row, cells = self.rows[r]
+            row.set("r", str(r))
+            row.attrib.pop("spans", None)
+            tail = [ch for ch in row if ch.tag != C]  # extLst stays last
+            row[:] = [cells[c] for c in sorted(cells)] + tail
+            if self.irregular:  # each cell's reference says where it is read
+                for c, el in cells.items():
+                    el.set("r", L.col_letter(c) + str(r))
+            ordered.append(row)
+        self.sheet_data[:] = ordered
+        dim = child(self.root, "dimension", WS_ORDER)
+        cols = [c for _row, cells in self.rows.values() for c in (min(cells, default=0), max(cells, default=0)) if c]
+        if self.rows and cols:
+            dim.set("ref", f"{L.col_letter(min(cols))}{min(self.rows)}:{L.col_letter(max(cols))}{max(self.rows)}")
+        else:
+            dim.set("ref", "A1")
+        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# --- the adapter ------------------------------------------------------------------------
+
+class PackageWorkbook:
+    """A workbook file read and written as its package (``.xlsx`` or ``.xlsm``)."""
+
+    def __init__(self, path: str, blob: bytes):
+        self.path = str(path)
+        self.blob = blob
+        self.zip = zipfile.ZipFile(io.BytesIO(blob))
+        self.names = set(self.zip.namelist())
+        self.stamp: Optional[tuple[int, int]] = None
+        self.modified: set[str] = set()  # package-level parts to rewrite
+        self.dropped: set[str] = set()
+        self.new_parts: dict[str, bytes] = {}
+        self._grids: dict[str, Grid] = {}
+        self._sheets: dict[str, Sheet] = {}
+        self._trees: dict[str, Any] = {}
+        self.wb = self._xml("xl/workbook.xml")
+        if self.wb.tag != q("workbook"):
+            raise UnreadableFile(path, "le classeur n'est pas au format Office Open XML transitionnel "
+                                       "(enregistrez-le depuis Excel au format .xlsx)", "CLASSEUR_INVALIDE")
+        self.rels = self._xml("xl/_rels/workbook.xml.rels")
+        self.types = self._xml("[Content_Types].xml")
+        self.targets = {r.get("Id"): r for r in self.rels.iterfind("{%s}Relationship" % PR)}
+        self.parts: dict[str, str] = {}
+        for s in self.sheet_elements():
+            rel = self.targets.get(s.get("{%s}id" % R))
+            if rel is None:
+                raise KeyError(f"relation de la feuille « {s.get('name')} »")
+            self.parts[s.get("name")] = self._part(rel.get("Target", ""))
+        pr = self.wb.find(q("workbookPr"))
+        self.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
+        self._sst: Optional[list[str]] = None
+        self._styles: Optional[Styles] = None
+        self._check_parts()
+
+    # package ---------------------------------------------------------------------------
+    def _xml(self, name: str):
+        tree = self._trees.pop(name, None)
+        return tree if tree is not None else etree.fromstring(self.zip.read(name), PARSER)
+
+    def _check_parts(self) -> None:
+        """Every XML part must be well formed, the ones this adapter copies
+        without reading them too: a file it writes opens again (the trees
+        of the parts it reads are kept)."""
+        keep = set(self.parts.values()) | {p for p in (self._rel_part(STYLES_REL), self._rel_part(SST_REL)) if p}
+        for name in self.zip.namelist():
+            if name.endswith((".xml", ".rels")) and name not in self._trees:
+                try:
+                    tree = etree.fromstring(self.zip.read(name), PARSER)
+                except etree.XMLSyntaxError as e:
+                    raise UnreadableFile(self.path, f"la partie « {name} » du classeur est abîmée ({e.msg})",
+                                         "CLASSEUR_INVALIDE") from None
+                if name in keep:
+                    self._trees[name] = tree
+
+    @staticmethod
+    def _part(target: str) -> str:
+        if target.startswith("/"):
+            return target.lstrip("/")
+        parts: list[str] = []
+        for seg in (PurePosixPath("xl") / target).parts:
+            if seg == "..":
+                if parts:
+                    parts.pop()
+            elif seg != ".":
+                parts.append(seg)
+        return "/".join(parts)
+
+    def _rel_part(self, rel_type: str) -> Optional[str]:
+        for rel in self.targets.values():
+            if rel.get("Type") == rel_type:
+                return self._part(rel.get("Target", ""))
+        return None
+
+    def sheet_elements(self) -> list:
+        sheets = self.wb.find(q("sheets"))
+        return list(sheets.iterfind(q("sheet"))) if sheets is not None else []
+
+    # opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str) -> "PackageWorkbook":
+        files.preflight(path)  # before any parser: hostile and broken files stop here
+        stamp = safety.stamp(path)
+        try:
+            with open(path, "rb") as fh:
+                blob = fh.read()
+            wbk = cls(path, blob)
+        except CalpaeError:
+            raise
+        except zipfile.BadZipFile:
+            raise UnreadableFile(path, "ce n'est pas un classeur Excel (.xlsx) valide", "ZIP_ABIME") from None
+        except KeyError as e:
+            raise UnreadableFile(path, f"partie manquante dans le classeur ({e})", "PARTIE_MANQUANTE") from None
+        except Exception as e:  # noqa: BLE001 - the boundary: any parser failure names the file
+            raise UnreadableFile(path, f"{type(e).__name__} : {str(e)[:200]}", "CLASSEUR_INVALIDE") from None
+        wbk.stamp = stamp
+        return wbk
+
+    # reading ---------------------------------------------------------------------------
+    def sheet_names(self) -> list[str]:
+        return [s.get("name") for s in self.sheet_elements()]
+
+    @property
+    def styles(self) -> Styles:
+        if self._styles is None:
+            part = self._rel_part(STYLES_REL)
+            if part and part in self.names:
+                root = self._xml(part)
+            else:
+                part = "xl/styles.xml"
+                root = etree.fromstring(f'<styleSheet xmlns="{M}"><fonts count="1"><font><sz val="11"/></font>'
+                                        '</fonts><fills count="2"><fill><patternFill patternType="none"/></fill>'
+                                        '<fill><patternFill patternType="gray125"/></fill></fills>'
+                                        '<borders count="1"><border/></borders><cellStyleXfs count="1"><xf '
+                                        'numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+                                        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
+                                        'xfId="0"/></cellXfs></styleSheet>')
+                self._add_part(part, STYLES_REL, "application/vnd.openxmlformats-officedocument."
+                                                 "spreadsheetml.styles+xml", "styles.xml")
+            self._styles = Styles(root)
+            self._styles_part = part
+        return self._styles
+
+    @property
+    def shared_strings(self) -> list[str]:
+        if self._sst is None:
+            part = self._rel_part(SST_REL)
+            self._sst = []
+            if part and part in self.names:
+                self._sst = [_string_item(si) for si in self._xml(part).iterfind(q("si"))]
+        return self._sst
+
+    def value(self, el, t: str):
+        """A cell's value as openpyxl reads it (numbers in a date format are dates)."""
+        text = el.findtext(V)
+        if t == "n":
+            if text is None:
+                return None
+            v = _number(text)
+            s = el.get("s")
+            if s is not None:
+                dates, deltas = self.styles.date_styles()
+                si = int(s)
+                if si in dates:
+                    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel  # noqa
+                    try:
+                        return from_excel(v, CALENDAR_MAC_1904 if self.date1904 else CALENDAR_WINDOWS_1900,
+                                          timedelta=si in deltas)
+                    except (OverflowError, ValueError):
+                        return "#VALUE!"
+            return v
+        if t == "s":
+            sst = self.shared_strings
+            return sst[int(text)] if text is not None and text.isdigit() and int(text) < len(sst) else None
+        if t == "inlineStr":
+            node = el.find(IS)
+            return _string_item(node) if node is not None else None
+        if t == "b":
+            return text is not None and text.strip() not in ("0", "false", "")
+        if t == "d":
+            from openpyxl.utils.datetime import from_ISO8601  # noqa: PLC0415
+            return from_ISO8601(text) if text else None
+        return text  # str, e
+
+    def sheet(self, name: str) -> Sheet:
+        if name not in self._sheets:
+            part = self.parts[name]
+            root = self._xml(part) if part in self.names else etree.fromstring(NEW_SHEET)
+            self._sheets[name] = Sheet(name, part, root, self)
+        return self._sheets[name]
+
+    def read_sheet(self, sheet: str) -> Grid:
+        if sheet not in self._grids:
+            try:
+                self._grids[sheet] = self.sheet(sheet).grid()
+            except CalpaeError:
+                raise
+            except Exception as e:  # noqa: BLE001 - the boundary: a sheet that cannot be read names the file
+                raise UnreadableFile(self.path, f"feuille « {sheet} » : {type(e).__name__} : {str(e)[:200]}",
+                                     "CLASSEUR_INVALIDE") from None
+        return self._grids[sheet]
+
+    # writing ---------------------------------------------------------------------------
+    def apply(self, ops: Sequence[Op]) -> None:
+        self._grids.clear()
+        dispatch(ops, {EnsureSheet: self._ensure, Block: self._block, ClearContents: self._clear,
+                       SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define})
+
+    def _add_part(self, part: str, rel_type: str, content_type: str, target: str) -> str:
+        ids = {r.get("Id") for r in self.targets.values()}
+        n = len(ids) + 1
+        while f"rId{n}" in ids:
+            n += 1
+        rid = f"rId{n}"
+        rel = etree.SubElement(self.rels, "{%s}Relationship" % PR, Id=rid, Type=rel_type, Target=target)
+        self.targets[rid] = rel
+        etree.SubElement(self.types, "{%s}Override" % CT, PartName="/" + part, ContentType=content_type)
+        self.modified |= {"xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+        return rid
+
+    def _ensure(self, op: EnsureSheet) -> None:
+        if op.sheet in self.parts:
+            return
+        used = self.names | set(self.parts.values())
+        n = 1
+        while f"xl/worksheets/sheet{n}.xml" in used:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        rid = self._add_part(part, WS_REL, WS_TYPE, f"worksheets/sheet{n}.xml")
+        sheets = child(self.wb, "sheets", WB_ORDER)
+        elements = self.sheet_elements()
+        ids = [int(s.get("sheetId")) for s in elements if (s.get("sheetId") or "").isdigit()]
+        el = etree.Element(q("sheet"), name=op.sheet, sheetId=str(max(ids, default=0) + 1))
+        if op.hidden:
+            el.set("state", "hidden")
+        el.set("{%s}id" % R, rid)
+        names = [s.get("name") for s in elements]
+        if op.before in names:
+            pos = names.index(op.before)
+            elements[pos].addprevious(el)
+            self._shift_sheet_indexes(pos)
+        else:
+            sheets.append(el)
+        self.parts[op.sheet] = part
+        sh = self._sheets[op.sheet] = Sheet(op.sheet, part, etree.fromstring(NEW_SHEET), self)
+        sh.dirty = True
+        self.modified.add("xl/workbook.xml")
+
+    def _shift_sheet_indexes(self, pos: int) -> None:
+        """A sheet inserted at ``pos``: names local to a sheet and the active
+        tab follow their sheet."""
+        for dn in self.wb.iterfind(q("definedNames") + "/" + q("definedName")):
+            lid = dn.get("localSheetId")
+            if lid is not None and lid.isdigit() and int(lid) >= pos:
+                dn.set("localSheetId", str(int(lid) + 1))
+        for view in self.wb.iterfind(q("bookViews") + "/" + q("workbookView")):
+            for a in ("activeTab", "firstSheet"):
+                v = view.get(a)
+                if v is not None and v.isdigit() and int(v) >= pos:
+                    view.set(a, str(int(v) + 1))
+
+    def _block(self, op: Block) -> None:
+        sh = self.sheet(op.sheet)
+        sh.dirty = True
+        styles = self.styles
+        per_col = not (isinstance(op.styles, str) or op.styles is None)
+        for i, row in enumerate(op.values):
+            r = op.row + i
+            for j, v in enumerate(row):
+                style = (op.styles[j] if j < len(op.styles) else None) if per_col else op.styles
+                el = sh.cell(r, op.col + j)
+                s = el.get("s")
+                s_old = int(s) if s and s.isdigit() else 0
+                quote = False
+                nf = op.number_format if (op.number_format and isinstance(v, (Decimal, int, Formula))
+                                          and not style) else None
+                if v is not KEEP:
+                    sh.clear_value(el)
+                    if isinstance(v, Formula):
+                        f = etree.SubElement(el, F)
+                        f.text = v.text
+                        fv = _fmt(v.cached)
+                        if fv is not None:
+                            if fv[0] != "n":
+                                el.set("t", fv[0])
+                            etree.SubElement(el, V).text = fv[1]
+                    elif isinstance(v, (Text, str)):
+                        text = clean_text(v.value if isinstance(v, Text) else v)
+                        quote = isinstance(v, Text) and bool(v.value)
+                        if text:
+                            el.set("t", "inlineStr")
+                            t = etree.SubElement(etree.SubElement(el, IS), T)
+                            t.text = text
+                            if text != text.strip():
+                                t.set(XML_SPACE, "preserve")
+                    elif isinstance(v, bool):
+                        el.set("t", "b")
+                        etree.SubElement(el, V).text = "1" if v else "0"
+                    elif isinstance(v, (Decimal, int, float)):
+                        etree.SubElement(el, V).text = _fmt(v)[1]
+                    _first_value_children(el)
+                if quote and s_old < len(styles.xfs) and styles.xfs[s_old].get("quotePrefix") in ("1", "true"):
+                    quote = False
+                if style or quote or nf:
+                    new = styles.restyle(s_old, style, quote, nf)
+                    if new != s_old or s is None:
+                        el.set("s", str(new))
+
+    def _clear(self, op: ClearContents) -> None:
+        sh = self.sheet(op.sheet)
+        for r, (_row, cells) in sh.rows.items():
+            if op.row1 <= r <= op.row2:
+                for c, el in cells.items():
+                    if op.col1 <= c <= op.col2 and len(el):
+                        sh.clear_value(el)
+                        sh.dirty = True
+        links = sh.root.find(q("hyperlinks"))
+        if links is not None:
+            for h in list(links):
+                ref = (h.get("ref") or "").split(":")[0]
+                if ref:
+                    r, c = split_ref(ref)
+                    if op.row1 <= r <= op.row2 and op.col1 <= c <= op.col2:
+                        links.remove(h)
+                        sh.dirty = True
+            if len(links) == 0:
+                sh.root.remove(links)
+
+    def _setup(self, op: SheetSetup) -> None:
+        sh = self.sheet(op.sheet)
+        sh.dirty = True
+        root = sh.root
+        for c, w in sorted(op.widths.items()):
+            _set_width(child(root, "cols", WS_ORDER), c, w)
+        if op.freeze:
+            _freeze(child(root, "sheetViews", WS_ORDER), op.freeze)
+        if op.validations:
+            dvs = child(root, "dataValidations", WS_ORDER)
+            existing = {dv.get("sqref") for dv in dvs.iterfind(q("dataValidation"))}
+            for ref, name in op.validations:
+                if ref not in existing:
+                    dv = etree.SubElement(dvs, q("dataValidation"), sqref=ref, showDropDown="0",
+                                          showInputMessage="0", showErrorMessage="0", allowBlank="1", type="list")
+                    etree.SubElement(dv, q("formula1")).text = f"={name}"
+            dvs.set("count", str(len(dvs)))
+        if op.wrap_rows:
+            styles = self.styles
+            width = sh.max_col()
+            for r in op.wrap_rows:
+                for c in range(1, width + 1):  # as openpyxl's ws[r]: every cell of the row, up to the last column
+                    el = sh.cell(r, c)
+                    s = el.get("s")
+                    new = styles.wrapped(int(s) if s and s.isdigit() else 0)
+                    el.set("s", str(new))
+        if op.tab_color:
+            pr = child(root, "sheetPr", WS_ORDER)
+            tab = pr.find(q("tabColor"))
+            if tab is None:
+                tab = etree.Element(q("tabColor"))
+                pr.insert(0, tab)
+            tab.attrib.clear()
+            tab.set("rgb", _color(op.tab_color))
+
+    def _rule(self, op: ConditionalRule) -> None:
+        """Add a conditional format; rules of the first version (one rule
+        listing the cells, with a marker formula) are dropped on the way."""
+        if op.sheet not in self.parts:
+            return
+        sh = self.sheet(op.sheet)
+        sh.dirty = True
+        root = sh.root
+        prio = 0
+        for cf in root.findall(q("conditionalFormatting")):
+            for rule in cf.findall(q("cfRule")):
+                if any(L.HIGHLIGHT_MARKER in (f.text or "") for f in rule.iterfind(q("formula"))):
+                    cf.remove(rule)
+                elif (rule.get("priority") or "").isdigit():
+                    prio = max(prio, int(rule.get("priority")))
+            if cf.find(q("cfRule")) is None:
+                root.remove(cf)
+        cf = place(root, etree.Element(q("conditionalFormatting"), sqref=op.ref), WS_ORDER)
+        rule = etree.SubElement(cf, q("cfRule"), type="expression", dxfId=str(self.styles.dxf(op.style)),
+                                priority=str(prio + 1))
+        etree.SubElement(rule, q("formula")).text = op.formula
+
+    def _define(self, op: DefineName) -> None:
+        names = child(self.wb, "definedNames", WB_ORDER)
+        for dn in names.findall(q("definedName")):
+            if dn.get("name") == op.name and dn.get("localSheetId") is None:
+                names.remove(dn)
+        etree.SubElement(names, q("definedName"), name=op.name).text = op.ref
+        self.modified.add("xl/workbook.xml")
+
+    # saving ----------------------------------------------------------------------------
+    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
+        """Atomic save (``files.atomic_save``). Every part the plan did not
+        touch is copied as it was: nothing is lost, so no lossy-save guard."""
+        target = str(target or self.path)
+        files.guard(target, self.path, self.stamp, replace, lossy=False)
+        return files.atomic_save(target, self.path, self._write, len(self.parts), backup)
+
+    def _finish_workbook(self) -> None:
+        """Formulas changed: a full recalculation on opening, and no calcChain
+        (Excel rebuilds it; a stale one makes it repair the file)."""
+        calc = child(self.wb, "calcPr", WB_ORDER)
+        calc.set("fullCalcOnLoad", "1")
+        if calc.get("calcId") is None:
+            calc.set("calcId", "124519")
+        for rid, rel in list(self.targets.items()):
+            if rel.get("Type") == CALC_CHAIN_REL:
+                self.dropped.add(self._part(rel.get("Target", "")))
+                self.rels.remove(rel)
+                del self.targets[rid]
+        for o in list(self.types):
+            if o.get("PartName", "").lstrip("/") in self.dropped:
+                self.types.remove(o)
+        self.modified |= {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+
+    def _write(self, tmp: str) -> None:
+        out: dict[str, bytes] = {}
+        if any(sh.dirty for sh in self._sheets.values()):
+            self._finish_workbook()
+        for sh in self._sheets.values():
+            if sh.dirty:
+                out[sh.part] = sh.serialize()
+        if self._styles is not None and self._styles.dirty:
+            out[self._styles_part] = self._styles.serialize()
+        roots = {"xl/workbook.xml": self.wb, "xl/_rels/workbook.xml.rels": self.rels,
+                 "[Content_Types].xml": self.types}
+        for part in self.modified:
+            out[part] = etree.tostring(roots[part], xml_declaration=True, encoding="UTF-8", standalone=True)
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in self.zip.infolist():
+                if info.filename in self.dropped:
+                    continue
+                data = out.pop(info.filename, None)
+                if data is None:
+                    data = self.zip.read(info)
+                zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zi.external_attr = info.external_attr
+                zout.writestr(zi, data)
+            for name, data in out.items():
+                zout.writestr(name, data)
+
+
+def _first_value_children(el) -> None:
+    """f, v, is come before any extLst in a cell."""
+    tail = [ch for ch in el if ch.tag not in (F, V, IS)]
+    if tail and len(el) > len(tail):
+        for ch in tail:
+            el.remove(ch)
+            el.append(ch)
+
+
+def _set_width(cols, c: int, width: float) -> None:
+    """The width of column ``c``, splitting a <col> range that covers it."""
+    for col in list(cols):
+        if col.tag != q("col"):
+            continue
+        lo, hi = int(col.get("min", "0")), int(col.get("max", "0"))
+        if lo <= c <= hi:
+            pieces = []
+            for a, b in ((lo, c - 1), (c + 1, hi)):
+                if a <= b:
+                    p = copy.deepcopy(col)
+                    p.set("min", str(a))
+                    p.set("max", str(b))
+                    pieces.append((a, p))
+            col.set("min", str(c))
+            col.set("max", str(c))
+            col.set("width", _num(width))
+            col.set("customWidth", "1")
+            for a, p in pieces:
+                if a < c:
+                    col.addprevious(p)
+                else:
+                    col.addnext(p)
+            return
+    new = etree.Element(q("col"), width=_num(width), customWidth="1", min=str(c), max=str(c))
+    for col in cols:
+        if col.tag == q("col") and int(col.get("min", "0")) > c:
+            col.addprevious(new)
+            return
+    cols.append(new)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _freeze(views, cell: str) -> None:
+    """Freeze the panes above and left of ``cell`` (openpyxl's way of writing it)."""
+    view = views.find(q("sheetView"))
+    if view is None:
+        view = etree.SubElement(views, q("sheetView"), workbookViewId="0")
+    pane = view.find(q("pane"))
+    if pane is not None and pane.get("topLeftCell") == cell and pane.get("state") == "frozen":
+        return
+    for ch in view.findall(q("pane")) + view.findall(q("selection")):
+        view.remove(ch)
+    r, c = split_ref(cell)
+    if (r, c) == (1, 1):
+        view.insert(0, etree.Element(q("selection"), activeCell="A1", sqref="A1"))
+        return
+    attrs = {}
+    if c > 1:
+        attrs["xSplit"] = str(c - 1)
+    if r > 1:
+        attrs["ySplit"] = str(r - 1)
+    active = "bottomRight" if c > 1 and r > 1 else ("topRight" if c > 1 else "bottomLeft")
+    pane = etree.Element(q("pane"), attrs, topLeftCell=cell, activePane=active, state="frozen")
+    view.insert(0, pane)
+    if active == "bottomRight":
+        sels = [etree.Element(q("selection"), pane="topRight"), etree.Element(q("selection"), pane="bottomLeft")]
+    else:
+        sels = []
+    sels.append(etree.Element(q("selection"), pane=active, activeCell="A1", sqref="A1"))
+    for i, s in enumerate(sels, 1):
+        view.insert(i, s)
+
