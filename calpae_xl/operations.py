@@ -416,13 +416,14 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], outcome: Ou
             ops.append(Block(existing.sheet, rows["titre"], 1, [[vals["titre"]]]))  # the title is in column A
             if "numero" in rows:
                 ops.append(Block(existing.sheet, rows["numero"], 3, [[vals["lien"]]]))
-            updates = {rows[k]: vals[k] for k in rows if k != "titre" and k in vals
+            updates = {rows[k]: vals[k] for k in rows if k not in ("titre", "taux_execution") and k in vals
                        and L.FICHE_ROW_BY_KEY.get(k) and L.FICHE_ROW_BY_KEY[k].kind in COMPUTED_KINDS}
             for start, end in _runs(updates):
                 ops.append(Block(existing.sheet, start, 2, [[updates[r]] for r in range(start, end + 1)],
                                  number_format=L.EUR_FORMAT))
-            if "taux_execution" in rows:
-                ops.append(Block(existing.sheet, rows["taux_execution"], 2, [[KEEP]], styles="pct_computed"))
+            if "taux_execution" in rows:  # a rate, not euros: its own block, so it is formatted once
+                ops.append(Block(existing.sheet, rows["taux_execution"], 2, [[vals.get("taux_execution", KEEP)]],
+                                 styles="pct_computed"))
             continue
         name = L.fiche_sheet_name(a.bloc, a.numero, taken)
         taken.add(name)

@@ -163,6 +163,11 @@ def _string_item(el) -> str:
     return "".join(out)
 
 
+def _canon(el) -> bytes:
+    """An element's canonical form (attribute order, namespace prefixes) to find an identical one."""
+    return etree.tostring(el, method="c14n", exclusive=True)
+
+
 def _color(rgb: str) -> str:
     return rgb if len(rgb) == 8 else "00" + rgb
 
@@ -181,9 +186,8 @@ class Styles:
         self.custom = {int(n.get("numFmtId")): n.get("formatCode") or ""
                        for n in root.iterfind(q("numFmts") + "/" + q("numFmt")) if n.get("numFmtId", "").isdigit()}
         self._xf_index: Optional[dict[bytes, int]] = None
-        self._parts: dict[tuple[str, str], int] = {}
+        self._parts: dict[str, dict[bytes, int]] = {}
         self._restyled: dict[tuple, int] = {}
-        self._dxf: dict[str, int] = {}
         self._dates: Optional[tuple[set, set]] = None
 
     # reading
@@ -209,15 +213,23 @@ class Styles:
         return el
 
     def _add(self, collection: str, xml: str) -> int:
-        """Index of an element in a collection (fonts, fills, borders, dxfs), added once."""
-        key = (collection, xml)
-        if key not in self._parts:
-            coll = self._collection(collection)
-            coll.append(etree.fromstring(xml))
+        """Index of an element in a collection (fonts, fills, borders, dxfs):
+        an identical one already there (from an earlier run) is reused, so
+        that runs do not pile up formats."""
+        coll = self._collection(collection)
+        index = self._parts.get(collection)
+        if index is None:
+            index = self._parts[collection] = {}
+            for i, el in enumerate(coll):
+                index.setdefault(_canon(el), i)
+        el = etree.fromstring(xml)
+        key = _canon(el)
+        if key not in index:
+            coll.append(el)
             coll.set("count", str(len(coll)))
-            self._parts[key] = len(coll) - 1
+            index[key] = len(coll) - 1
             self.dirty = True
-        return self._parts[key]
+        return index[key]
 
     def numfmt(self, code: str) -> int:
         from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE  # noqa: PLC0415
@@ -263,8 +275,8 @@ class Styles:
         if self._xf_index is None:
             self._xf_index = {}
             for i, x in enumerate(self.xfs):
-                self._xf_index.setdefault(etree.tostring(x, method="c14n"), i)
-        key = etree.tostring(xf, method="c14n")
+                self._xf_index.setdefault(_canon(x), i)
+        key = _canon(xf)
         if key not in self._xf_index:
             coll = self._collection("cellXfs")
             coll.append(xf)

@@ -1,0 +1,183 @@
+"""The package adapter (the batch's writer) against the openpyxl adapter
+(the reference): same findings, and files equal on meaning — every cell's
+value, cached value, formula and format, the sheets' merges, panes, widths,
+lists and conditional formats, the workbook's names. And what it alone
+promises: the parts it does not change are copied byte for byte."""
+from __future__ import annotations
+
+import datetime
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
+from calpae_xl.adapters.package_adapter import PackageWorkbook
+from calpae_xl.operations import CONTROLER, FICHES, RECALCULER, run
+from calpae_xl.samples import variant, write_variant
+
+from tests.helpers.annex import build_annex
+from tests.helpers.compare import diff, snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL = [RECALCULER, CONTROLER, FICHES]
+
+
+def _variant(path: Path) -> None:
+    write_variant(str(path), variant(departement="Cher", annee=2022, scale=0.7), fiches=True)
+
+
+def _copy(name: str):
+    return lambda path: shutil.copy(ROOT / "workbook" / name, path)
+
+
+SOURCES = {  # name -> (suffix, how to make it)
+    "modèle vierge": (".xlsx", _copy("maquette_vierge.xlsx")),
+    "Loiret 2020": (".xlsx", _copy("loiret_2020.xlsx")),
+    "Loiret 2020 .xlsm": (".xlsm", _copy("loiret_2020.xlsm")),
+    "annexe saisie comme un agent": (".xlsx", lambda p: build_annex(str(p))),
+    "variante avec fiches": (".xlsx", _variant),
+}
+
+
+def _run(cls, path: Path, operations) -> list[dict]:
+    wb = cls.open(str(path))
+    outcome = run(wb, operations, None, None, write=True)
+    if outcome.wrote:
+        wb.save(str(path), backup=False)
+    return [f.as_dict() for f in outcome.findings]
+
+
+@pytest.mark.parametrize("name", list(SOURCES))
+def test_same_findings_and_same_meaning_as_openpyxl(tmp_path, name):
+    suffix, make = SOURCES[name]
+    src = tmp_path / f"source{suffix}"
+    make(src)
+    ref, fast = tmp_path / f"openpyxl{suffix}", tmp_path / f"paquet{suffix}"
+    shutil.copy(src, ref)
+    shutil.copy(src, fast)
+    for operations in (ALL, ALL):  # a second run on the result too
+        assert _run(PackageWorkbook, fast, operations) == _run(OpenpyxlWorkbook, ref, operations)
+        assert diff(snapshot(ref, full=True), snapshot(fast, full=True), limit=20) == []
+
+
+def test_parts_it_does_not_change_are_copied_byte_for_byte(tmp_path):
+    path = tmp_path / "loiret.xlsm"
+    shutil.copy(ROOT / "workbook" / "loiret_2020.xlsm", path)
+    with zipfile.ZipFile(path) as z:
+        before = {n: z.read(n) for n in z.namelist()}
+    _run(PackageWorkbook, path, ALL)
+    with zipfile.ZipFile(path) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    kept = [n for n in before if n.startswith(("docProps/", "xl/theme/", "xl/vbaProject", "xl/drawings/",
+                                                "customUI/", "xl/ctrlProps/"))]
+    assert "xl/vbaProject.bin" in kept
+    for n in kept:
+        assert after[n] == before[n], n
+    # and a second run on an up-to-date workbook leaves every sheet and the formats as they were
+    # (formats already there are reused: runs do not pile them up)
+    _run(PackageWorkbook, path, ALL)
+    with zipfile.ZipFile(path) as z:
+        again = {n: z.read(n) for n in z.namelist()}
+    sheets = [n for n in after if n.startswith("xl/worksheets/sheet")] + ["xl/styles.xml"]
+    assert sheets and [n for n in sheets if again[n] != after[n]] == []
+
+
+def _rewrite(path: Path, edit) -> None:
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    edit(parts)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+
+
+def _officer_column(tmp_path) -> Path:
+    """The Loiret maquette with a column the officer added in N, filled down
+    with one shared formula (as Excel stores a formula dragged down)."""
+    path = tmp_path / "loiret.xlsx"
+    shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
+
+    def edit(parts):
+        from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
+        with zipfile.ZipFile(path) as z:
+            part = sheet_xml_paths(z)["Maquette"]
+        xml = parts[part].decode()
+        for r in range(5, 9):
+            f = '<f t="shared" ref="N5:N8" si="0">F5*2</f>' if r == 5 else '<f t="shared" si="0"/>'
+            xml = xml.replace(f'<row r="{r}">', f'<row r="{r}">', 1)
+            end = xml.index("</row>", xml.index(f'<row r="{r}"'))
+            xml = xml[:end] + f'<c r="N{r}">{f}<v>1</v></c>' + xml[end:]
+        parts[part] = xml.encode()
+    _rewrite(path, edit)
+    return path
+
+
+def test_shared_formulas_of_the_officer_stay_right(tmp_path):
+    """Excel stores a formula dragged down once (shared): the adapter reads
+    each cell's own formula, as openpyxl does, and writes them so."""
+    path = _officer_column(tmp_path)
+    grid = PackageWorkbook.open(str(path)).read_sheet("Maquette")
+    assert [grid.formula(r, 14) for r in range(5, 9)] == ["F5*2", "F6*2", "F7*2", "F8*2"]
+    _run(PackageWorkbook, path, ALL)
+    ws = openpyxl.load_workbook(path)["Maquette"]
+    assert [ws.cell(r, 14).value for r in range(5, 9)] == ["=F5*2", "=F6*2", "=F7*2", "=F8*2"]
+
+
+def test_cells_without_references_and_dates_read_as_openpyxl_reads_them(tmp_path):
+    """Cells may omit their reference (some generators do); a number in a
+    date format is a date."""
+    path = tmp_path / "loiret.xlsx"
+    shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Paramètres"]
+    ws["F1"] = datetime.datetime(2020, 12, 31)
+    ws["F1"].number_format = "DD/MM/YYYY"
+    wb.save(path)
+
+    def drop_refs(parts):
+        from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
+        with zipfile.ZipFile(path) as z:
+            part = sheet_xml_paths(z)["Indicateurs"]
+        import re
+        parts[part] = re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", parts[part])
+    _rewrite(path, drop_refs)
+    fast = PackageWorkbook.open(str(path))
+    assert fast.read_sheet("Paramètres").get(1, 6) == datetime.datetime(2020, 12, 31)
+    ref = OpenpyxlWorkbook.open(str(path))
+    assert fast.read_sheet("Indicateurs").values == ref.read_sheet("Indicateurs").values
+    _run(PackageWorkbook, path, ALL)
+    back = openpyxl.load_workbook(path)["Indicateurs"]
+    assert back.cell(5, 1).coordinate == "A5" and back.max_row == ref.wb["Indicateurs"].max_row
+
+
+def test_a_sheet_inserted_before_others_keeps_local_names_on_their_sheet(tmp_path):
+    """Contrôles goes right after the maquette: a print area local to a later
+    sheet must still point at that sheet (names count sheets by position)."""
+    path = tmp_path / "loiret.xlsx"
+    shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    for name in [n for n in wb.sheetnames if n in ("Contrôles", "calpae_technique", "Journal")]:
+        del wb[name]
+    last = wb.sheetnames[-1]
+    wb[last].print_title_rows = "1:2"
+    wb.save(path)
+    _run(PackageWorkbook, path, ALL)
+    back = openpyxl.load_workbook(path)
+    assert "Contrôles" in back.sheetnames
+    assert back.sheetnames.index("Contrôles") < back.sheetnames.index(last)
+    assert back[last].print_title_rows == "$1:$2"
+
+
+def test_column_widths_split_a_range_the_officer_set(tmp_path):
+    from lxml import etree
+
+    from calpae_xl.adapters.package_adapter import M, _set_width
+    cols = etree.fromstring(f'<cols xmlns="{M}"><col min="1" max="5" width="20" customWidth="1" style="3"/></cols>')
+    _set_width(cols, 3, 44)
+    got = [(c.get("min"), c.get("max"), c.get("width"), c.get("style")) for c in cols]
+    assert got == [("1", "2", "20", "3"), ("3", "3", "44", "3"), ("4", "5", "20", "3")]
+    _set_width(cols, 9, 12.5)
+    assert [(c.get("min"), c.get("width")) for c in cols][-1] == ("9", "12.5")
