@@ -14,7 +14,10 @@ formula. calcChain is dropped and a full recalculation asked for on opening.
 from __future__ import annotations
 
 import copy
+import html
 import io
+import re
+import uuid
 import zipfile
 from decimal import Decimal
 from functools import lru_cache
@@ -107,6 +110,7 @@ def col_index(letters: str) -> int:
 
 _DIGITS = "0123456789"
 MAX_ROW, MAX_COL = 1_048_576, 16_384
+_COLUMNS = {L.col_letter(i): i for i in range(1, 703)}  # A..ZZ, looked up without a call
 
 
 def split_ref(ref: str) -> tuple[int, int]:
@@ -363,9 +367,45 @@ class Styles:
 
 # --- one sheet -------------------------------------------------------------------------
 
+@lru_cache(maxsize=8)
+def _patterns(pfx: str) -> dict:
+    """The regular expressions of a sheet's body, for its namespace prefix."""
+    e = re.escape(pfx)
+    return {"row": re.compile(rf"<{e}row\b([^>]*?)(?:/>|>(.*?)</{e}row>)", re.S),
+            # group 2 and 3: the reference, when it comes first (as Excel and openpyxl write it)
+            "c": re.compile(rf'<{e}c\b((?: r="([A-Z]{{1,3}})([0-9]+)")?[^>]*?)(?:/>|>(.*?)</{e}c>)', re.S),
+            "f": re.compile(rf"<{e}f\b([^>]*?)(?:/>|>(.*?)</{e}f>)", re.S),
+            "v": re.compile(rf"<{e}v\b[^>]*?(?:/>|>(.*?)</{e}v>)", re.S),
+            "is": re.compile(rf"<{e}is\b[^>]*?(?:/>|>(.*?)</{e}is>)", re.S),
+            "t": re.compile(rf"<{e}t\b[^>]*?(?:/>|>(.*?)</{e}t>)", re.S),
+            "tail": re.compile(rf"<{e}extLst\b.*", re.S),
+            "rich": re.compile(rf"<{e}(?:r|rPh)\b")}
+
+
+_A_R = re.compile(r'\sr="([^"]*)"')
+_A_S = re.compile(r'\ss="([^"]*)"')
+_A_T = re.compile(r'\st="([^"]*)"')
+_A_VALUE = re.compile(r'\s(?:t|cm|vm)="[^"]*"')
+_A_ROW = re.compile(r'\s(?:r|spans)="[^"]*"')
+_A_SHARED = re.compile(r'\s(?:t|si|ref)="[^"]*"')
+
+
+def _unescape(text: str) -> str:
+    return html.unescape(text) if "&" in text else text
+
+
+def _escape(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#13;") if "\r" in text else text
+
+
 class Sheet:
-    """One worksheet part: its XML tree and an index of its rows and cells
-    (rows and cells are put back in order when the part is written)."""
+    """One worksheet part. Its sheetData, the only big element, is held as
+    text: rows -> {column: (attributes, content)}, from one pass of regular
+    expressions over lxml's own serialization of it (the part was parsed, so
+    it is well formed, and quoting and escaping are lxml's). Python objects
+    per cell cost seconds at 10 000 actions; strings do not. The rest of the
+    part stays an lxml tree, for panes, widths, lists and conditional formats."""
 
     def __init__(self, name: str, part: str, root, book: "PackageWorkbook"):
         self.name, self.part, self.root, self.book = name, part, root, book
@@ -374,84 +414,120 @@ class Sheet:
         if sd is None:
             sd = place(root, etree.Element(q("sheetData")), WS_ORDER)
         self.sheet_data = sd
-        self.rows: dict[int, tuple[Any, dict[int, Any]]] = {}
-        shared: dict[str, tuple[str, str]] = {}
+        self.pfx = f"{sd.prefix}:" if sd.prefix else ""
+        self.re = _patterns(self.pfx)
+        if len(sd):  # comments and processing instructions could hide a closing tag from the patterns
+            etree.strip_tags(sd, etree.Comment, etree.ProcessingInstruction)
+        body = etree.tostring(sd, encoding="unicode") if len(sd) else ""
+        sd[:] = []
+        sd.text = None
+        #: r -> [row attributes, {column: (cell attributes, cell content)}, what follows the cells]
+        self.rows: dict[int, list] = {}
         self.irregular = False  # cells whose reference is missing or disagrees with their place
+        shared: Optional[dict] = {} if 't="shared"' in body else None
+        cell_re = self.re["c"]
+        columns = _COLUMNS
         r_prev = max_c = 0
-        for row in sd.iterchildren(ROW):
-            r_attr = row.get("r")
-            r = int(r_attr) if r_attr else r_prev + 1
+        for m in self.re["row"].finditer(body):
+            attrs, inner = m.group(1), m.group(2) or ""
+            ra = _A_R.search(attrs)
+            r = int(ra.group(1)) if ra else r_prev + 1
             if not 1 <= r <= MAX_ROW:
                 raise ValueError(f"ligne {r} hors de la feuille")
             r_attr = str(r)
             r_prev = r
-            cells: dict[int, Any] = {}
-            c_prev = 0
-            for c in row.iterchildren(C):
-                ref = c.get("r") or ""
-                letters = ref.rstrip(_DIGITS)
-                col = col_index(letters) if letters.isalpha() and letters.isupper() else 0
-                if not 1 <= col <= MAX_COL or ref[len(letters):] != r_attr:
+            cells: dict[int, tuple[str, str]] = {}
+            c_prev = end = 0
+            for cm in cell_re.finditer(inner):
+                end = cm.end()
+                ca, letters, digits, content = cm.groups()
+                content = content or ""
+                if letters is None:
+                    refm = _A_R.search(ca)
+                    ref = refm.group(1) if refm else ""
+                    letters = ref.rstrip(_DIGITS)
+                    digits = ref[len(letters):]
+                    if not (letters.isalpha() and letters.isupper()):
+                        letters = ""
+                col = columns.get(letters) or col_index(letters)
+                if not 1 <= col <= MAX_COL or digits != r_attr:
                     self.irregular = True
                     if not 1 <= col <= MAX_COL:
                         col = c_prev + 1
                 c_prev = col
                 if col > max_c:
                     max_c = col
-                cells[col] = c
-                f = c.find(F)
-                if f is not None and f.get("t") == "shared":
-                    self._unshare(c, f, r, col, shared)
+                if shared is not None and 't="shared"' in content:
+                    content = self._unshare(content, r, col, shared)
+                cells[col] = (ca, content)
+            tail = inner[end:].strip()
             if r in self.rows:  # a repeated row (a broken file): its cells join the first
                 self.rows[r][1].update(cells)
-                sd.remove(row)
             else:
-                self.rows[r] = (row, cells)
+                self.rows[r] = [attrs, cells, tail]
         refusal = gate.too_far(max_c, max(self.rows, default=0))  # the gate read the dimension; here, the cells
         if refusal:
             raise UnreadableFile(book.path, refusal.reason, refusal.code)
 
-    @staticmethod
-    def _unshare(c, f, r: int, col: int, shared: dict) -> None:
+    def _unshare(self, content: str, r: int, col: int, shared: dict) -> str:
         """A shared formula becomes each cell's own formula (as openpyxl reads
         it): writing over the master cell must not break its dependants."""
+        fm = self.re["f"].search(content)
+        if fm is None or 't="shared"' not in fm.group(1):
+            return content
         from openpyxl.formula.translate import Translator  # noqa: PLC0415
-        si = f.get("si", "")
+        si_m = re.search(r'\ssi="([^"]*)"', fm.group(1))
+        si = si_m.group(1) if si_m else ""
         here = L.col_letter(col) + str(r)
-        if f.text and si not in shared:
-            shared[si] = (f.text, here)
-            text = f.text
+        text = _unescape(fm.group(2) or "")
+        if text and si not in shared:
+            shared[si] = (text, here)
         elif si in shared:
-            text, origin = shared[si]
-            text = Translator("=" + text, origin=origin).translate_formula(here)[1:]
-        else:
-            text = f.text or ""
-        for a in ("t", "si", "ref"):
-            f.attrib.pop(a, None)
-        f.text = text
+            origin_text, origin = shared[si]
+            text = Translator("=" + origin_text, origin=origin).translate_formula(here)[1:]
+        f = f"<{self.pfx}f{_A_SHARED.sub('', fm.group(1))}>{_escape(text)}</{self.pfx}f>"
+        return content[:fm.start()] + f + content[fm.end():]
 
     # reading ---------------------------------------------------------------------------
     def grid(self) -> Grid:
-        book = self.book
+        book, rx = self.book, self.re
         n_rows = max(self.rows, default=0)
         values: list[list] = [[] for _ in range(n_rows)]
         formulas: dict[tuple[int, int], str] = {}
-        for r, (_row, cells) in self.rows.items():
+        f_open = f"<{self.pfx}f"
+        dates: Optional[set] = None
+        for r, (_attrs, cells, _tail) in self.rows.items():
             out = values[r - 1]
-            for c, el in cells.items():
-                if len(el) == 0:
+            for c, (attrs, content) in cells.items():
+                if not content:
                     continue  # a formatted empty cell
-                t = el.get("t", "n")
-                f = el.find(F)
-                if f is not None:
-                    formulas[(r, c)] = f.text or ""
-                    v = _cached(t, el.findtext(V))
-                else:
-                    try:
-                        v = book.value(el, t)
-                    except (ValueError, TypeError, ArithmeticError) as e:
-                        raise UnreadableFile(book.path, f"la cellule {L.sheet_ref(self.name)}!{L.col_letter(c)}{r} "
-                                                        f"est illisible ({e})", "CLASSEUR_INVALIDE") from None
+                tm = _A_T.search(attrs) if 't="' in attrs else None
+                t = tm.group(1) if tm else "n"
+                try:
+                    if f_open in content and (fm := rx["f"].search(content)) is not None:
+                        formulas[(r, c)] = _unescape(fm.group(2) or "")
+                        vm = rx["v"].search(content)
+                        v = _cached(t, _unescape(vm.group(1)) if vm and vm.group(1) is not None else None)
+                    elif t == "n":
+                        vm = rx["v"].search(content)
+                        if vm is None or vm.group(1) is None:
+                            continue
+                        v = _number(vm.group(1))
+                        if 's="' in attrs:
+                            if dates is None:
+                                dates = book.styles.date_styles()[0]
+                            if dates:
+                                sm = _A_S.search(attrs)
+                                if sm and sm.group(1).isdigit() and int(sm.group(1)) in dates:
+                                    v = book.date(v, int(sm.group(1)))
+                    elif t == "inlineStr":
+                        v = self._inline(content)
+                    else:
+                        vm = rx["v"].search(content)
+                        v = book.value(t, _unescape(vm.group(1)) if vm and vm.group(1) is not None else None)
+                except (ValueError, TypeError, ArithmeticError) as e:
+                    raise UnreadableFile(book.path, f"la cellule {L.sheet_ref(self.name)}!{L.col_letter(c)}{r} "
+                                                    f"est illisible ({e})", "CLASSEUR_INVALIDE") from None
                 if v is None:
                     continue
                 if len(out) < c:
@@ -466,50 +542,71 @@ class Sheet:
                 merged.append((r1, c1, r2, c2))
         return Grid(values, formulas, merged)
 
+    def _inline(self, content: str) -> Optional[str]:
+        m = self.re["is"].search(content)
+        if m is None:
+            return None
+        inner = m.group(1) or ""
+        if self.re["rich"].search(inner):  # runs, phonetic guides: rare, read with lxml
+            p = self.pfx[:-1]
+            decl = f' xmlns:{p}="{M}"' if p else f' xmlns="{M}"'
+            return _string_item(etree.fromstring(f"<{self.pfx}is{decl}>{inner}</{self.pfx}is>", PARSER))
+        tm = self.re["t"].search(inner)
+        return _unescape(tm.group(1) or "") if tm else ""
+
     # writing ---------------------------------------------------------------------------
-    def cell(self, r: int, c: int):
+    def row_cells(self, r: int) -> dict[int, tuple[str, str]]:
         entry = self.rows.get(r)
         if entry is None:
-            row = etree.Element(ROW, r=str(r))
-            entry = self.rows[r] = (row, {})
-        cells = entry[1]
-        el = cells.get(c)
-        if el is None:
-            el = cells[c] = etree.Element(C, r=L.col_letter(c) + str(r))
-        return el
+            entry = self.rows[r] = ["", {}, ""]
+        return entry[1]
 
-    @staticmethod
-    def clear_value(el) -> None:
-        for ch in list(el):
-            if ch.tag in (V, F, IS):
-                el.remove(ch)
-        for a in ("t", "cm", "vm"):
-            el.attrib.pop(a, None)
+    def new_cell(self, r: int, c: int) -> tuple[str, str]:
+        return (f' r="{L.col_letter(c)}{r}"', "")
+
+    def without_value(self, cell: tuple[str, str]) -> tuple[str, str]:
+        """The cell with its value, formula and type removed (its format and
+        any extension stay)."""
+        attrs, content = cell
+        tail = self.re["tail"].search(content) if content and "extLst" in content else None
+        return (_A_VALUE.sub("", attrs) if 't="' in attrs or "m=" in attrs else attrs,
+                tail.group(0) if tail else "")
 
     def max_col(self) -> int:
-        return max((max(cells) for _row, cells in self.rows.values() if cells), default=0)
+        return max((max(cells) for _a, cells, _t in self.rows.values() if cells), default=0)
 
     def serialize(self) -> bytes:
-        """The part with its rows and cells in order and its dimension."""
-        ordered = []
+        """The part with its rows and cells in order, and its dimension."""
+        p = self.pfx
+        parts = []
         for r in sorted(self.rows):
-            row, cells = self.rows[r]
-            row.set("r", str(r))
-            row.attrib.pop("spans", None)
-            tail = [ch for ch in row if ch.tag != C]  # extLst stays last
-            row[:] = [cells[c] for c in sorted(cells)] + tail
-            if self.irregular:  # each cell's reference says where it is read
-                for c, el in cells.items():
-                    el.set("r", L.col_letter(c) + str(r))
-            ordered.append(row)
-        self.sheet_data[:] = ordered
+            attrs, cells, tail = self.rows[r]
+            parts.append(f'<{p}row r="{r}"{_A_ROW.sub("", attrs)}')
+            if not cells and not tail:
+                parts.append("/>")
+                continue
+            parts.append(">")
+            for c in sorted(cells):
+                ca, content = cells[c]
+                if self.irregular or not ca.startswith(" r="):  # each cell's reference says where it is read
+                    ca = f' r="{L.col_letter(c)}{r}"' + _A_R.sub("", ca)
+                parts.append(f"<{p}c{ca}>{content}</{p}c>" if content else f"<{p}c{ca}/>")
+            parts.append(f"{tail}</{p}row>")
         dim = child(self.root, "dimension", WS_ORDER)
-        cols = [c for _row, cells in self.rows.values() for c in (min(cells, default=0), max(cells, default=0)) if c]
+        cols = [c for _a, cells, _t in self.rows.values() for c in (min(cells, default=0), max(cells, default=0))
+                if c]
         if self.rows and cols:
             dim.set("ref", f"{L.col_letter(min(cols))}{min(self.rows)}:{L.col_letter(max(cols))}{max(self.rows)}")
         else:
             dim.set("ref", "A1")
-        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        marker = "calpae" + uuid.uuid4().hex
+        self.sheet_data.text = marker
+        try:
+            xml = etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        finally:
+            self.sheet_data.text = None
+        head, _, rest = xml.partition(marker.encode())
+        return head + "".join(parts).encode("utf-8") + rest
 
 
 # --- the adapter ------------------------------------------------------------------------
@@ -645,37 +742,29 @@ class PackageWorkbook:
                 self._sst = [_string_item(si) for si in self._xml(part).iterfind(q("si"))]
         return self._sst
 
-    def value(self, el, t: str):
-        """A cell's value as openpyxl reads it (numbers in a date format are dates)."""
-        text = el.findtext(V)
-        if t == "n":
-            if text is None:
-                return None
-            v = _number(text)
-            s = el.get("s")
-            if s is not None:
-                dates, deltas = self.styles.date_styles()
-                si = int(s)
-                if si in dates:
-                    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel  # noqa
-                    try:
-                        return from_excel(v, CALENDAR_MAC_1904 if self.date1904 else CALENDAR_WINDOWS_1900,
-                                          timedelta=si in deltas)
-                    except (OverflowError, ValueError):
-                        return "#VALUE!"
-            return v
+    def value(self, t: str, text: Optional[str]):
+        """A cell's value as openpyxl reads it, from its type and its <v>
+        (numbers and inline strings are read by the sheet itself)."""
         if t == "s":
             sst = self.shared_strings
             return sst[int(text)] if text is not None and text.isdigit() and int(text) < len(sst) else None
-        if t == "inlineStr":
-            node = el.find(IS)
-            return _string_item(node) if node is not None else None
         if t == "b":
             return text is not None and text.strip() not in ("0", "false", "")
         if t == "d":
             from openpyxl.utils.datetime import from_ISO8601  # noqa: PLC0415
             return from_ISO8601(text) if text else None
+        if t == "n":
+            return _number(text) if text is not None else None
         return text  # str, e
+
+    def date(self, v, style: int):
+        """A number in a date (or duration) format, as openpyxl reads it."""
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel  # noqa: PLC0415
+        try:
+            return from_excel(v, CALENDAR_MAC_1904 if self.date1904 else CALENDAR_WINDOWS_1900,
+                              timedelta=style in self.styles.date_styles()[1])
+        except (OverflowError, ValueError):
+            return "#VALUE!"
 
     def sheet(self, name: str) -> Sheet:
         if name not in self._sheets:
@@ -758,56 +847,65 @@ class PackageWorkbook:
         sh = self.sheet(op.sheet)
         sh.dirty = True
         styles = self.styles
+        p = sh.pfx
         per_col = not (isinstance(op.styles, str) or op.styles is None)
         for i, row in enumerate(op.values):
             r = op.row + i
+            cells = sh.row_cells(r)
             for j, v in enumerate(row):
+                c = op.col + j
                 style = (op.styles[j] if j < len(op.styles) else None) if per_col else op.styles
-                el = sh.cell(r, op.col + j)
-                s = el.get("s")
-                s_old = int(s) if s and s.isdigit() else 0
+                cell = cells.get(c) or sh.new_cell(r, c)
+                sm = _A_S.search(cell[0]) if 's="' in cell[0] else None
+                s_old = int(sm.group(1)) if sm and sm.group(1).isdigit() else 0
                 quote = False
                 nf = op.number_format if (op.number_format and isinstance(v, (Decimal, int, Formula))
                                           and not style) else None
                 if v is not KEEP:
-                    sh.clear_value(el)
+                    attrs, tail = sh.without_value(cell)
+                    t = None
                     if isinstance(v, Formula):
-                        f = etree.SubElement(el, F)
-                        f.text = v.text
                         fv = _fmt(v.cached)
+                        content = f"<{p}f>{_escape(v.text)}</{p}f>"
                         if fv is not None:
-                            if fv[0] != "n":
-                                el.set("t", fv[0])
-                            etree.SubElement(el, V).text = fv[1]
+                            t = fv[0] if fv[0] != "n" else None
+                            content += f"<{p}v>{_escape(fv[1])}</{p}v>"
                     elif isinstance(v, (Text, str)):
                         text = clean_text(v.value if isinstance(v, Text) else v)
                         quote = isinstance(v, Text) and bool(v.value)
+                        content = ""
                         if text:
-                            el.set("t", "inlineStr")
-                            t = etree.SubElement(etree.SubElement(el, IS), T)
-                            t.text = text
-                            if text != text.strip():
-                                t.set(XML_SPACE, "preserve")
+                            t = "inlineStr"
+                            space = ' xml:space="preserve"' if text != text.strip() else ""
+                            content = f"<{p}is><{p}t{space}>{_escape(text)}</{p}t></{p}is>"
                     elif isinstance(v, bool):
-                        el.set("t", "b")
-                        etree.SubElement(el, V).text = "1" if v else "0"
+                        t, content = "b", f"<{p}v>{int(v)}</{p}v>"
                     elif isinstance(v, (Decimal, int, float)):
-                        etree.SubElement(el, V).text = _fmt(v)[1]
-                    _first_value_children(el)
+                        content = f"<{p}v>{_fmt(v)[1]}</{p}v>"
+                    else:
+                        content = ""
+                    cell = (attrs + (f' t="{t}"' if t else ""), content + tail)
                 if quote and s_old < len(styles.xfs) and styles.xfs[s_old].get("quotePrefix") in ("1", "true"):
                     quote = False
                 if style or quote or nf:
                     new = styles.restyle(s_old, style, quote, nf)
-                    if new != s_old or s is None:
-                        el.set("s", str(new))
+                    if sm is None:
+                        cell = (_set_s(cell[0], new), cell[1])
+                    elif new != s_old:
+                        a = cell[0]
+                        if a is sm.string:  # the attributes searched: replace the index in place
+                            cell = (a[:sm.start(1)] + str(new) + a[sm.end(1):], cell[1])
+                        else:
+                            cell = (_set_s(a, new), cell[1])
+                cells[c] = cell
 
     def _clear(self, op: ClearContents) -> None:
         sh = self.sheet(op.sheet)
-        for r, (_row, cells) in sh.rows.items():
+        for r, (_a, cells, _t) in sh.rows.items():
             if op.row1 <= r <= op.row2:
-                for c, el in cells.items():
-                    if op.col1 <= c <= op.col2 and len(el):
-                        sh.clear_value(el)
+                for c, cell in cells.items():
+                    if op.col1 <= c <= op.col2 and cell[1]:
+                        cells[c] = sh.without_value(cell)
                         sh.dirty = True
         links = sh.root.find(q("hyperlinks"))
         if links is not None:
@@ -842,11 +940,12 @@ class PackageWorkbook:
             styles = self.styles
             width = sh.max_col()
             for r in op.wrap_rows:
+                cells = sh.row_cells(r)
                 for c in range(1, width + 1):  # as openpyxl's ws[r]: every cell of the row, up to the last column
-                    el = sh.cell(r, c)
-                    s = el.get("s")
-                    new = styles.wrapped(int(s) if s and s.isdigit() else 0)
-                    el.set("s", str(new))
+                    attrs, content = cells.get(c) or sh.new_cell(r, c)
+                    sm = _A_S.search(attrs)
+                    new = styles.wrapped(int(sm.group(1)) if sm and sm.group(1).isdigit() else 0)
+                    cells[c] = (_set_s(attrs, new), content)
         if op.tab_color:
             pr = child(root, "sheetPr", WS_ORDER)
             tab = pr.find(q("tabColor"))
@@ -939,13 +1038,14 @@ class PackageWorkbook:
                 zout.writestr(name, data)
 
 
-def _first_value_children(el) -> None:
-    """f, v, is come before any extLst in a cell."""
-    tail = [ch for ch in el if ch.tag not in (F, V, IS)]
-    if tail and len(el) > len(tail):
-        for ch in tail:
-            el.remove(ch)
-            el.append(ch)
+def _set_s(attrs: str, s: int) -> str:
+    """Cell attributes with the format index ``s``."""
+    if 's="' in attrs and _A_S.search(attrs):
+        return _A_S.sub(f' s="{s}"', attrs, count=1)
+    m = _A_R.search(attrs)
+    if m:  # r, then s, as Excel and openpyxl write them
+        return attrs[:m.end()] + f' s="{s}"' + attrs[m.end():]
+    return f' s="{s}"' + attrs
 
 
 def _set_width(cols, c: int, width: float) -> None:
