@@ -181,3 +181,34 @@ def test_column_widths_split_a_range_the_officer_set(tmp_path):
     assert got == [("1", "2", "20", "3"), ("3", "3", "44", "3"), ("4", "5", "20", "3")]
     _set_width(cols, 9, 12.5)
     assert [(c.get("min"), c.get("width")) for c in cols][-1] == ("9", "12.5")
+
+
+def test_a_chart_sheet_is_read_as_empty_and_never_written_to(tmp_path, capsys):
+    """A chart sheet (no cells) among the sheets is read as an empty grid; if
+    it bears the name of a sheet the project writes, the run stops with a
+    clear code and the file is left as it was."""
+    from openpyxl.chart import BarChart, Reference
+
+    from calpae_xl.cli import main
+    path = tmp_path / "loiret.xlsx"
+    shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    for name in [n for n in wb.sheetnames if n in ("Contrôles", "calpae_technique")]:
+        del wb[name]
+    chart = BarChart()
+    chart.add_data(Reference(wb["Maquette"], min_col=6, min_row=5, max_row=10))
+    wb.create_chartsheet("Graphique").add_chart(chart)
+    wb.save(path)
+    assert PackageWorkbook.open(str(path)).read_sheet("Graphique").values == []
+    assert main(["recalculer", str(path)]) in (0, 1)
+    assert "Graphique" in openpyxl.load_workbook(path).sheetnames
+
+    wb = openpyxl.load_workbook(path)
+    del wb["Contrôles"]
+    wb.create_chartsheet("Contrôles").add_chart(chart)
+    wb.save(path)
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(["recalculer", str(path)]) == 2
+    assert "n'est pas une feuille de calcul" in capsys.readouterr().out
+    assert path.read_bytes() == before

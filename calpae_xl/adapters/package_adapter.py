@@ -27,7 +27,7 @@ from typing import Any, Optional, Sequence
 from lxml import etree
 
 from .. import gate, layout as L, safety
-from ..errors import CalpaeError, UnreadableFile
+from ..errors import CalpaeError, UnreadableFile, UnwritableFile
 from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
                     SheetSetup, Text, dispatch)
 from . import files
@@ -53,6 +53,7 @@ def q(tag: str) -> str:
 
 
 C, V, F, IS, T, ROW, RUN, RPH = (q(t) for t in ("c", "v", "f", "is", "t", "row", "r", "rPh"))
+SHEET_ROOTS = {q(t) for t in ("worksheet", "chartsheet", "dialogsheet")}
 
 # element orders of the schema: a child must be inserted at its place
 WS_ORDER = ("sheetPr dimension sheetViews sheetFormatPr cols sheetData sheetCalcPr sheetProtection "
@@ -410,9 +411,12 @@ class Sheet:
     def __init__(self, name: str, part: str, root, book: "PackageWorkbook"):
         self.name, self.part, self.root, self.book = name, part, root, book
         self.dirty = False
+        self.is_worksheet = root.tag == q("worksheet")  # a chart sheet has no cells: read as empty
         sd = root.find(q("sheetData"))
         if sd is None:
-            sd = place(root, etree.Element(q("sheetData")), WS_ORDER)
+            sd = etree.Element(q("sheetData"))
+            if self.is_worksheet:
+                place(root, sd, WS_ORDER)
         self.sheet_data = sd
         self.pfx = f"{sd.prefix}:" if sd.prefix else ""
         self.re = _patterns(self.pfx)
@@ -654,7 +658,9 @@ class PackageWorkbook:
         """Every XML part must be well formed, the ones this adapter copies
         without reading them too: a file it writes opens again (the trees
         of the parts it reads are kept)."""
-        keep = set(self.parts.values()) | {p for p in (self._rel_part(STYLES_REL), self._rel_part(SST_REL)) if p}
+        roots = {p: {q(tag)} for p, tag in ((self._rel_part(STYLES_REL), "styleSheet"),
+                                             (self._rel_part(SST_REL), "sst")) if p}
+        keep = set(self.parts.values()) | set(roots)
         for name in self.zip.namelist():
             if name.endswith((".xml", ".rels")) and name not in self._trees:
                 try:
@@ -663,6 +669,10 @@ class PackageWorkbook:
                     raise UnreadableFile(self.path, f"la partie « {name} » du classeur est abîmée ({e.msg})",
                                          "CLASSEUR_INVALIDE") from None
                 if name in keep:
+                    expected = roots.get(name, SHEET_ROOTS)
+                    if tree.tag not in expected:
+                        raise UnreadableFile(self.path, f"la partie « {name} » du classeur n'a pas la forme attendue "
+                                                        f"({_local(tree)})", "CLASSEUR_INVALIDE")
                     self._trees[name] = tree
 
     @staticmethod
@@ -773,6 +783,15 @@ class PackageWorkbook:
             self._sheets[name] = Sheet(name, part, root, self)
         return self._sheets[name]
 
+    def target(self, name: str) -> Sheet:
+        """A sheet a plan writes to: a worksheet (a chart sheet of that name stops the save)."""
+        sh = self.sheet(name)
+        if not sh.is_worksheet:
+            raise UnwritableFile(self.path, f"la feuille « {name} » n'est pas une feuille de calcul (graphique ?) ; "
+                                            "renommez-la, puis recommencez", "FEUILLE_NON_CALCUL")
+        sh.dirty = True
+        return sh
+
     def read_sheet(self, sheet: str) -> Grid:
         if sheet not in self._grids:
             try:
@@ -844,8 +863,7 @@ class PackageWorkbook:
                     view.set(a, str(int(v) + 1))
 
     def _block(self, op: Block) -> None:
-        sh = self.sheet(op.sheet)
-        sh.dirty = True
+        sh = self.target(op.sheet)
         styles = self.styles
         p = sh.pfx
         per_col = not (isinstance(op.styles, str) or op.styles is None)
@@ -900,7 +918,7 @@ class PackageWorkbook:
                 cells[c] = cell
 
     def _clear(self, op: ClearContents) -> None:
-        sh = self.sheet(op.sheet)
+        sh = self.target(op.sheet)
         for r, (_a, cells, _t) in sh.rows.items():
             if op.row1 <= r <= op.row2:
                 for c, cell in cells.items():
@@ -920,8 +938,7 @@ class PackageWorkbook:
                 sh.root.remove(links)
 
     def _setup(self, op: SheetSetup) -> None:
-        sh = self.sheet(op.sheet)
-        sh.dirty = True
+        sh = self.target(op.sheet)
         root = sh.root
         for c, w in sorted(op.widths.items()):
             _set_width(child(root, "cols", WS_ORDER), c, w)
@@ -960,8 +977,7 @@ class PackageWorkbook:
         listing the cells, with a marker formula) are dropped on the way."""
         if op.sheet not in self.parts:
             return
-        sh = self.sheet(op.sheet)
-        sh.dirty = True
+        sh = self.target(op.sheet)
         root = sh.root
         prio = 0
         for cf in root.findall(q("conditionalFormatting")):
