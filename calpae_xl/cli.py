@@ -54,8 +54,10 @@ class FileResult:
 
 def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = None,
                  credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
-                 write: bool = True, backup: bool = True) -> FileResult:
-    """Open, run the operations, save (atomically) — never raises."""
+                 write: bool = True, backup: bool = True, base: Optional[str] = None) -> FileResult:
+    """Open, run the operations, save (atomically) — never raises. With
+    ``sortie``, the copy goes to ``sortie/<path relative to base>`` (``base``:
+    the folder of a ``lot``, whose sub-folders are kept), else ``sortie/<name>``."""
     from .adapters.package_adapter import PackageWorkbook  # noqa: PLC0415
     from .operations import run  # noqa: PLC0415
     result = FileResult(path)
@@ -66,9 +68,10 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
         result.changements = len(outcome.changes)
         result.fiches_creees = len(outcome.fiches_created)
         if write and outcome.wrote:
-            target = str(Path(sortie) / Path(path).name) if sortie else path
+            target = str(Path(sortie) / (Path(path).relative_to(base) if base else Path(path).name)) \
+                if sortie else path
             if sortie:
-                os.makedirs(sortie, exist_ok=True)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
             result.sauvegarde = wb.save(target, backup=backup)
             result.sortie = target
     except CalpaeError as e:
@@ -143,10 +146,19 @@ def _amount(text: str) -> Decimal:
     return v
 
 
-def _run_files(files: Sequence[str], operations, args, write=True, jobs: int = 1, progress=False):
+def _run_files(files: Sequence[str], operations, args, write=True, jobs: int = 1, progress=False,
+               base: Optional[str] = None):
     return map_files(partial(process_file, operations=operations, sortie=getattr(args, "sortie", None),
                              credits=getattr(args, "credits_etat", None), report=getattr(args, "report_etat", None),
-                             write=write), files, jobs, progress)
+                             write=write, base=base), files, jobs, progress)
+
+
+def _same_names(files: Sequence[str]) -> list[str]:
+    """Names given twice: their copies would overwrite each other in one --sortie folder."""
+    seen: dict[str, int] = {}
+    for f in files:
+        seen[Path(f).name] = seen.get(Path(f).name, 0) + 1
+    return sorted(n for n, k in seen.items() if k > 1)
 
 
 def cmd_exemple(args) -> int:
@@ -182,11 +194,11 @@ def build_template(target: str, departement: str = "", annee: int = 0, empty_row
 
 def _print_example_summary(path: str) -> None:
     """The recalculated maquette as a table in the terminal."""
-    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from .adapters.package_adapter import PackageWorkbook  # noqa: PLC0415
     from .core.model import Bloc, Column  # noqa: PLC0415
     from .core.rules import bloc_totals, grand_total  # noqa: PLC0415
     from .reader import read_workbook  # noqa: PLC0415
-    wb = OpenpyxlWorkbook.open(path)
+    wb = PackageWorkbook.open(path)
     m = read_workbook(wb.sheet_names(), wb.read_sheet, path).maquette
     cols = (Column.BUDGET_GLOBAL, Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES)
     head = f"{'Action':<26}" + "".join(f"{c.label[:18]:>20}" for c in cols)
@@ -233,6 +245,11 @@ def cmd_nouveau(args) -> int:
 
 
 def cmd_ops(args, operations, write=True) -> int:
+    twice = _same_names(args.fichiers) if write and getattr(args, "sortie", None) else []
+    if twice:
+        print("Ces fichiers portent le même nom et s'écraseraient dans « " + args.sortie + " » : " +
+              ", ".join(twice) + ". Traitez-les séparément ou utilisez « lot » sur leur dossier.", file=sys.stderr)
+        return 2
     results = _run_files(args.fichiers, operations, args, write=write)
     print(render(results, getattr(args, "format", "texte") or "texte"))
     if getattr(args, "format", "texte") == "texte" and len(results) > 1:
@@ -259,7 +276,7 @@ def cmd_lot(args) -> int:
         return 2
     jobs = args.processus or os.cpu_count() or 1
     results = _run_files(files, [RECALCULER, CONTROLER, FICHES], args, jobs=jobs,
-                         progress=sys.stderr.isatty() and args.format == "texte")
+                         progress=sys.stderr.isatty() and args.format == "texte", base=args.dossier)
     if args.format == "texte":
         for r in results:
             print(_summary(r))
@@ -363,13 +380,13 @@ def cmd_consolider(args) -> int:
 
 
 def cmd_comparer(args) -> int:
-    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from .adapters.package_adapter import PackageWorkbook  # noqa: PLC0415
     from .compare import compare, write_workbook  # noqa: PLC0415
     from .reader import read_workbook  # noqa: PLC0415
     maquettes = []
     for path in (args.ancien, args.nouveau):
         try:
-            wb = OpenpyxlWorkbook.open(path)
+            wb = PackageWorkbook.open(path)
             maquettes.append(read_workbook(wb.sheet_names(), wb.read_sheet, path).maquette)
         except CalpaeError as e:
             print(e.message, file=sys.stderr)

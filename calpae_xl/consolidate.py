@@ -47,11 +47,11 @@ class FileRecord:
 
 def read_file(path: str) -> FileRecord:
     """Read one maquette and run the checks — never raises."""
-    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from .adapters.package_adapter import PackageWorkbook  # noqa: PLC0415
     from .operations import CONTROLER, run  # noqa: PLC0415
     rec = FileRecord(path)
     try:
-        wb = OpenpyxlWorkbook.open(path)
+        wb = PackageWorkbook.open(path)
         outcome = run(wb, [CONTROLER], write=False)
     except CalpaeError as e:
         rec.lisible, rec.erreur = False, e.message

@@ -200,6 +200,24 @@ def test_lot_processes_a_folder_with_a_broken_file(tmp_path, capsys):
         assert sum(n.startswith("Fiche ") for n in names) == 20
 
 
+def test_lot_with_sortie_keeps_sub_folders_and_same_names_never_overwrite(tmp_path, capsys):
+    """Two départements' files may share a name in their own folders: the
+    copies keep the folders; named twice on the command line, nothing is
+    written and the message says why."""
+    from calpae_xl.samples import variant, write_variant
+    for dep in ("Cher", "Indre"):
+        (tmp_path / "in" / dep).mkdir(parents=True)
+        write_variant(str(tmp_path / "in" / dep / "maquette.xlsx"), variant(departement=dep), fiches=False)
+    assert main(["lot", str(tmp_path / "in"), "--sortie", str(tmp_path / "out"), "--processus", "1"]) in (0, 1)
+    for dep in ("Cher", "Indre"):
+        title = openpyxl.load_workbook(tmp_path / "out" / dep / "maquette.xlsx")["Maquette"]["A1"].value
+        assert dep in title
+    capsys.readouterr()
+    files = [str(tmp_path / "in" / dep / "maquette.xlsx") for dep in ("Cher", "Indre")]
+    assert main(["recalculer", *files, "--sortie", str(tmp_path / "plat")]) == 2
+    assert "s'écraseraient" in capsys.readouterr().err and not (tmp_path / "plat").exists()
+
+
 def test_a_new_file_gets_the_usual_permissions(tmp_path):
     """The atomic save goes through a private temporary file (mode 0600): a new
     workbook must still be readable by the colleagues the umask allows."""
