@@ -212,3 +212,19 @@ def test_a_chart_sheet_is_read_as_empty_and_never_written_to(tmp_path, capsys):
     assert main(["recalculer", str(path)]) == 2
     assert "n'est pas une feuille de calcul" in capsys.readouterr().out
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("code", [
+    "General", "0.00", '#,##0.00\\ "€";[Red]\\-#,##0.00\\ "€"', "0.00%", "dd/mm/yyyy", "DD/MM/YYYY", "[h]:mm",
+    "[h]", "[ss]", "mmm-yy", "h:mm AM/PM", '[$-40C]d mmmm yyyy', '"jour "0', "0_);(0)", "yyyy-mm-dd hh:mm:ss",
+    '[Red]"du "0', "#,##0\\ \"m\"", "@", "[$€-40C] #,##0.00"])
+def test_a_format_openpyxl_reads_as_a_date_is_never_skipped(code):
+    """The batch imports openpyxl (0.2 s) only when a format may show a
+    date; the quick test must say "maybe" whenever openpyxl says "date"."""
+    from openpyxl.styles.numbers import is_date_format
+
+    from calpae_xl.adapters.package_adapter import _maybe_date
+    if is_date_format(code):
+        assert _maybe_date(code), code
+    if code.startswith(("General", "0.00", "#,##0.00")):
+        assert not _maybe_date(code), code

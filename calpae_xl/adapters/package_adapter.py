@@ -177,6 +177,19 @@ def _color(rgb: str) -> str:
     return rgb if len(rgb) == 8 else "00" + rgb
 
 
+# built-in number formats that are not dates (ECMA-376 18.8.30)
+_PLAIN_BUILTINS = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00",
+                   12: "# ?/?", 13: "# ??/??", 37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)",
+                   39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)", 48: "##0.0E+0", 49: "@"}
+_NOT_DATE_PARTS = re.compile(r'"[^"]*"|\[(?![hHmMsS]+\])[^\]]*\]|\\.|_.')  # [h], [mm], [ss] are durations
+
+
+def _maybe_date(code: str) -> bool:
+    """False when a custom format surely shows no date (no d, m, y, h or s
+    outside quotes, brackets and escapes): openpyxl need not be imported."""
+    return re.search(r"[dmhysDMHYS]", _NOT_DATE_PARTS.sub("", code.split(";")[0])) is not None
+
+
 # --- styles ----------------------------------------------------------------------------
 
 class Styles:
@@ -197,18 +210,23 @@ class Styles:
 
     # reading
     def date_styles(self) -> tuple[set, set]:
-        """Indexes of the cell formats that show a date, and a duration."""
+        """Indexes of the cell formats that show a date, and a duration (as
+        openpyxl decides; it is imported only when a format may be one)."""
         if self._dates is None:
-            from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format  # noqa
             dates, deltas = set(), set()
+            ids = {}
             for i, xf in enumerate(self.xfs):
                 nid = xf.get("numFmtId", "0")
-                nid = int(nid) if nid.isdigit() else 0
-                code = self.custom.get(nid, BUILTIN_FORMATS.get(nid, "General"))
-                if is_date_format(code):
-                    dates.add(i)
-                    if is_timedelta_format(code):
-                        deltas.add(i)
+                ids[i] = int(nid) if nid.isdigit() else 0
+            if any(_maybe_date(self.custom[n]) if n in self.custom else n not in _PLAIN_BUILTINS
+                   for n in set(ids.values())):
+                from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format  # noqa
+                for i, nid in ids.items():
+                    code = self.custom.get(nid, BUILTIN_FORMATS.get(nid, "General"))
+                    if is_date_format(code):
+                        dates.add(i)
+                        if is_timedelta_format(code):
+                            deltas.add(i)
             self._dates = (dates, deltas)
         return self._dates
 
@@ -237,10 +255,12 @@ class Styles:
         return index[key]
 
     def numfmt(self, code: str) -> int:
-        from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE  # noqa: PLC0415
         for nid, c in self.custom.items():
             if c == code:
                 return nid
+        if code in _PLAIN_BUILTINS.values():
+            return next(n for n, c in _PLAIN_BUILTINS.items() if c == code)
+        from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE  # noqa: PLC0415
         if code in BUILTIN_FORMATS_REVERSE:
             return BUILTIN_FORMATS_REVERSE[code]
         nid = max([163, *self.custom]) + 1
