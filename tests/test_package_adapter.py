@@ -228,3 +228,22 @@ def test_a_format_openpyxl_reads_as_a_date_is_never_skipped(code):
         assert _maybe_date(code), code
     if code.startswith(("General", "0.00", "#,##0.00")):
         assert not _maybe_date(code), code
+
+
+def test_a_sheet_written_badly_never_replaces_the_file(tmp_path, monkeypatch):
+    """Cells are written as text: each rewritten sheet is parsed again before
+    the temporary file replaces anything. A broken one stops the save, and the
+    officer's file is the one that was there."""
+    from calpae_xl.adapters import package_adapter as P
+    from calpae_xl.errors import UnwritableFile
+    path = tmp_path / "loiret.xlsx"
+    shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
+    before = path.read_bytes()
+    real = P.Sheet.serialize
+    monkeypatch.setattr(P.Sheet, "serialize", lambda self: real(self).replace(b"</sheetData>", b"</sheetDat>"))
+    wb = PackageWorkbook.open(str(path))
+    run(wb, ALL, None, None, write=True)
+    with pytest.raises(UnwritableFile) as e:
+        wb.save(str(path))
+    assert e.value.code == "ECRITURE_INVALIDE" and "mal formée" in e.value.message
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["loiret.xlsx"]
