@@ -247,3 +247,28 @@ def test_a_sheet_written_badly_never_replaces_the_file(tmp_path, monkeypatch):
         wb.save(str(path))
     assert e.value.code == "ECRITURE_INVALIDE" and "mal formée" in e.value.message
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["loiret.xlsx"]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) absent : .ci/run l'installe")
+def test_a_workbook_saved_by_libreoffice_gives_the_same_result(tmp_path):
+    """Another producer than openpyxl: LibreOffice writes shared strings, its
+    own styles and explicit flags. Same findings, same values, formulas,
+    fills, number formats and bold, same sheet features, twice in a row."""
+    from calpae_xl import libreoffice as lo
+
+    from tests.helpers.compare import features
+    env = lo.profile(tmp_path / "profil", recalc=True)
+    (tmp_path / "lo").mkdir()
+    proc = lo.convert(lo.soffice(), env, "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo",
+                      [str(ROOT / "workbook" / "loiret_2020.xlsx")])
+    src = tmp_path / "lo" / "loiret_2020.xlsx"
+    assert src.exists(), proc.stderr
+    with zipfile.ZipFile(src) as z:
+        assert "xl/sharedStrings.xml" in z.namelist()
+    ref, fast = tmp_path / "openpyxl.xlsx", tmp_path / "paquet.xlsx"
+    shutil.copy(src, ref)
+    shutil.copy(src, fast)
+    for _ in range(2):
+        assert _run(PackageWorkbook, fast, ALL) == _run(OpenpyxlWorkbook, ref, ALL)
+        assert diff(snapshot(ref, styles=True), snapshot(fast, styles=True), limit=20) == []
+        assert features(ref) == features(fast)

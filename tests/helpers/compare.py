@@ -8,8 +8,10 @@ import openpyxl
 def _style(c) -> tuple:
     """Everything a cell's format says, as openpyxl reads it."""
     f, al, b = c.font, c.alignment, c.border
-    return (c.fill.fill_type, c.fill.start_color.rgb, c.number_format, f.b, f.i, f.sz, f.color.rgb if f.color else None,
-            al.wrap_text, al.vertical, al.horizontal, b.left.style, b.top.style, c.quotePrefix)
+    # a flag left out and a flag written "false" say the same thing
+    return (c.fill.fill_type, c.fill.start_color.rgb, c.number_format, bool(f.b), bool(f.i), f.sz,
+            f.color.rgb if f.color else None, bool(al.wrap_text), al.vertical, al.horizontal, b.left.style,
+            b.top.style, bool(c.quotePrefix))
 
 
 def _sheet_features(ws) -> dict:
@@ -21,6 +23,13 @@ def _sheet_features(ws) -> dict:
             "widths": {k: d.width for k, d in ws.column_dimensions.items() if d.customWidth},
             "validations": sorted((str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation),
             "conditional": cf}
+
+
+def features(path) -> dict:
+    """The sheets' own features and the workbook's names."""
+    wb = openpyxl.load_workbook(path)
+    return {"names": {k: v.attr_text for k, v in wb.defined_names.items()},
+            "sheets": {ws.title: _sheet_features(ws) for ws in wb.worksheets}}
 
 
 def snapshot(path, styles: bool = False, full: bool = False) -> dict:
