@@ -2,7 +2,7 @@
 import pathlib
 
 from calpae_xl.cli import main
-from tests.helpers.compare import diff, snapshot
+from tests.helpers.compare import diff, features, snapshot
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -11,6 +11,16 @@ def test_committed_template_matches_the_command(tmp_path):
     target = tmp_path / "maquette_vierge.xlsx"
     assert main(["nouveau", str(target)]) == 0
     assert diff(snapshot(ROOT / "workbook" / "maquette_vierge.xlsx"), snapshot(target)) == []
+    assert features(ROOT / "workbook" / "maquette_vierge.xlsx") == features(target)
+
+
+def test_drop_down_lists_name_lists_that_exist_written_as_excel_writes_them():
+    """A list's source is stored as a formula without "=" (as Excel and
+    LibreOffice store it), and each one names a list the workbook defines."""
+    for name in ("maquette_vierge.xlsx", "loiret_2020.xlsx"):
+        f = features(ROOT / "workbook" / name)
+        sources = {src for sheet in f["sheets"].values() for _ref, src in sheet["validations"]}
+        assert sources and all(not s.startswith("=") and s in f["names"] for s in sources), (name, sources)
 
 
 def test_committed_loiret_matches_the_command(tmp_path, capsys):

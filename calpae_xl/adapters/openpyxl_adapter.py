@@ -320,7 +320,8 @@ class OpenpyxlWorkbook:
         for ref, name in op.validations:
             existing = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref) == ref]
             if not existing:
-                dv = DataValidation(type="list", formula1=f"={name}", allow_blank=True, showErrorMessage=False)
+                dv = DataValidation(type="list", formula1=name, allow_blank=True,  # stored without "=", as Excel
+                                    showErrorMessage=False)
                 dv.add(ref)
                 ws.add_data_validation(dv)
         for r in op.wrap_rows:

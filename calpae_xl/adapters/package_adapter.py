@@ -973,7 +973,7 @@ class PackageWorkbook:
                 if ref not in existing:
                     dv = etree.SubElement(dvs, q("dataValidation"), sqref=ref, showDropDown="0",
                                           showInputMessage="0", showErrorMessage="0", allowBlank="1", type="list")
-                    etree.SubElement(dv, q("formula1")).text = f"={name}"
+                    etree.SubElement(dv, q("formula1")).text = name  # a formula is stored without "="
             dvs.set("count", str(len(dvs)))
         if op.wrap_rows:
             styles = self.styles
