@@ -272,3 +272,25 @@ def test_a_workbook_saved_by_libreoffice_gives_the_same_result(tmp_path):
         assert _run(PackageWorkbook, fast, ALL) == _run(OpenpyxlWorkbook, ref, ALL)
         assert diff(snapshot(ref, styles=True), snapshot(fast, styles=True), limit=20) == []
         assert features(ref) == features(fast)
+
+
+def test_in_a_package_excel_wrote_the_template_and_the_operations_mean_the_same(tmp_path):
+    """xlwings' quickstart workbook was saved by Excel (its styles with
+    extensions, shared strings, macro project, namespaces Excel declares):
+    building the maquette in it and running the three operations through the
+    package adapter gives what openpyxl gives, and the macros stay."""
+    xlwings = pytest.importorskip("xlwings")
+    from calpae_xl.template import create
+    base = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
+    results = {}
+    for name, cls in (("openpyxl", OpenpyxlWorkbook), ("paquet", PackageWorkbook)):
+        path = tmp_path / f"{name}.xlsm"
+        shutil.copy(base, path)
+        wb = cls.open(str(path))
+        create(wb, variant(), empty_rows=0, typed=True, fiches=True)
+        wb.save(str(path), backup=False, replace=True)
+        results[name] = _run(cls, path, ALL)
+    assert results["paquet"] == results["openpyxl"] and results["paquet"]
+    assert diff(snapshot(tmp_path / "openpyxl.xlsm", full=True), snapshot(tmp_path / "paquet.xlsm", full=True)) == []
+    with zipfile.ZipFile(base) as a, zipfile.ZipFile(tmp_path / "paquet.xlsm") as b:
+        assert a.read("xl/vbaProject.bin") == b.read("xl/vbaProject.bin")
