@@ -3,7 +3,8 @@
 openpyxl turns every part into objects and rewrites the whole package: for
 the Loiret workbook that costs more than the three operations, and what it
 cannot read (shapes, charts, x14 formats, slicers...) is lost. This adapter
-parses only the sheets it is asked for, changes only the cells, styles and
+checks that every XML part is well formed, indexes only the sheets it is
+asked for (their cells held as text), changes only the cells, styles and
 parts the plan names, and copies every other part of the package as it was.
 
 Written the way openpyxl 3.1 writes them, so that both adapters give files
@@ -43,7 +44,6 @@ WS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet
 CALC_CHAIN_REL = R + "/calcChain"
 STYLES_REL = R + "/styles"
 SST_REL = R + "/sharedStrings"
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False,
                          huge_tree=False)
@@ -53,7 +53,7 @@ def q(tag: str) -> str:
     return "{%s}%s" % (M, tag)
 
 
-C, V, F, IS, T, ROW, RUN, RPH = (q(t) for t in ("c", "v", "f", "is", "t", "row", "r", "rPh"))
+T, RUN = q("t"), q("r")
 SHEET_ROOTS = {q(t) for t in ("worksheet", "chartsheet", "dialogsheet")}
 
 # element orders of the schema: a child must be inserted at its place
