@@ -294,3 +294,19 @@ def test_in_a_package_excel_wrote_the_template_and_the_operations_mean_the_same(
     assert diff(snapshot(tmp_path / "openpyxl.xlsm", full=True), snapshot(tmp_path / "paquet.xlsm", full=True)) == []
     with zipfile.ZipFile(base) as a, zipfile.ZipFile(tmp_path / "paquet.xlsm") as b:
         assert a.read("xl/vbaProject.bin") == b.read("xl/vbaProject.bin")
+
+
+def test_a_sheet_missing_from_the_package_is_named(tmp_path):
+    """workbook.xml lists a sheet whose part is gone: refused with the sheet's
+    name and part, not read as an empty sheet."""
+    from calpae_xl.cli import process_file
+    path = tmp_path / "loiret.xlsx"
+    with zipfile.ZipFile(ROOT / "workbook" / "loiret_2020.xlsx") as zin, zipfile.ZipFile(path, "w") as zout:
+        from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
+        gone = sheet_xml_paths(zin)["Fiche S 1.2"]
+        for info in zin.infolist():
+            if info.filename != gone:
+                zout.writestr(info, zin.read(info))
+    result = process_file(str(path), ALL, write=False)
+    assert not result.lisible and result.code == "PARTIE_MANQUANTE"
+    assert "Fiche S 1.2" in result.erreur and gone in result.erreur

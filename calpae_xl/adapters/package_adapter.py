@@ -801,8 +801,10 @@ class PackageWorkbook:
     def sheet(self, name: str) -> Sheet:
         if name not in self._sheets:
             part = self.parts[name]
-            root = self._xml(part) if part in self.names else etree.fromstring(NEW_SHEET)
-            self._sheets[name] = Sheet(name, part, root, self)
+            if part not in self.names:  # listed in workbook.xml, absent from the package
+                raise UnreadableFile(self.path, f"partie manquante dans le classeur (feuille « {name} » : {part})",
+                                     "PARTIE_MANQUANTE")
+            self._sheets[name] = Sheet(name, part, self._xml(part), self)
         return self._sheets[name]
 
     def target(self, name: str) -> Sheet:
