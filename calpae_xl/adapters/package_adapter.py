@@ -647,7 +647,6 @@ class PackageWorkbook:
         self.stamp: Optional[tuple[int, int]] = None
         self.modified: set[str] = set()  # package-level parts to rewrite
         self.dropped: set[str] = set()
-        self.new_parts: dict[str, bytes] = {}
         self._grids: dict[str, Grid] = {}
         self._sheets: dict[str, Sheet] = {}
         self._trees: dict[str, Any] = {}
