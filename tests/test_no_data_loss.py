@@ -102,7 +102,7 @@ def _add_shape(path) -> str:
     """A text box drawn on the maquette, as Excel stores it: a DrawingML part,
     tied to the sheet by a relationship and a <drawing> element. Returns the
     sheet's part name."""
-    from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
+    from calpae_xl.adapters.files import sheet_xml_paths
     drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><xdr:wsDr xmlns:xdr="http://schemas.'
                'openxmlformats.org/drawingml/2006/spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/'
                'drawingml/2006/main"><xdr:twoCellAnchor><xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff>'

@@ -101,7 +101,7 @@ def _officer_column(tmp_path) -> Path:
     shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
 
     def edit(parts):
-        from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
+        from calpae_xl.adapters.files import sheet_xml_paths
         with zipfile.ZipFile(path) as z:
             part = sheet_xml_paths(z)["Maquette"]
         xml = parts[part].decode()
@@ -138,7 +138,7 @@ def test_cells_without_references_and_dates_read_as_openpyxl_reads_them(tmp_path
     wb.save(path)
 
     def drop_refs(parts):
-        from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
+        from calpae_xl.adapters.files import sheet_xml_paths
         with zipfile.ZipFile(path) as z:
             part = sheet_xml_paths(z)["Indicateurs"]
         import re
@@ -302,7 +302,7 @@ def test_a_sheet_missing_from_the_package_is_named(tmp_path):
     from calpae_xl.cli import process_file
     path = tmp_path / "loiret.xlsx"
     with zipfile.ZipFile(ROOT / "workbook" / "loiret_2020.xlsx") as zin, zipfile.ZipFile(path, "w") as zout:
-        from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
+        from calpae_xl.adapters.files import sheet_xml_paths
         gone = sheet_xml_paths(zin)["Fiche S 1.2"]
         for info in zin.infolist():
             if info.filename != gone:

@@ -34,7 +34,7 @@ def vba_modules(path) -> dict[str, str]:
 def buttons(path) -> dict[str, str]:
     """Caption -> macro of the form buttons of the Maquette sheet (its VML drawing)."""
     with zipfile.ZipFile(path) as z:
-        from calpae_xl.adapters.openpyxl_adapter import sheet_xml_paths
+        from calpae_xl.adapters.files import sheet_xml_paths
         part = sheet_xml_paths(z)["Maquette"]
         rels = z.read(part.replace("worksheets/", "worksheets/_rels/") + ".rels").decode()
         target = re.search(r'Target="([^"]*vmlDrawing[^"]*)"', rels).group(1)

@@ -1,7 +1,8 @@
-"""What both headless adapters do around a save: refuse to write over a file
-someone holds or that changed on disk, write a temporary file next to the
-target, check it, keep the previous version, then move it into place (a
-killed save leaves the original untouched)."""
+"""What both headless adapters share: where a sheet lives in the package,
+how a formula's cached value is read and written, and what surrounds a save
+(refuse to write over a file someone holds or that changed on disk, write a
+temporary file next to the target, check it, keep the previous version, then
+move it into place: a killed save leaves the original untouched)."""
 from __future__ import annotations
 
 import os
@@ -11,13 +12,69 @@ import stat
 import tempfile
 import time
 import zipfile
-from pathlib import Path
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 from xml.etree import ElementTree as ET
 
 from .. import gate, safety
 from ..core.checks import MAX_TEXT
 from ..errors import CalpaeError, UnreadableFile, UnwritableFile
+
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+      "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_NUMBER = re.compile(r"-?\d+(\.\d+)?(E[-+]?\d+)?", re.I)
+
+
+def part_name(target: str) -> str:
+    """The part a relationship of xl/workbook.xml points at ("worksheets/sheet1.xml",
+    "/xl/worksheets/sheet1.xml", "../xl/..." all name a part from the package's root)."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for seg in (PurePosixPath("xl") / target).parts:
+        if seg == "..":
+            if parts:
+                parts.pop()
+        elif seg != ".":
+            parts.append(seg)
+    return "/".join(parts)
+
+
+def sheet_xml_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> part name inside the package (through workbook.xml.rels)."""
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
+    return {s.get("name"): part_name(targets.get(s.get("{%s}id" % NS["r"])) or "")
+            for s in wb.findall("m:sheets/m:sheet", NS)}
+
+
+def cached_value(t: str, text: Optional[str]):
+    """A formula's cached value from its cell type and its <v> text (entities
+    already resolved): a number is a Decimal (anything else in a number cell
+    is no value), a boolean a bool, the rest text."""
+    if text is None:
+        return None
+    if t == "n":
+        return Decimal(text) if _NUMBER.fullmatch(text) else None
+    if t == "b":
+        return text == "1"
+    return text
+
+
+def value_text(v: object) -> Optional[tuple[str, str]]:
+    """(t attribute, text before XML escaping) of a value written in a <v>."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return ("b", "1" if v else "0")
+    if isinstance(v, (int, Decimal, float)):
+        d = Decimal(str(v))
+        return ("n", format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f"))
+    return ("str", str(v))
 
 
 def preflight(path: str) -> None:
@@ -95,7 +152,6 @@ def atomic_save(target: str, source: str, produce: Callable[[str], None], n_shee
     folder, check it (zip, workbook.xml, every sheet there), keep the previous
     version as ``NAME.bak.xlsx`` when the target is the file that was read,
     then move it over the target. Returns the backup's path."""
-    from .openpyxl_adapter import sheet_xml_paths  # noqa: PLC0415
     folder = os.path.dirname(os.path.abspath(target))
     clean_stale_temps(folder)
     suffix = Path(target).suffix or ".xlsx"

@@ -15,21 +15,16 @@ import re
 import tempfile
 import zipfile
 from decimal import Decimal
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Optional, Sequence
-from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape, unescape
 
 from .. import layout as L, safety
 from ..errors import CalpaeError, UnreadableFile
 from . import files
-from .files import clean_text
+from .files import cached_value, clean_text, sheet_xml_paths, value_text
 from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
                     SheetSetup, Text, dispatch)
-
-NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-      "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_M = "{%s}" % NS["m"]
 
 
 def _openpyxl():
@@ -39,26 +34,9 @@ def _openpyxl():
 
 # --- cached values -----------------------------------------------------------------
 
-def sheet_xml_paths(z: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> part name inside the package (through workbook.xml.rels)."""
-    wb = ET.fromstring(z.read("xl/workbook.xml"))
-    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") for r in rels.findall("rel:Relationship", NS)}
-    out = {}
-    for s in wb.findall("m:sheets/m:sheet", NS):
-        target = targets.get(s.get("{%s}id" % NS["r"]), "")
-        if target.startswith("/"):
-            part = target.lstrip("/")
-        else:
-            part = str(PurePosixPath("xl") / target)
-        out[s.get("name")] = os.path.normpath(part).replace("\\", "/")
-    return out
-
-
 _FORMULA_CELL = re.compile(rb'<c\b([^>]*?)>(?:<f\b[^>]*?/>|<f\b[^>]*>[^<]*</f>)(?:<v>([^<]*)</v>)?')
 _ATTR_R = re.compile(rb'\br="([A-Z]+[0-9]+)"')
 _ATTR_T = re.compile(rb'\bt="(\w+)"')
-_NUMBER = re.compile(r"-?\d+(\.\d+)?(E[-+]?\d+)?", re.I)
 
 
 def read_cached_formula_values(path: str) -> dict[str, dict[str, object]]:
@@ -66,7 +44,6 @@ def read_cached_formula_values(path: str) -> dict[str, dict[str, object]]:
     regular-expression pass over each sheet's XML: only formula cells matter
     here, and a full XML parse of big sheets costs seconds (text never holds
     a raw "<" in XML, so the patterns are exact)."""
-    from xml.sax.saxutils import unescape  # noqa: PLC0415
     out: dict[str, dict[str, object]] = {}
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
@@ -81,34 +58,15 @@ def read_cached_formula_values(path: str) -> dict[str, dict[str, object]]:
                 t_m = _ATTR_T.search(m.group(1))
                 t = t_m.group(1).decode() if t_m else "n"
                 text = m.group(2).decode("utf-8") if m.group(2) is not None else None
-                if text is None:
-                    val = None
-                elif t == "n":
-                    val = Decimal(text) if _NUMBER.fullmatch(text) else None
-                elif t == "b":
-                    val = text == "1"
-                else:
-                    val = unescape(text, {"&quot;": '"', "&apos;": "'"})
-                cells[r.group(1).decode()] = val
+                if text is not None and "&" in text:
+                    text = unescape(text, {"&quot;": '"', "&apos;": "'"})
+                cells[r.group(1).decode()] = cached_value(t, text)
             out[name] = cells
     return out
 
 
 # openpyxl writes "<v />" (xml.etree) or "<v></v>" (lxml) after a formula
 _CELL_RE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>((?:(?!</f>).)*)</f>(?:<v\s*/>|<v></v>)', re.S)
-
-
-def _fmt(v: object) -> Optional[tuple[str, str]]:
-    """(t attribute, text) of a cached value."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return ("b", "1" if v else "0")
-    if isinstance(v, (int, Decimal, float)):
-        d = Decimal(str(v))
-        return ("n", format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f"))
-    from xml.sax.saxutils import escape
-    return ("str", escape(str(v)))
 
 
 def inject_cached_values(src: str, dst: str, values: dict[str, dict[str, object]]) -> None:
@@ -124,12 +82,12 @@ def inject_cached_values(src: str, dst: str, values: dict[str, dict[str, object]
                 text = data.decode("utf-8")
 
                 def put(m: re.Match) -> str:
-                    fv = _fmt(cached.get(m.group(1)))
+                    fv = value_text(cached.get(m.group(1)))
                     if fv is None:
                         return m.group(0)
                     attrs = re.sub(r'\s+t="[^"]*"', "", m.group(2))
                     t = "" if fv[0] == "n" else f' t="{fv[0]}"'
-                    return f'<c r="{m.group(1)}"{attrs}{t}><f>{m.group(3)}</f><v>{fv[1]}</v>'
+                    return f'<c r="{m.group(1)}"{attrs}{t}><f>{m.group(3)}</f><v>{escape(fv[1])}</v>'
                 data = _CELL_RE.sub(put, text).encode("utf-8")
             zout.writestr(info, data)
 

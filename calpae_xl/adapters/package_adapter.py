@@ -22,7 +22,6 @@ import uuid
 import zipfile
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import Any, Optional, Sequence
 from xml.parsers import expat
 
@@ -33,7 +32,7 @@ from ..errors import CalpaeError, UnreadableFile, UnwritableFile
 from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
                     SheetSetup, Text, dispatch)
 from . import files
-from .files import clean_text
+from .files import cached_value, clean_text, part_name, value_text
 
 M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -44,6 +43,8 @@ WS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet
 CALC_CHAIN_REL = R + "/calcChain"
 STYLES_REL = R + "/styles"
 SST_REL = R + "/sharedStrings"
+WORKBOOK, WORKBOOK_RELS, CONTENT_TYPES = "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"
+PACKAGE_PARTS = (WORKBOOK, WORKBOOK_RELS, CONTENT_TYPES)
 
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False,
                          huge_tree=False)
@@ -126,32 +127,6 @@ def _number(text: str):
     if "." in text or "E" in text or "e" in text:
         return float(text)
     return int(text)
-
-
-def _cached(t: str, text: Optional[str]):
-    """The cached value of a formula cell, as the openpyxl adapter reads it."""
-    if text is None:
-        return None
-    if t == "n":
-        try:
-            return Decimal(text)
-        except ArithmeticError:
-            return None
-    if t == "b":
-        return text == "1"
-    return text
-
-
-def _fmt(v: object) -> Optional[tuple[str, str]]:
-    """(t attribute, text) of a cached value."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return ("b", "1" if v else "0")
-    if isinstance(v, (int, Decimal, float)):
-        d = Decimal(str(v))
-        return ("n", format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f"))
-    return ("str", str(v))
 
 
 def _string_item(el) -> str:
@@ -532,7 +507,7 @@ class Sheet:
                     if f_open in content and (fm := rx["f"].search(content)) is not None:
                         formulas[(r, c)] = _unescape(fm.group(2) or "")
                         vm = rx["v"].search(content)
-                        v = _cached(t, _unescape(vm.group(1)) if vm and vm.group(1) is not None else None)
+                        v = cached_value(t, _unescape(vm.group(1)) if vm and vm.group(1) is not None else None)
                     elif t == "n":
                         vm = rx["v"].search(content)
                         if vm is None or vm.group(1) is None:
@@ -542,9 +517,9 @@ class Sheet:
                             if dates is None:
                                 dates = book.styles.date_styles()[0]
                             if dates:
-                                sm = _A_S.search(attrs)
-                                if sm and sm.group(1).isdigit() and int(sm.group(1)) in dates:
-                                    v = book.date(v, int(sm.group(1)))
+                                si = _style_of(attrs)[1]
+                                if si is not None and si in dates:
+                                    v = book.date(v, si)
                     elif t == "inlineStr":
                         v = self._inline(content)
                     else:
@@ -651,19 +626,19 @@ class PackageWorkbook:
         self._sheets: dict[str, Sheet] = {}
         self._trees: dict[str, Any] = {}
         self._target = self.path
-        self.wb = self._xml("xl/workbook.xml")
+        self.wb = self._xml(WORKBOOK)
         if self.wb.tag != q("workbook"):
             raise UnreadableFile(path, "le classeur n'est pas au format Office Open XML transitionnel "
                                        "(enregistrez-le depuis Excel au format .xlsx)", "CLASSEUR_INVALIDE")
-        self.rels = self._xml("xl/_rels/workbook.xml.rels")
-        self.types = self._xml("[Content_Types].xml")
+        self.rels = self._xml(WORKBOOK_RELS)
+        self.types = self._xml(CONTENT_TYPES)
         self.targets = {r.get("Id"): r for r in self.rels.iterfind("{%s}Relationship" % PR)}
         self.parts: dict[str, str] = {}
         for s in self.sheet_elements():
             rel = self.targets.get(s.get("{%s}id" % R))
             if rel is None:
                 raise KeyError(f"relation de la feuille « {s.get('name')} »")
-            self.parts[s.get("name")] = self._part(rel.get("Target", ""))
+            self.parts[s.get("name")] = part_name(rel.get("Target", ""))
         pr = self.wb.find(q("workbookPr"))
         self.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
         self._sst: Optional[list[str]] = None
@@ -683,7 +658,7 @@ class PackageWorkbook:
                                              (self._rel_part(SST_REL), "sst")) if p}
         keep = set(self.parts.values()) | set(roots)
         for name in self.zip.namelist():
-            if name.endswith((".xml", ".rels")) and name not in self._trees:
+            if name.endswith((".xml", ".rels")) and name not in PACKAGE_PARTS:  # those are parsed already
                 try:
                     tree = etree.fromstring(self.zip.read(name), PARSER)
                 except etree.XMLSyntaxError as e:
@@ -696,23 +671,10 @@ class PackageWorkbook:
                                                         f"({_local(tree)})", "CLASSEUR_INVALIDE")
                     self._trees[name] = tree
 
-    @staticmethod
-    def _part(target: str) -> str:
-        if target.startswith("/"):
-            return target.lstrip("/")
-        parts: list[str] = []
-        for seg in (PurePosixPath("xl") / target).parts:
-            if seg == "..":
-                if parts:
-                    parts.pop()
-            elif seg != ".":
-                parts.append(seg)
-        return "/".join(parts)
-
     def _rel_part(self, rel_type: str) -> Optional[str]:
         for rel in self.targets.values():
             if rel.get("Type") == rel_type:
-                return self._part(rel.get("Target", ""))
+                return part_name(rel.get("Target", ""))
         return None
 
     def sheet_elements(self) -> list:
@@ -841,7 +803,7 @@ class PackageWorkbook:
         rel = etree.SubElement(self.rels, "{%s}Relationship" % PR, Id=rid, Type=rel_type, Target=target)
         self.targets[rid] = rel
         etree.SubElement(self.types, "{%s}Override" % CT, PartName="/" + part, ContentType=content_type)
-        self.modified |= {"xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+        self.modified |= {WORKBOOK_RELS, CONTENT_TYPES}
         return rid
 
     def _ensure(self, op: EnsureSheet) -> None:
@@ -870,7 +832,7 @@ class PackageWorkbook:
         self.parts[op.sheet] = part
         sh = self._sheets[op.sheet] = Sheet(op.sheet, part, etree.fromstring(NEW_SHEET), self)
         sh.dirty = True
-        self.modified.add("xl/workbook.xml")
+        self.modified.add(WORKBOOK)
 
     def _shift_sheet_indexes(self, pos: int) -> None:
         """A sheet inserted at ``pos``: names local to a sheet and the active
@@ -897,8 +859,8 @@ class PackageWorkbook:
                 c = op.col + j
                 style = (op.styles[j] if j < len(op.styles) else None) if per_col else op.styles
                 cell = cells.get(c) or sh.new_cell(r, c)
-                sm = _A_S.search(cell[0]) if 's="' in cell[0] else None
-                s_old = int(sm.group(1)) if sm and sm.group(1).isdigit() else 0
+                sm, s_old = _style_of(cell[0])
+                s_old = s_old or 0
                 quote = False
                 nf = op.number_format if (op.number_format and isinstance(v, (Decimal, int, Formula))
                                           and not style) else None
@@ -906,7 +868,7 @@ class PackageWorkbook:
                     attrs, tail = sh.without_value(cell)
                     t = None
                     if isinstance(v, Formula):
-                        fv = _fmt(v.cached)
+                        fv = value_text(v.cached)
                         content = f"<{p}f>{_escape(v.text)}</{p}f>"
                         if fv is not None:
                             t = fv[0] if fv[0] != "n" else None
@@ -922,7 +884,7 @@ class PackageWorkbook:
                     elif isinstance(v, bool):
                         t, content = "b", f"<{p}v>{int(v)}</{p}v>"
                     elif isinstance(v, (Decimal, int, float)):
-                        content = f"<{p}v>{_fmt(v)[1]}</{p}v>"
+                        content = f"<{p}v>{value_text(v)[1]}</{p}v>"
                     else:
                         content = ""
                     cell = (attrs + (f' t="{t}"' if t else ""), content + tail)
@@ -930,14 +892,8 @@ class PackageWorkbook:
                     quote = False
                 if style or quote or nf:
                     new = styles.restyle(s_old, style, quote, nf)
-                    if sm is None:
-                        cell = (_set_s(cell[0], new), cell[1])
-                    elif new != s_old:
-                        a = cell[0]
-                        if a is sm.string:  # the attributes searched: replace the index in place
-                            cell = (a[:sm.start(1)] + str(new) + a[sm.end(1):], cell[1])
-                        else:
-                            cell = (_set_s(a, new), cell[1])
+                    if sm is None or new != s_old:
+                        cell = (_set_s(cell[0], new, sm), cell[1])
                 cells[c] = cell
 
     def _clear(self, op: ClearContents) -> None:
@@ -983,9 +939,8 @@ class PackageWorkbook:
                 cells = sh.row_cells(r)
                 for c in range(1, width + 1):  # as openpyxl's ws[r]: every cell of the row, up to the last column
                     attrs, content = cells.get(c) or sh.new_cell(r, c)
-                    sm = _A_S.search(attrs)
-                    new = styles.wrapped(int(sm.group(1)) if sm and sm.group(1).isdigit() else 0)
-                    cells[c] = (_set_s(attrs, new), content)
+                    sm, s_old = _style_of(attrs)
+                    cells[c] = (_set_s(attrs, styles.wrapped(s_old or 0), sm), content)
         if op.tab_color:
             pr = child(root, "sheetPr", WS_ORDER)
             tab = pr.find(q("tabColor"))
@@ -1022,7 +977,7 @@ class PackageWorkbook:
             if dn.get("name") == op.name and dn.get("localSheetId") is None:
                 names.remove(dn)
         etree.SubElement(names, q("definedName"), name=op.name).text = op.ref
-        self.modified.add("xl/workbook.xml")
+        self.modified.add(WORKBOOK)
 
     # saving ----------------------------------------------------------------------------
     def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
@@ -1041,13 +996,13 @@ class PackageWorkbook:
             calc.set("calcId", "124519")
         for rid, rel in list(self.targets.items()):
             if rel.get("Type") == CALC_CHAIN_REL:
-                self.dropped.add(self._part(rel.get("Target", "")))
+                self.dropped.add(part_name(rel.get("Target", "")))
                 self.rels.remove(rel)
                 del self.targets[rid]
         for o in list(self.types):
             if o.get("PartName", "").lstrip("/") in self.dropped:
                 self.types.remove(o)
-        self.modified |= {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+        self.modified |= set(PACKAGE_PARTS)
 
     def _write(self, tmp: str) -> None:
         out: dict[str, bytes] = {}
@@ -1063,8 +1018,7 @@ class PackageWorkbook:
                                                        "signalez-le avec le fichier", "ECRITURE_INVALIDE") from None
         if self._styles is not None and self._styles.dirty:
             out[self._styles_part] = self._styles.serialize()
-        roots = {"xl/workbook.xml": self.wb, "xl/_rels/workbook.xml.rels": self.rels,
-                 "[Content_Types].xml": self.types}
+        roots = dict(zip(PACKAGE_PARTS, (self.wb, self.rels, self.types)))
         for part in self.modified:
             out[part] = etree.tostring(roots[part], xml_declaration=True, encoding="UTF-8", standalone=True)
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -1082,10 +1036,20 @@ class PackageWorkbook:
                 zout.writestr(name, data)
 
 
-def _set_s(attrs: str, s: int) -> str:
-    """Cell attributes with the format index ``s``."""
-    if 's="' in attrs and _A_S.search(attrs):
-        return _A_S.sub(f' s="{s}"', attrs, count=1)
+def _style_of(attrs: str) -> tuple[Optional[re.Match], Optional[int]]:
+    """A cell's s attribute (its match in ``attrs``) and the format index it
+    gives (None: no s, or one that is not a number)."""
+    m = _A_S.search(attrs) if 's="' in attrs else None
+    return m, (int(m.group(1)) if m is not None and m.group(1).isdigit() else None)
+
+
+def _set_s(attrs: str, s: int, found: Optional[re.Match] = None) -> str:
+    """Cell attributes with the format index ``s``; ``found``: the s attribute
+    as ``_style_of`` matched it (used when it was matched in these very attributes)."""
+    if found is None or found.string is not attrs:
+        found = _style_of(attrs)[0]
+    if found is not None:
+        return attrs[:found.start(1)] + str(s) + attrs[found.end(1):]
     m = _A_R.search(attrs)
     if m:  # r, then s, as Excel and openpyxl write them
         return attrs[:m.end()] + f' s="{s}"' + attrs[m.end():]
