@@ -103,6 +103,7 @@ def _add_shape(path) -> str:
     tied to the sheet by a relationship and a <drawing> element. Returns the
     sheet's part name."""
     from calpae_xl.adapters.files import sheet_xml_paths
+    from tests.helpers.parts import edit_parts
     drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><xdr:wsDr xmlns:xdr="http://schemas.'
                'openxmlformats.org/drawingml/2006/spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/'
                'drawingml/2006/main"><xdr:twoCellAnchor><xdr:from><xdr:col>1</xdr:col><xdr:colOff>0</xdr:colOff>'
@@ -111,10 +112,12 @@ def _add_shape(path) -> str:
                '<xdr:nvSpPr><xdr:cNvPr id="2" name="Note"/><xdr:cNvSpPr txBox="1"/></xdr:nvSpPr><xdr:spPr/>'
                '<xdr:txBody><a:bodyPr/><a:p><a:r><a:t>Validé en commission le 12/10</a:t></a:r></a:p></xdr:txBody>'
                '</xdr:sp><xdr:clientData/></xdr:twoCellAnchor></xdr:wsDr>')
-    src = zipfile.ZipFile(path)
-    parts = {i.filename: src.read(i) for i in src.infolist()}
-    sheet = sheet_xml_paths(src)["Maquette"]
-    src.close()
+    edit_parts(path, lambda parts, sheets: _tie_shape(parts, sheets["Maquette"], drawing))
+    with zipfile.ZipFile(path) as z:
+        return sheet_xml_paths(z)["Maquette"]
+
+
+def _tie_shape(parts: dict, sheet: str, drawing: str) -> None:
     rels = sheet.replace("worksheets/", "worksheets/_rels/") + ".rels"
     parts[rels] = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.'
                    'openxmlformats.org/package/2006/relationships"><Relationship Id="rIdDessin" Type="http://'
@@ -127,10 +130,6 @@ def _add_shape(path) -> str:
     parts[sheet] = parts[sheet].replace(b"</worksheet>", b'<drawing xmlns:r="http://schemas.openxmlformats.org/'
                                                          b'officeDocument/2006/relationships" r:id="rIdDessin"/>'
                                                          b'</worksheet>')
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in parts.items():
-            z.writestr(name, data)
-    return sheet
 
 
 def test_a_shape_survives_the_batch_and_openpyxl_would_be_refused(tmp_path, capsys):

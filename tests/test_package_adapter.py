@@ -20,6 +20,7 @@ from calpae_xl.samples import variant, write_variant
 
 from tests.helpers.annex import build_annex
 from tests.helpers.compare import diff, snapshot
+from tests.helpers.parts import edit_parts
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL = [RECALCULER, CONTROLER, FICHES]
@@ -85,25 +86,14 @@ def test_parts_it_does_not_change_are_copied_byte_for_byte(tmp_path):
     assert sheets and [n for n in sheets if again[n] != after[n]] == []
 
 
-def _rewrite(path: Path, edit) -> None:
-    with zipfile.ZipFile(path) as z:
-        parts = {i.filename: z.read(i) for i in z.infolist()}
-    edit(parts)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for n, data in parts.items():
-            z.writestr(n, data)
-
-
 def _officer_column(tmp_path) -> Path:
     """The Loiret maquette with a column the officer added in N, filled down
     with one shared formula (as Excel stores a formula dragged down)."""
     path = tmp_path / "loiret.xlsx"
     shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
 
-    def edit(parts):
-        from calpae_xl.adapters.files import sheet_xml_paths
-        with zipfile.ZipFile(path) as z:
-            part = sheet_xml_paths(z)["Maquette"]
+    def edit(parts, sheets):
+        part = sheets["Maquette"]
         xml = parts[part].decode()
         for r in range(5, 9):
             f = '<f t="shared" ref="N5:N8" si="0">F5*2</f>' if r == 5 else '<f t="shared" si="0"/>'
@@ -111,7 +101,7 @@ def _officer_column(tmp_path) -> Path:
             end = xml.index("</row>", xml.index(f'<row r="{r}"'))
             xml = xml[:end] + f'<c r="N{r}">{f}<v>1</v></c>' + xml[end:]
         parts[part] = xml.encode()
-    _rewrite(path, edit)
+    edit_parts(path, edit)
     return path
 
 
@@ -137,13 +127,10 @@ def test_cells_without_references_and_dates_read_as_openpyxl_reads_them(tmp_path
     ws["F1"].number_format = "DD/MM/YYYY"
     wb.save(path)
 
-    def drop_refs(parts):
-        from calpae_xl.adapters.files import sheet_xml_paths
-        with zipfile.ZipFile(path) as z:
-            part = sheet_xml_paths(z)["Indicateurs"]
+    def drop_refs(parts, sheets):
         import re
-        parts[part] = re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", parts[part])
-    _rewrite(path, drop_refs)
+        parts[sheets["Indicateurs"]] = re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", parts[sheets["Indicateurs"]])
+    edit_parts(path, drop_refs)
     fast = PackageWorkbook.open(str(path))
     assert fast.read_sheet("Paramètres").get(1, 6) == datetime.datetime(2020, 12, 31)
     ref = OpenpyxlWorkbook.open(str(path))
@@ -301,12 +288,11 @@ def test_a_sheet_missing_from_the_package_is_named(tmp_path):
     name and part, not read as an empty sheet."""
     from calpae_xl.cli import process_file
     path = tmp_path / "loiret.xlsx"
-    with zipfile.ZipFile(ROOT / "workbook" / "loiret_2020.xlsx") as zin, zipfile.ZipFile(path, "w") as zout:
+    edit_parts(ROOT / "workbook" / "loiret_2020.xlsx", lambda parts, sheets: parts.pop(sheets["Fiche S 1.2"]), path)
+    with zipfile.ZipFile(path) as z:
         from calpae_xl.adapters.files import sheet_xml_paths
-        gone = sheet_xml_paths(zin)["Fiche S 1.2"]
-        for info in zin.infolist():
-            if info.filename != gone:
-                zout.writestr(info, zin.read(info))
+        gone = sheet_xml_paths(z)["Fiche S 1.2"]
+        assert gone not in z.namelist()
     result = process_file(str(path), ALL, write=False)
     assert not result.lisible and result.code == "PARTIE_MANQUANTE"
     assert "Fiche S 1.2" in result.erreur and gone in result.erreur

@@ -7,17 +7,21 @@ import re
 import zipfile
 from pathlib import Path
 
+from tests.helpers.parts import edit_parts
+
 SECRET = "SECRET-CALPAE-7f3a9"  # must never appear in any output
 
 
 def _rewrite(src: Path, dst: Path, edit) -> Path:
-    """Copy the package, ``edit(name, bytes) -> bytes | None`` per part."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = edit(info.filename, zin.read(info.filename))
-            if data is not None:
-                zout.writestr(info.filename, data)
-    return dst
+    """Copy the package, ``edit(name, bytes) -> bytes | None`` per part (None: the part is left out)."""
+    def each(parts: dict, _sheets: dict) -> None:
+        for name in list(parts):
+            data = edit(name, parts[name])
+            if data is None:
+                del parts[name]
+            else:
+                parts[name] = data
+    return edit_parts(src, each, dst)
 
 
 def _with_dtd(part: str, dtd: str, body_entity: str):
