@@ -12,6 +12,7 @@ import io
 import json
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from decimal import Decimal
@@ -155,10 +156,7 @@ def _run_files(files: Sequence[str], operations, args, write=True, jobs: int = 1
 
 def _same_names(files: Sequence[str]) -> list[str]:
     """Names given twice: their copies would overwrite each other in one --sortie folder."""
-    seen: dict[str, int] = {}
-    for f in files:
-        seen[Path(f).name] = seen.get(Path(f).name, 0) + 1
-    return sorted(n for n, k in seen.items() if k > 1)
+    return sorted(n for n, k in Counter(Path(f).name for f in files).items() if k > 1)
 
 
 def cmd_exemple(args) -> int:

@@ -6,9 +6,10 @@ it does not keep (measured with openpyxl 3.1.5): drawn shapes and text
 boxes, charts it did not create, images without Pillow, customXml parts,
 Excel 2010+ extensions (x14 conditional formats, data bars, sparklines,
 some validation lists), form controls and ActiveX, slicers, threaded
-comments, embedded objects, macro sheets. Before saving over a user's file
-the project looks for them (standard library, the zip only) and refuses,
-naming them; writing a copy elsewhere (--sortie) stays possible.
+comments, embedded objects, macro sheets. Before openpyxl saves over a
+user's file the project looks for them (standard library, the zip only) and
+refuses, naming them. The commands write through the package adapter, which
+copies every part it does not change, so only openpyxl saves need this.
 """
 from __future__ import annotations
 

@@ -166,8 +166,7 @@ def atomic_save(target: str, source: str, produce: Callable[[str], None], n_shee
             bad = z.testzip()
             if bad:
                 raise UnwritableFile(target, f"la copie écrite est corrompue ({bad})")
-            ET.fromstring(z.read("xl/workbook.xml"))
-            if len(sheet_xml_paths(z)) != n_sheets:
+            if len(sheet_xml_paths(z)) != n_sheets:  # parses workbook.xml and its rels
                 raise UnwritableFile(target, "la copie écrite n'a pas toutes ses feuilles")
         if os.path.exists(target):
             os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
