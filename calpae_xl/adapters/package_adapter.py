@@ -746,8 +746,6 @@ class PackageWorkbook:
         if t == "d":
             from openpyxl.utils.datetime import from_ISO8601  # noqa: PLC0415
             return from_ISO8601(text) if text else None
-        if t == "n":
-            return _number(text) if text is not None else None
         return text  # str, e
 
     def date(self, v, style: int):
