@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # the remote engine, for measure 4
 
-from calpae_xl import libreoffice as lo  # noqa: E402
-from calpae_xl.samples import variant, write_variant  # noqa: E402
+from calpae_xl.reports import libreoffice as lo  # noqa: E402
+from tests.helpers.samples import variant, write_variant  # noqa: E402
 
 PY = sys.executable
 CLI = [PY, "-m", "calpae_xl.cli"]
@@ -174,7 +174,7 @@ def measure_3(work: Path, reps: int) -> tuple[list[tuple], dict]:
 def measure_4(work: Path) -> list[tuple]:
     """The count of xlwings actions of one Recalculer (remote engine)."""
     try:
-        from calpae_xl.remote import click_after_typing
+        from tests.helpers.remote import click_after_typing
         import xlwings  # noqa: F401
     except ImportError:
         return [("4. xlwings absent : compte non fait", "", "")]

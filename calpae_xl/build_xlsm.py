@@ -21,16 +21,13 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
-from . import layout as L
 from .errors import MissingExtra
+from .workbook import layout as L
 
 #: macros/calpae.bas, through the package's link to it (so that an installed
 #: package finds it too)
 MODULE_PATH = Path(__file__).parent / "data" / "calpae.bas"
 MODULE_NAME = "calpae"
-#: caption -> Sub, in the order of the buttons on the Maquette sheet
-BUTTONS = (("Recalculer", "Recalculer"), ("Contrôler", "Controler"), ("Générer les fiches", "GenererFiches"))
-BUTTON_CELLS = ("N1", "P1", "R1")  # right of the title, above nothing the table uses
 BUTTON_SIZE = {"width": 128, "height": 30}
 
 
@@ -78,7 +75,7 @@ def skeleton(target: str, vba: bytes, workdir: str) -> None:
     ws = wb.add_worksheet(L.MAQUETTE)
     ws.set_vba_name("Sheet2")
     wb.add_vba_project(bin_path)
-    for (caption, sub), cell in zip(BUTTONS, BUTTON_CELLS):
+    for caption, sub, _shape, cell in L.BUTTONS:
         ws.insert_button(cell, {"macro": sub, "caption": caption, **BUTTON_SIZE})
     ws.activate()
     wb.close()
@@ -89,10 +86,10 @@ def build(target: str, example: Optional[str] = "loiret-2020", departement: str 
     """The macro-enabled maquette: the embedded example (figures as printed, then
     recalculated, checked and with its fiches), or an empty template."""
     from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from .app.session import CONTROLER, FICHES, RECALCULER, run  # noqa: PLC0415
+    from .app.template import create  # noqa: PLC0415
     from .core.model import Maquette  # noqa: PLC0415
     from .core.serialize import load_example  # noqa: PLC0415
-    from .operations import CONTROLER, FICHES, RECALCULER, run  # noqa: PLC0415
-    from .template import create  # noqa: PLC0415
     if not target.lower().endswith(".xlsm"):
         raise ValueError("le classeur à macros doit avoir l'extension .xlsm")
     with tempfile.TemporaryDirectory() as workdir:

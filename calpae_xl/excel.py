@@ -9,7 +9,7 @@
 
       python -m calpae_xl.excel workbook/loiret_2020.xlsm Recalculer
 
-Each click reads the workbook, runs the operations of :mod:`calpae_xl.operations`
+Each click reads the workbook, runs the operations of :mod:`calpae_xl.app.session`
 (the same code as the batch), writes the result and says in one message box
 what it did. A workbook without a maquette gets a message, not a traceback.
 """
@@ -18,9 +18,9 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-from .core.checks import Severity
+from .app.session import CONTROLER, FICHES, RECALCULER, Outcome, run
+from .core.findings import Severity, summary_line
 from .errors import CalpaeError, MissingExtra
-from .operations import CONTROLER, FICHES, RECALCULER, Outcome, run, summary_line
 
 #: button caption -> operations (Recalculer also refreshes Contrôles: stale
 #: highlights after a recalcul would point at cells that are now right)

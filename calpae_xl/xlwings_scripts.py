@@ -12,29 +12,33 @@ from __future__ import annotations
 import xlwings as xw
 
 from . import excel
+from .workbook import layout as L
 
 try:  # the registering decorator (xlwings Server / Lite); plain xlwings has a no-op one
     from xlwings.server import script
 except ImportError:  # pragma: no cover - depends on the xlwings build
     script = xw.script
 
-BUTTON_SHAPES = {"Recalculer": "xl_recalculer", "Contrôler": "xl_controler", "Générer les fiches": "xl_fiches"}
 
 
-@script(name="Recalculer", button=f"[{BUTTON_SHAPES['Recalculer']}]Maquette!N1", show_taskpane=False)
+def _button(caption: str) -> str:
+    """Where xlwings Lite finds a button: '[shape name]Sheet!cell'."""
+    return f"[{L.BUTTON_SHAPE[caption]}]{L.MAQUETTE}!{L.BUTTON_CELL[caption]}"
+
+
+@script(name="Recalculer", button=_button("Recalculer"), show_taskpane=False)
 def recalculer(book: xw.Book):
     """Totaux, parts État / CD en parité, puis contrôles."""
     excel.recalculer(book)
 
 
-@script(name="Contrôler", button=f"[{BUTTON_SHAPES['Contrôler']}]Maquette!P1", show_taskpane=False)
+@script(name="Contrôler", button=_button("Contrôler"), show_taskpane=False)
 def controler(book: xw.Book):
     """Contrôles de la maquette, sans rien modifier d'autre que la feuille Contrôles."""
     excel.controler(book)
 
 
-@script(name="Générer les fiches", button=f"[{BUTTON_SHAPES['Générer les fiches']}]Maquette!R1",
-        show_taskpane=False)
+@script(name="Générer les fiches", button=_button("Générer les fiches"), show_taskpane=False)
 def generer_fiches(book: xw.Book):
     """Une feuille par action ; le texte déjà saisi dans les fiches est conservé."""
     excel.generer_fiches(book)

@@ -8,7 +8,7 @@ import pytest
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
 from calpae_xl.cli import main
 from calpae_xl.core import Bloc
-from calpae_xl.reader import read_workbook
+from calpae_xl.workbook.reader import read_workbook
 from tests.helpers.annex import COMMENT, SHEET, build_annex
 
 

@@ -8,10 +8,10 @@ import openpyxl
 import pytest
 
 from calpae_xl.cli import main
-from calpae_xl.compare import compare
+from calpae_xl.reports.compare import compare
 from calpae_xl.core.model import Action, Bloc, Column
 from calpae_xl.core.rules import grand_total
-from calpae_xl.samples import variant, write_variant
+from tests.helpers.samples import variant, write_variant
 
 MODELS = {
     "loiret_2020.xlsx": variant(),
@@ -130,7 +130,7 @@ def test_pdf_of_the_annex_shows_the_totals_in_french(tmp_path):
 
 
 def test_pdf_without_libreoffice_says_what_to_install(tmp_path, monkeypatch, capsys):
-    import calpae_xl.libreoffice as lo
+    import calpae_xl.reports.libreoffice as lo
     monkeypatch.setattr(lo, "soffice", lambda: None)
     src = tmp_path / "m.xlsx"
     write_variant(str(src), variant(), fiches=False)

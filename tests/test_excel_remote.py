@@ -2,6 +2,7 @@
 Server and Lite) on payloads built from our workbooks, as the Office.js client
 would send them: applying the returned actions must give the cells the batch
 writes, and one Recalculer must cost a constant, small number of actions."""
+import pathlib
 import asyncio
 import collections
 import shutil
@@ -11,11 +12,12 @@ import pytest
 
 xw = pytest.importorskip("xlwings", reason="xlwings absent : pip install \"calpae-xl[excel]\"")
 
-from calpae_xl import excel, layout as L  # noqa: E402
+from calpae_xl import excel
+from calpae_xl.workbook import layout as L  # noqa: E402
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: E402
-from calpae_xl.operations import run  # noqa: E402
-from calpae_xl.remote import apply_actions, click_after_typing, payload_from_file, remote_book  # noqa: E402
-from calpae_xl.samples import variant, write_variant  # noqa: E402
+from calpae_xl.app.session import run  # noqa: E402
+from tests.helpers.remote import apply_actions, click_after_typing, payload_from_file, remote_book  # noqa: E402
+from tests.helpers.samples import variant, write_variant  # noqa: E402
 
 
 def _headless(path, button, tmp_path):
@@ -56,6 +58,9 @@ def _compare(remote_cells, touched, f_wb, v_wb):
     return len(touched)
 
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
 @pytest.fixture
 def printed(tmp_path):
     path = tmp_path / "loiret.xlsx"
@@ -76,7 +81,7 @@ def without_fiches(tmp_path):
 def test_remote_engine_writes_the_cells_of_the_batch(button, source, request, tmp_path):
     if source == "committed":
         path = tmp_path / "loiret_2020.xlsx"
-        shutil.copy(L.__file__.replace("calpae_xl/layout.py", "workbook/loiret_2020.xlsx"), path)
+        shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
     else:
         path = request.getfixturevalue(source)
     payload = payload_from_file(str(path))

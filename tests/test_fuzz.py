@@ -7,7 +7,7 @@ import concurrent.futures as cf
 
 import pytest
 
-from calpae_xl.samples import variant, write_variant
+from tests.helpers.samples import variant, write_variant
 from tests.helpers import fuzz
 
 

@@ -9,10 +9,10 @@ import time
 import pytest
 
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
-from calpae_xl.adapters.package_adapter import PackageWorkbook
+from calpae_xl.adapters.xlsx import PackageWorkbook
 from calpae_xl.cli import main
 from calpae_xl.errors import UnreadableFile
-from calpae_xl.samples import variant, write_variant
+from tests.helpers.samples import variant, write_variant
 from tests.helpers.hostile import SECRET, build_corpus
 
 
@@ -65,7 +65,7 @@ def test_a_batch_refuses_each_in_little_memory_and_never_leaks(corpus, tmp_path)
 
 CHILD = """
 import sys
-from calpae_xl.adapters.package_adapter import PackageWorkbook
+from calpae_xl.adapters.xlsx import PackageWorkbook
 try:
     PackageWorkbook.open(sys.argv[1])
 except Exception as e:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from calpae_xl import libreoffice as lo
+from calpae_xl.reports import libreoffice as lo
 from calpae_xl.cli import main
 from tests.helpers.annex import build_annex
 
@@ -106,11 +106,11 @@ def test_odd_cents_split_the_same_way_in_libreoffice(tmp_path):
 def test_highlight_rule_formula_finds_the_listed_cells(tmp_path):
     """The highlight rules are formulas read by the spreadsheet engine: the same
     expression, evaluated by LibreOffice for a listed and an unlisted cell."""
-    from calpae_xl.layout import TECH, TECH_ERR_COL, highlight_formula
+    from calpae_xl.workbook.layout import TECH, TECH_ERR_COL, highlight_formula
     path = tmp_path / "loiret.xlsx"
     assert main(["nouveau", str(path), "--exemple", "loiret-2020"]) == 0
     from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
-    from calpae_xl.operations import CONTROLER, run
+    from calpae_xl.app.session import CONTROLER, run
     wbk = OpenpyxlWorkbook.open(str(path))
     run(wbk, [CONTROLER])
     wbk.save()

@@ -15,14 +15,14 @@ import pytest
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
 from calpae_xl.cli import main
 from calpae_xl.errors import UnwritableFile
-from calpae_xl.operations import CONTROLER, RECALCULER, run
-from calpae_xl.samples import variant, write_variant
+from calpae_xl.app.session import CONTROLER, RECALCULER, run
+from tests.helpers.samples import variant, write_variant
 from tests.helpers.compare import diff, snapshot
 
 SAVER = """
 import sys
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
-from calpae_xl.port import Block
+from calpae_xl.workbook.port import Block
 path, k = sys.argv[1], int(sys.argv[2])
 while True:
     k += 1
@@ -102,7 +102,7 @@ def _add_shape(path) -> str:
     """A text box drawn on the maquette, as Excel stores it: a DrawingML part,
     tied to the sheet by a relationship and a <drawing> element. Returns the
     sheet's part name."""
-    from calpae_xl.adapters.files import sheet_xml_paths
+    from calpae_xl.adapters.ooxml import sheet_xml_paths
     from tests.helpers.parts import edit_parts
     drawing = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><xdr:wsDr xmlns:xdr="http://schemas.'
                'openxmlformats.org/drawingml/2006/spreadsheetDrawing" xmlns:a="http://schemas.openxmlformats.org/'

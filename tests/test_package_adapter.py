@@ -14,9 +14,9 @@ import openpyxl
 import pytest
 
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
-from calpae_xl.adapters.package_adapter import PackageWorkbook
-from calpae_xl.operations import CONTROLER, FICHES, RECALCULER, run
-from calpae_xl.samples import variant, write_variant
+from calpae_xl.adapters.xlsx import PackageWorkbook
+from calpae_xl.app.session import CONTROLER, FICHES, RECALCULER, run
+from tests.helpers.samples import variant, write_variant
 
 from tests.helpers.annex import build_annex
 from tests.helpers.compare import diff, snapshot
@@ -161,7 +161,8 @@ def test_a_sheet_inserted_before_others_keeps_local_names_on_their_sheet(tmp_pat
 def test_column_widths_split_a_range_the_officer_set(tmp_path):
     from lxml import etree
 
-    from calpae_xl.adapters.package_adapter import M, _set_width
+    from calpae_xl.adapters.xlsx.xml import M
+    from calpae_xl.adapters.xlsx.features import _set_width
     cols = etree.fromstring(f'<cols xmlns="{M}"><col min="1" max="5" width="20" customWidth="1" style="3"/></cols>')
     _set_width(cols, 3, 44)
     got = [(c.get("min"), c.get("max"), c.get("width"), c.get("style")) for c in cols]
@@ -210,7 +211,7 @@ def test_a_format_openpyxl_reads_as_a_date_is_never_skipped(code):
     date; the quick test must say "maybe" whenever openpyxl says "date"."""
     from openpyxl.styles.numbers import is_date_format
 
-    from calpae_xl.adapters.package_adapter import _maybe_date
+    from calpae_xl.adapters.xlsx.styles import _maybe_date
     if is_date_format(code):
         assert _maybe_date(code), code
     if code.startswith(("General", "0.00", "#,##0.00")):
@@ -221,7 +222,7 @@ def test_a_sheet_written_badly_never_replaces_the_file(tmp_path, monkeypatch):
     """Cells are written as text: each rewritten sheet is parsed again before
     the temporary file replaces anything. A broken one stops the save, and the
     officer's file is the one that was there."""
-    from calpae_xl.adapters import package_adapter as P
+    from calpae_xl.adapters.xlsx import sheet as P
     from calpae_xl.errors import UnwritableFile
     path = tmp_path / "loiret.xlsx"
     shutil.copy(ROOT / "workbook" / "loiret_2020.xlsx", path)
@@ -241,7 +242,7 @@ def test_a_workbook_saved_by_libreoffice_gives_the_same_result(tmp_path):
     """Another producer than openpyxl: LibreOffice writes shared strings, its
     own styles and explicit flags. Same findings, same values, formulas,
     fills, number formats and bold, same sheet features, twice in a row."""
-    from calpae_xl import libreoffice as lo
+    from calpae_xl.reports import libreoffice as lo
 
     from tests.helpers.compare import features
     env = lo.profile(tmp_path / "profil", recalc=True)
@@ -267,7 +268,7 @@ def test_in_a_package_excel_wrote_the_template_and_the_operations_mean_the_same(
     building the maquette in it and running the three operations through the
     package adapter gives what openpyxl gives, and the macros stay."""
     xlwings = pytest.importorskip("xlwings")
-    from calpae_xl.template import create
+    from calpae_xl.app.template import create
     base = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
     results = {}
     for name, cls in (("openpyxl", OpenpyxlWorkbook), ("paquet", PackageWorkbook)):
@@ -290,7 +291,7 @@ def test_a_sheet_missing_from_the_package_is_named(tmp_path):
     path = tmp_path / "loiret.xlsx"
     edit_parts(ROOT / "workbook" / "loiret_2020.xlsx", lambda parts, sheets: parts.pop(sheets["Fiche S 1.2"]), path)
     with zipfile.ZipFile(path) as z:
-        from calpae_xl.adapters.files import sheet_xml_paths
+        from calpae_xl.adapters.ooxml import sheet_xml_paths
         gone = sheet_xml_paths(z)["Fiche S 1.2"]
         assert gone not in z.namelist()
     result = process_file(str(path), ALL, write=False)

@@ -6,7 +6,7 @@ import pytest
 
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
 from calpae_xl.cli import main
-from calpae_xl.layout import TECH, TECH_ERR_COL, TECH_WARN_COL, highlight_formula
+from calpae_xl.workbook.layout import TECH, TECH_ERR_COL, TECH_WARN_COL, highlight_formula
 from tests.helpers.compare import diff, snapshot
 
 
@@ -41,7 +41,7 @@ def _rules(ws):
 
 
 def test_errors_are_highlighted_then_cleared_once_fixed(loiret_printed):
-    from calpae_xl.operations import CONTROLER, run
+    from calpae_xl.app.session import CONTROLER, run
     r42 = _row_of(_ws(loiret_printed), "Action 4.2", "socle")
     wbk = OpenpyxlWorkbook.open(str(loiret_printed))
     run(wbk, [CONTROLER])  # the Contrôler button: writes the Contrôles sheet and the highlights
@@ -162,7 +162,7 @@ def test_contrôles_sheet_lists_findings_with_links(loiret_printed):
     # a second run with fewer findings leaves no line of the first behind
     n_before = sum(1 for r in rows if r[0])
     assert main(["controler", str(loiret_printed)]) == 0  # read-only
-    from calpae_xl.operations import CONTROLER, run
+    from calpae_xl.app.session import CONTROLER, run
     wbk = OpenpyxlWorkbook.open(str(loiret_printed))
     run(wbk, [CONTROLER])
     wbk.save()
@@ -194,7 +194,7 @@ def test_lot_processes_a_folder_with_a_broken_file(tmp_path, capsys):
     capsys.readouterr()
     assert main(["lot", str(folder), "--processus", "2", "--format", "csv"]) == 2
     out = capsys.readouterr().out
-    assert "casse.xlsx;non;FICHIER_ILLISIBLE" in out
+    assert "casse.xlsx;non;ZIP_ABIME" in out  # the refusal's own code
     for i in range(3):
         names = openpyxl.load_workbook(folder / f"dep{i}.xlsx").sheetnames
         assert sum(n.startswith("Fiche ") for n in names) == 20
@@ -204,7 +204,7 @@ def test_lot_with_sortie_keeps_sub_folders_and_same_names_never_overwrite(tmp_pa
     """Two départements' files may share a name in their own folders: the
     copies keep the folders; named twice on the command line, nothing is
     written and the message says why."""
-    from calpae_xl.samples import variant, write_variant
+    from tests.helpers.samples import variant, write_variant
     for dep in ("Cher", "Indre"):
         (tmp_path / "in" / dep).mkdir(parents=True)
         write_variant(str(tmp_path / "in" / dep / "maquette.xlsx"), variant(departement=dep), fiches=False)

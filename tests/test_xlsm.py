@@ -13,7 +13,9 @@ pytest.importorskip("pyopenvba", reason="pyopenvba absent : pip install \"calpae
 olevba = pytest.importorskip("oletools.olevba", reason="oletools absent (dépendance de test)")
 
 from calpae_xl import excel  # noqa: E402
-from calpae_xl.build_xlsm import BUTTONS  # noqa: E402
+from calpae_xl.workbook.layout import BUTTONS as _BUTTONS  # noqa: E402
+
+BUTTONS = [(caption, sub) for caption, sub, _shape, _cell in _BUTTONS]
 from calpae_xl.cli import main  # noqa: E402
 from tests.helpers.compare import diff, snapshot  # noqa: E402
 
@@ -34,7 +36,7 @@ def vba_modules(path) -> dict[str, str]:
 def buttons(path) -> dict[str, str]:
     """Caption -> macro of the form buttons of the Maquette sheet (its VML drawing)."""
     with zipfile.ZipFile(path) as z:
-        from calpae_xl.adapters.files import sheet_xml_paths
+        from calpae_xl.adapters.ooxml import sheet_xml_paths
         part = sheet_xml_paths(z)["Maquette"]
         rels = z.read(part.replace("worksheets/", "worksheets/_rels/") + ".rels").decode()
         target = re.search(r'Target="([^"]*vmlDrawing[^"]*)"', rels).group(1)

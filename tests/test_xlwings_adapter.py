@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
 from calpae_xl.adapters.xlwings_adapter import XlwingsWorkbook, coalesce, rectangles
-from calpae_xl.operations import CONTROLER, RECALCULER, run
-from calpae_xl.port import Block, Formula, Text
-from calpae_xl.samples import variant, write_variant
+from calpae_xl.app.session import CONTROLER, RECALCULER, run
+from calpae_xl.workbook.port import Block, Formula, Text
+from tests.helpers.samples import variant, write_variant
 
 
 class Calls:

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Optional, Sequence
 from xml.sax.saxutils import escape, unescape
 
-from .. import layout as L, safety
 from ..errors import CalpaeError, UnreadableFile
-from . import files
-from .files import cached_value, clean_text, sheet_xml_paths, value_text
-from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
-                    SheetSetup, Text, dispatch)
+from ..workbook import layout as L
+from ..workbook.port import (KEEP, BarChart, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula,
+                             Grid, Op, PageSetup, SheetSetup, SheetVisibility, Text, dispatch)
+from . import gate, safety, saveframe
+from .ooxml import cached_value, clean_text, sheet_xml_paths, value_text
 
 
 def _openpyxl():
@@ -147,7 +147,7 @@ class OpenpyxlWorkbook:
     @classmethod
     def open(cls, path: str) -> "OpenpyxlWorkbook":
         p = Path(path)
-        files.preflight(path)
+        gate.preflight(path)
         stamp = safety.stamp(path)
         try:
             cached = read_cached_formula_values(path)
@@ -208,7 +208,8 @@ class OpenpyxlWorkbook:
     def apply(self, ops: Sequence[Op]) -> None:
         self._grids.clear()
         dispatch(ops, {EnsureSheet: self._ensure, Block: self._block, ClearContents: self._clear,
-                       SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define})
+                       SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define,
+                       PageSetup: self._page, SheetVisibility: self._visibility, BarChart: self._chart})
 
     def _ensure(self, op: EnsureSheet) -> None:
         if op.sheet in self.wb.sheetnames:
@@ -316,12 +317,55 @@ class OpenpyxlWorkbook:
             del self.wb.defined_names[op.name]
         self.wb.defined_names[op.name] = DefinedName(op.name, attr_text=op.ref)
 
+    def _page(self, op: PageSetup) -> None:
+        from openpyxl.worksheet.page import PageMargins  # noqa: PLC0415
+        ws = self.wb[op.sheet]
+        ws.page_setup.orientation = "landscape" if op.landscape else "portrait"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        if op.fit_width:
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        if op.title_rows:
+            ws.print_title_rows = f"{op.title_rows[0]}:{op.title_rows[1]}"
+        if op.area:
+            ws.print_area = op.area
+        if op.footer:
+            ws.oddFooter.center.text = op.footer
+        cm = 1 / 2.54
+        left, right, top, bottom = op.margins_cm
+        ws.page_margins = PageMargins(left=left * cm, right=right * cm, top=top * cm, bottom=bottom * cm,
+                                      header=0.8 * cm, footer=0.8 * cm)
+
+    def _visibility(self, op: SheetVisibility) -> None:
+        ws = self.wb[op.sheet]
+        ws.sheet_state = "visible" if op.visible else "hidden"
+        active = self.wb.active
+        if active is None or active.sheet_state != "visible":  # the active tab must be a visible one
+            shown = [i for i, w in enumerate(self.wb.worksheets) if w.sheet_state == "visible"]
+            if shown:
+                self.wb.active = shown[0]
+
+    def _chart(self, op: BarChart) -> None:
+        from openpyxl.chart import BarChart as XlBarChart, Reference  # noqa: PLC0415
+        ws = self.wb[op.sheet]
+        chart = XlBarChart()
+        chart.type = "bar"
+        chart.title = op.title
+        chart.y_axis.title = "€"
+        chart.y_axis.numFmt = op.number_format
+        for col in op.series_cols:
+            chart.add_data(Reference(ws, min_col=col, min_row=op.header_row, max_row=op.last_row),
+                           titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=op.categories_col, min_row=op.first_row, max_row=op.last_row))
+        chart.height, chart.width = 12, 26
+        ws.add_chart(chart, op.anchor)
+
     # saving ----------------------------------------------------------------------------
     def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
-        """Atomic save (``files.atomic_save``) with the cached values put back.
+        """Atomic save (``saveframe.atomic_save``) with the cached values put back.
         openpyxl rewrites the whole package: the lossy-save guard applies."""
         target = str(target or self.path)
-        files.guard(target, self.path, self.stamp, replace, lossy=True)
+        saveframe.guard(target, self.path, self.stamp, replace, lossy=True)
 
         def produce(tmp: str) -> None:
             fd, raw = tempfile.mkstemp(prefix=".~calpae-", suffix=Path(tmp).suffix, dir=os.path.dirname(tmp))
@@ -334,4 +378,4 @@ class OpenpyxlWorkbook:
                 inject_cached_values(raw, tmp, values)
             finally:
                 os.unlink(raw)
-        return files.atomic_save(target, self.path, produce, len(self.wb.sheetnames), backup)
+        return saveframe.atomic_save(target, self.path, produce, len(self.wb.sheetnames), backup)

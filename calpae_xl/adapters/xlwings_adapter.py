@@ -17,9 +17,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Optional, Sequence
 
-from .. import layout as L
-from ..port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
-                    SheetSetup, Text, dispatch)
+from ..workbook import layout as L
+from ..workbook.port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
+                             SheetSetup, Text, dispatch)
 
 
 def to_excel(v: Any) -> Any:

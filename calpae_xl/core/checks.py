@@ -2,84 +2,39 @@
 
 Each check is a function ``Maquette -> iterable of Finding``; :func:`run_checks`
 runs them all and collects everything (lazy collection, as pandera does): a
-finance officer wants the whole list at once, not the first problem.
+finance officer wants the whole list at once, not the first problem. Codes
+and their gravité come from the catalogue (:mod:`calpae_xl.core.catalogue`).
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
 from decimal import Decimal
-from enum import Enum
 from typing import Callable, Iterable, Iterator, Optional
 
-from .model import Action, Bloc, Column, Maquette, SplitRule, theme_number
+from .catalogue import severity
+from .findings import Finding, Severity, Where, count_by_severity, has_errors, sort_findings
+from .model import FICHE_TEXT_FIELDS, Action, Bloc, Column, Maquette, SplitRule, theme_number
 from .money import ZERO, Unreadable, format_eur, value_or_zero
 from .referential import CHORUS_CODES, CHORUS_PATTERN, INITIATIVES_SUFFIX, THEME_CHORUS_SUFFIX
-from .rules import COLUMNS, column_sum, inputs_of, report_etat, report_etat_total
+from .rules import COLUMNS, column_sum, drivers_of, inputs_of, report_etat, report_etat_total
+
+__all__ = ["CHECKS", "Finding", "Severity", "Where", "count_by_severity", "has_errors", "run_checks",
+           "sort_findings"]
 
 #: A fiche may round the annex's amounts to the euro; differences below this are not reported.
 FICHE_TOLERANCE = Decimal("1.00")
-
-
-class Severity(str, Enum):
-    ERREUR = "erreur"
-    AVERTISSEMENT = "avertissement"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return {"erreur": 0, "avertissement": 1, "info": 2}[self.value]
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where a finding points: in the model (bloc, action, field) and, once read
-    from a workbook, in the file (sheet, cell as A1)."""
-
-    bloc: Optional[Bloc] = None
-    action: Optional[str] = None  # normalized N°
-    field: Optional[str] = None  # a Column value, "chorus", "intitule", a fiche field…
-    sheet: Optional[str] = None
-    cell: Optional[str] = None
-    total: bool = False  # a sub-total (with bloc) or the total (without)
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    severity: Severity
-    message: str
-    where: Where = Where()
-    action_label: Optional[str] = None  # the N° as written: "Action 4.2"
-
-    def located(self, sheet: Optional[str], cell: Optional[str]) -> "Finding":
-        return replace(self, where=replace(self.where, sheet=sheet, cell=cell))
-
-    def as_dict(self) -> dict:
-        """The JSON contract of ``calpae-xl controler --format json``."""
-        return {
-            "code": self.code,
-            "gravite": self.severity.value,
-            "bloc": self.where.bloc.value if self.where.bloc else None,
-            "action": self.action_label,
-            "feuille": self.where.sheet,
-            "cellule": self.where.cell,
-            "message": self.message,
-        }
-
-
-E, W, I = Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO
 
 
 def _at(action: Action, field: Optional[str] = None) -> Where:
     return Where(bloc=action.bloc, action=action.numero, field=field)
 
 
-def _f(code, severity, message, action: Optional[Action] = None, field=None, where=None) -> Finding:
+def _f(code: str, message: str, action: Optional[Action] = None, field=None, where=None) -> Finding:
+    """A finding with its catalogued gravité."""
     if where is None:
         where = _at(action, field) if action is not None else Where(field=field)
-    return Finding(code, severity, message, where, action.label if action is not None else None)
+    return Finding(code, severity(code), message, where, action.label if action is not None else None)
 
 
 def _name(action: Action) -> str:
@@ -94,21 +49,20 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
         for col in COLUMNS:
             v = a.amount(col)
             if isinstance(v, Unreadable):
-                yield _f("MONTANT_ILLISIBLE", E, f"{_name(a)} : « {v.raw} » n'est pas un montant lisible "
+                yield _f("MONTANT_ILLISIBLE", f"{_name(a)} : « {v.raw} » n'est pas un montant lisible "
                          f"dans la colonne « {col.label} ». Saisissez un nombre en euros.", a, col.value)
             elif isinstance(v, Decimal) and v < 0:
-                yield _f("MONTANT_NEGATIF", E, f"{_name(a)} : montant négatif ({format_eur(v)}) dans la "
+                yield _f("MONTANT_NEGATIF", f"{_name(a)} : montant négatif ({format_eur(v)}) dans la "
                          f"colonne « {col.label} ».", a, col.value)
-        drivers = (Column.BUDGET_GLOBAL,) if a.regle is SplitRule.PARITE else (Column.PART_ETAT, Column.PART_CD)
-        for col in drivers:
+        for col in drivers_of(a.regle):
             if a.amount(col) is None:
-                yield _f("MONTANT_MANQUANT", E, f"{_name(a)} : « {col.label} » n'est pas renseigné "
+                yield _f("MONTANT_MANQUANT", f"{_name(a)} : « {col.label} » n'est pas renseigné "
                          f"(répartition {a.regle.value}).", a, col.value)
     for bloc, typed in list(m.sous_totaux_saisis.items()) + [(None, m.total_saisi)]:
         for col, v in typed.items():
             if isinstance(v, Unreadable):
                 what = f"le sous-total {bloc.label}" if bloc else "le total"
-                yield _f("MONTANT_ILLISIBLE", E, f"« {v.raw} » n'est pas un montant lisible dans {what}, "
+                yield _f("MONTANT_ILLISIBLE", f"« {v.raw} » n'est pas un montant lisible dans {what}, "
                          f"colonne « {col.label} ».", where=Where(bloc=bloc, field=col.value, total=True))
 
 
@@ -119,24 +73,26 @@ def check_identities(m: Maquette) -> Iterator[Finding]:
         vals = {c: a.amount(c) for c in COLUMNS}
         if any(isinstance(v, Unreadable) for v in vals.values()):
             continue
+        if any(vals[c] is None for c in drivers_of(a.regle)):
+            continue  # MONTANT_MANQUANT says it; a blank is never compared as 0
         missing = [c for c in COLUMNS if vals[c] is None and c not in (Column.REPORT, Column.AUTRES)
                    and c not in inputs_of(a.regle)]
         if missing:
-            yield _f("A_RECALCULER", W, f"{_name(a)} : « {missing[0].label} » est vide. Cliquez sur "
+            yield _f("A_RECALCULER", f"{_name(a)} : « {missing[0].label} » est vide. Cliquez sur "
                      "« Recalculer » pour compléter la ligne.", a, missing[0].value)
             continue
         z = {c: value_or_zero(v) for c, v in vals.items()}
         expected = z[Column.PART_ETAT] + z[Column.PART_CD] + z[Column.REPORT]
         if z[Column.BUDGET_ETAT_CD] != expected:
             gap = z[Column.BUDGET_ETAT_CD] - expected
-            yield _f("IDENTITE_ETAT_CD", E,
+            yield _f("IDENTITE_ETAT_CD",
                      f"{_name(a)} : le budget État + CD ({format_eur(z[Column.BUDGET_ETAT_CD])}) diffère de "
                      f"part État + part CD + report ({format_eur(expected)}) de {format_eur(abs(gap))}.",
                      a, Column.BUDGET_ETAT_CD.value)
         expected_global = z[Column.BUDGET_ETAT_CD] + z[Column.AUTRES]
         if z[Column.BUDGET_GLOBAL] != expected_global:
             gap = z[Column.BUDGET_GLOBAL] - expected_global
-            yield _f("IDENTITE_GLOBAL", E,
+            yield _f("IDENTITE_GLOBAL",
                      f"{_name(a)} : le budget global ({format_eur(z[Column.BUDGET_GLOBAL])}) diffère de "
                      f"budget État + CD + autres financeurs ({format_eur(expected_global)}) de "
                      f"{format_eur(abs(gap))}.", a, Column.BUDGET_GLOBAL.value)
@@ -150,11 +106,11 @@ def check_split(m: Maquette) -> Iterator[Finding]:
         if not (isinstance(etat, Decimal) and isinstance(cd, Decimal)):
             continue
         if a.regle is SplitRule.PARITE and abs(etat - cd) > Decimal("0.01"):
-            yield _f("PARITE_ROMPUE", E, f"{_name(a)} : répartition à parité attendue, mais part État = "
+            yield _f("PARITE_ROMPUE", f"{_name(a)} : répartition à parité attendue, mais part État = "
                      f"{format_eur(etat)} et part CD = {format_eur(cd)}. Passez la règle en « libre » ou "
                      "cliquez sur « Recalculer ».", a, Column.PART_ETAT.value)
         elif a.regle is SplitRule.LIBRE and cd < etat:
-            yield _f("CD_INFERIEUR_ETAT", E, f"{_name(a)} : la part CD ({format_eur(cd)}) est inférieure à la "
+            yield _f("CD_INFERIEUR_ETAT", f"{_name(a)} : la part CD ({format_eur(cd)}) est inférieure à la "
                      f"part État ({format_eur(etat)}).", a, Column.PART_CD.value)
 
 
@@ -163,25 +119,25 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
     and the State's half of the reports to the report notified."""
     pairs = [
         ("ENVELOPPE", "la somme des parts État", column_sum(m.actions, Column.PART_ETAT), m.credits_etat,
-         "les crédits notifiés", Column.PART_ETAT),
+         "les crédits notifiés", "aux crédits notifiés", Column.PART_ETAT),
         ("REPORT", "la part État des reports N-1 (moitié de la colonne report)", report_etat_total(m),
-         m.report_etat_notifie, "le report notifié", Column.REPORT),
+         m.report_etat_notifie, "le report notifié", "au report notifié", Column.REPORT),
     ]
-    for code, what, used, notified, name, col in pairs:
+    for code, what, used, notified, name, to_name, col in pairs:
         where = Where(field=col.value, total=True)
         if notified is None:
-            yield _f("PARAMETRE_MANQUANT", I, f"{_cap(name)} ne sont pas renseignés (feuille "
+            yield _f("PARAMETRE_MANQUANT", f"{_cap(name)} ne sont pas renseignés (feuille "
                      "« Paramètres » ou option) : contrôle de l'enveloppe non effectué."
                      if code == "ENVELOPPE" else f"{_cap(name)} n'est pas renseigné : contrôle du "
                      "report non effectué.", where=where)
             continue
         gap = used - notified
         if gap > 0:
-            yield _f(f"{code}_DEPASSE", E, f"{_cap(what)} ({format_eur(used)}) dépasse {name} "
+            yield _f(f"{code}_DEPASSE", f"{_cap(what)} ({format_eur(used)}) dépasse {name} "
                      f"({format_eur(notified)}) de {format_eur(gap)}.", where=where)
         elif gap < 0:
-            yield _f(f"{code}_NON_CONSOMME", W, f"{_cap(what)} ({format_eur(used)}) est inférieure à "
-                     f"{name} ({format_eur(notified)}) : {format_eur(-gap)} non programmés.", where=where)
+            yield _f(f"{code}_NON_CONSOMME", f"{_cap(what)} ({format_eur(used)}) est inférieure "
+                     f"{to_name} ({format_eur(notified)}) : {format_eur(-gap)} non programmés.", where=where)
 
 
 def _cap(text: str) -> str:
@@ -199,7 +155,7 @@ def check_typed_totals(m: Maquette) -> Iterator[Finding]:
             s = column_sum(rows, col)
             if v != s:
                 code, what = ("SOUS_TOTAL_FAUX", f"Le sous-total {bloc.label}") if bloc else ("TOTAL_FAUX", "Le total")
-                yield _f(code, E, f"{what} de la colonne « {col.label} » ({format_eur(v)}) diffère de la "
+                yield _f(code, f"{what} de la colonne « {col.label} » ({format_eur(v)}) diffère de la "
                          f"somme des lignes ({format_eur(s)}) de {format_eur(abs(v - s))}.",
                          where=Where(bloc=bloc, field=col.value, total=True))
 
@@ -210,14 +166,14 @@ def check_identity_of_actions(m: Maquette) -> Iterator[Finding]:
     seen = set()
     for a in m.actions:
         if not a.numero:
-            yield _f("NUMERO_MANQUANT", E, f"Une action du bloc {a.bloc.label} (« {a.intitule[:60]} ») n'a pas "
+            yield _f("NUMERO_MANQUANT", f"Une action du bloc {a.bloc.label} (« {a.intitule[:60]} ») n'a pas "
                      "de N° de fiche.", a, "numero")
         elif counts[a.key] > 1 and a.key not in seen:
             seen.add(a.key)
-            yield _f("NUMERO_EN_DOUBLE", E, f"Le N° {a.label} apparaît {counts[a.key]} fois dans le bloc "
+            yield _f("NUMERO_EN_DOUBLE", f"Le N° {a.label} apparaît {counts[a.key]} fois dans le bloc "
                      f"{a.bloc.label}.", a, "numero")
         if not a.intitule.strip():
-            yield _f("INTITULE_MANQUANT", E, f"{_name(a)} n'a pas d'intitulé.", a, "intitule")
+            yield _f("INTITULE_MANQUANT", f"{_name(a)} n'a pas d'intitulé.", a, "intitule")
 
 
 #: Excel's limit for the text of one cell
@@ -230,18 +186,16 @@ def check_texts(m: Maquette) -> Iterator[Finding]:
     pasted from another program, more than 32 767 characters): reported, and
     cleaned in what the project writes (fiche titles, Contrôles)."""
     for a in m.actions:
-        texts = {"intitule": a.intitule, "theme": a.theme, **{k: getattr(a.fiche, k) for k in (
-            "description", "date_mise_en_place", "partenaires", "duree", "budget_commentaire", "bilan",
-            "perspectives")}}
+        texts = {"intitule": a.intitule, "theme": a.theme, **{k: getattr(a.fiche, k) for k in FICHE_TEXT_FIELDS}}
         for field, text in texts.items():
             if not text:
                 continue
             if _CONTROL.search(text):
-                yield _f("TEXTE_CARACTERES_INVALIDES", W, f"{_name(a)} : le texte « {field} » contient des "
+                yield _f("TEXTE_CARACTERES_INVALIDES", f"{_name(a)} : le texte « {field} » contient des "
                          "caractères de contrôle invisibles (copiés d'un autre logiciel) ; ils sont retirés des "
                          "feuilles écrites par l'outil.", a, field)
             if len(text) > MAX_TEXT:
-                yield _f("TEXTE_TROP_LONG", W, f"{_name(a)} : le texte « {field} » fait {len(text)} caractères ; "
+                yield _f("TEXTE_TROP_LONG", f"{_name(a)} : le texte « {field} » fait {len(text)} caractères ; "
                          f"une cellule en contient au plus {MAX_TEXT} : il est tronqué dans les fiches.", a, field)
 
 
@@ -251,27 +205,27 @@ def check_chorus(m: Maquette, extra_codes: Iterable[str] = ()) -> Iterator[Findi
     known = set(CHORUS_CODES) | set(extra_codes)
     for a in m.actions:
         if a.chorus is None or not a.chorus.code.strip():
-            yield _f("CHORUS_MANQUANT", E, f"{_name(a)} n'a pas d'imputation Chorus.", a, "chorus")
+            yield _f("CHORUS_MANQUANT", f"{_name(a)} n'a pas d'imputation Chorus.", a, "chorus")
             continue
         code = a.chorus.normalized
         if not CHORUS_PATTERN.match(code):
-            yield _f("CHORUS_MALFORME", E, f"{_name(a)} : le code Chorus « {a.chorus.code} » n'a pas la forme "
+            yield _f("CHORUS_MALFORME", f"{_name(a)} : le code Chorus « {a.chorus.code} » n'a pas la forme "
                      "« 0304 50 19 19 07 » (douze chiffres).", a, "chorus")
             continue
         if code not in known:
-            yield _f("CHORUS_INCONNU", W, f"{_name(a)} : le code Chorus {code} ne figure pas au référentiel.",
+            yield _f("CHORUS_INCONNU", f"{_name(a)} : le code Chorus {code} ne figure pas au référentiel.",
                      a, "chorus")
         suffix = a.chorus.suffix
         if a.bloc is Bloc.INITIATIVES and suffix != INITIATIVES_SUFFIX:
-            yield _f("CHORUS_BLOC", E, f"{_name(a)} : une initiative locale s'impute sur « … "
+            yield _f("CHORUS_BLOC", f"{_name(a)} : une initiative locale s'impute sur « … "
                      f"{INITIATIVES_SUFFIX} – Initiatives locales », pas sur {code}.", a, "chorus")
         elif a.bloc is Bloc.SOCLE and suffix == INITIATIVES_SUFFIX:
-            yield _f("CHORUS_BLOC", E, f"{_name(a)} : une action du socle ne s'impute pas sur le code des "
+            yield _f("CHORUS_BLOC", f"{_name(a)} : une action du socle ne s'impute pas sur le code des "
                      f"initiatives locales ({code}).", a, "chorus")
         elif a.bloc is Bloc.SOCLE:
             expected = THEME_CHORUS_SUFFIX.get(theme_number(a.theme) or "")
             if expected and suffix != expected:
-                yield _f("CHORUS_THEME", W, f"{_name(a)} : le thème {theme_number(a.theme)} s'impute "
+                yield _f("CHORUS_THEME", f"{_name(a)} : le thème {theme_number(a.theme)} s'impute "
                          f"habituellement sur « … {expected} », pas sur {code}.", a, "chorus")
 
 
@@ -282,7 +236,7 @@ def check_ventilation(m: Maquette) -> Iterator[Finding]:
             continue
         s = sum((line.montant for line in a.ventilation), ZERO)
         if s != a.budget_global:
-            yield _f("VENTILATION_ECART", W, f"{_name(a)} : la ventilation du budget totalise {format_eur(s)} "
+            yield _f("VENTILATION_ECART", f"{_name(a)} : la ventilation du budget totalise {format_eur(s)} "
                      f"pour un budget global de {format_eur(a.budget_global)} (écart "
                      f"{format_eur(abs(s - a.budget_global))}).", a, "ventilation")
 
@@ -299,11 +253,11 @@ def check_execution(m: Maquette) -> Iterator[Finding]:
             pct = (a.budget_execute * 100 / a.budget_global).quantize(Decimal("0.1"))
             rate = f" : taux d'exécution {str(pct).replace('.', ',')} %"
         if a.budget_execute > a.budget_global:
-            yield _f("EXECUTION_DEPASSEE", W, f"{_name(a)} : le budget exécuté{period} "
+            yield _f("EXECUTION_DEPASSEE", f"{_name(a)} : le budget exécuté{period} "
                      f"({format_eur(a.budget_execute)}) dépasse le budget global ({format_eur(a.budget_global)})"
                      f"{rate}.", a, "budget_execute")
         else:
-            yield _f("EXECUTION_TAUX", I, f"{_name(a)} : {format_eur(a.budget_execute)} exécutés{period} sur "
+            yield _f("EXECUTION_TAUX", f"{_name(a)} : {format_eur(a.budget_execute)} exécutés{period} sur "
                      f"{format_eur(a.budget_global)}{rate}.", a, "budget_execute")
 
 
@@ -323,7 +277,7 @@ def check_fiches(m: Maquette) -> Iterator[Finding]:
             if abs(stated - ours_report) >= FICHE_TOLERANCE:
                 tail = "que la maquette ne porte pas" if ours_report == 0 else \
                     f"alors que la maquette porte {format_eur(ours_report)} (moitié du report de l'action)"
-                yield _f("FICHE_ECART", W, f"La fiche {_name(a)} mentionne un report N-1 de {format_eur(stated)} "
+                yield _f("FICHE_ECART", f"La fiche {_name(a)} mentionne un report N-1 de {format_eur(stated)} "
                          f"par financeur {tail}.", a, Column.REPORT.value)
                 continue
         pairs = [
@@ -336,7 +290,7 @@ def check_fiches(m: Maquette) -> Iterator[Finding]:
         ]
         for label, stated, ours, col in pairs:
             if stated is not None and abs(stated - ours) >= FICHE_TOLERANCE:
-                yield _f("FICHE_ECART", W, f"La fiche {_name(a)} indique {label} = {format_eur(stated)}, la "
+                yield _f("FICHE_ECART", f"La fiche {_name(a)} indique {label} = {format_eur(stated)}, la "
                          f"maquette {format_eur(ours)}.", a, col.value)
 
 
@@ -351,12 +305,12 @@ def check_indicators(m: Maquette) -> Iterator[Finding]:
     result) for the year."""
     for a in m.actions:
         if not a.indicateurs:
-            yield _f("INDICATEUR_ABSENT", I, f"{_name(a)} n'a aucun indicateur dans la matrice.", a, "indicateurs")
+            yield _f("INDICATEUR_ABSENT", f"{_name(a)} n'a aucun indicateur dans la matrice.", a, "indicateurs")
             continue
         empty = [i for i in a.indicateurs if not (i.value_for(m.annee) and i.value_for(m.annee).has_value)]
         if empty:
             names = " ; ".join(i.libelle for i in empty[:3]) + (" ; …" if len(empty) > 3 else "")
-            yield _f("INDICATEUR_SANS_VALEUR", I, f"{_name(a)} : {len(empty)} indicateur(s) sur "
+            yield _f("INDICATEUR_SANS_VALEUR", f"{_name(a)} : {len(empty)} indicateur(s) sur "
                      f"{len(a.indicateurs)} sans cible ni résultat pour {m.annee} ({names}).", a, "indicateurs")
 
 
@@ -386,19 +340,7 @@ def run_checks(m: Maquette, extra_chorus_codes: Iterable[str] = ()) -> list[Find
             found = check(m, extra) if check is check_chorus else check(m)
             findings.extend(found)
         except Exception as exc:  # noqa: BLE001 - the boundary that turns bugs into findings
-            findings.append(Finding("CONTROLE_IMPOSSIBLE", E, f"Le contrôle {check.__name__} n'a pas pu être "
+            findings.append(_f("CONTROLE_IMPOSSIBLE", f"Le contrôle {check.__name__} n'a pas pu être "
                                     f"mené : {exc!r}. Signalez-le à l'équipe calpae_xl."))
     return sort_findings(findings)
 
-
-def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: f.severity.rank)
-
-
-def count_by_severity(findings: Iterable[Finding]) -> dict[Severity, int]:
-    c = Counter(f.severity for f in findings)
-    return {s: c.get(s, 0) for s in Severity}
-
-
-def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(f.severity is Severity.ERREUR for f in findings)

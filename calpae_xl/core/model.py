@@ -138,6 +138,11 @@ class FicheBudget:
     budget_global: Optional[Decimal] = None
 
 
+#: the narrative fields of a fiche action, in the order of the fiche sheet
+FICHE_TEXT_FIELDS = ("description", "date_mise_en_place", "partenaires", "duree", "budget_commentaire", "bilan",
+                     "perspectives")
+
+
 @dataclass(frozen=True)
 class Fiche:
     """The narrative of a fiche action (the user's text, kept as typed)."""

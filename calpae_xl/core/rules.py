@@ -60,6 +60,13 @@ def inputs_of(rule: SplitRule) -> tuple[Column, ...]:
     return (Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES)
 
 
+def drivers_of(rule: SplitRule) -> tuple[Column, ...]:
+    """The typed columns a rule cannot do without (a blank one is MONTANT_MANQUANT)."""
+    if rule is SplitRule.PARITE:
+        return (Column.BUDGET_GLOBAL,)
+    return (Column.PART_ETAT, Column.PART_CD)
+
+
 def derived_of(rule: SplitRule) -> tuple[Column, ...]:
     return tuple(c for c in COLUMNS if c not in inputs_of(rule))
 
@@ -95,31 +102,16 @@ def totals(actions: Iterable[Action]) -> dict[Column, Decimal]:
     return {c: column_sum(actions, c) for c in COLUMNS}
 
 
-_MEMO: dict[tuple, tuple] = {}
-
-
-def _memo(key: tuple, actions: tuple, compute):
-    """The checks ask for the same totals several times: computed once per
-    tuple of actions (kept while that very tuple is the one asked about)."""
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0] is actions:
-        return dict(hit[1])
-    value = compute()
-    if len(_MEMO) > 64:
-        _MEMO.clear()
-    _MEMO[key] = (actions, value)
-    return dict(value)
-
-
 def bloc_totals(maquette: Maquette) -> dict[Bloc, dict[Column, Decimal]]:
-    acts = maquette.actions
-    memo = _memo(("blocs", id(acts)), acts, lambda: {b: totals(a for a in acts if a.bloc is b) for b in Bloc})
-    return {b: dict(v) for b, v in memo.items()}
+    """The sub-total of each bloc (one pass over the actions)."""
+    groups: dict[Bloc, list[Action]] = {b: [] for b in Bloc}
+    for a in maquette.actions:
+        groups[a.bloc].append(a)
+    return {b: totals(acts) for b, acts in groups.items()}
 
 
 def grand_total(maquette: Maquette) -> dict[Column, Decimal]:
-    acts = maquette.actions
-    return _memo(("total", id(acts)), acts, lambda: totals(acts))
+    return totals(maquette.actions)
 
 
 def totals_by(maquette: Maquette, key) -> dict[str, dict[Column, Decimal]]:

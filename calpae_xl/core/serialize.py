@@ -9,8 +9,8 @@ from importlib import resources
 import json
 from typing import Any, Optional
 
-from .model import (Action, Bloc, Chorus, Column, Fiche, FicheBudget, Indicator, IndicatorValue, Maquette,
-                    SplitRule, VentilationLine)
+from .model import (FICHE_TEXT_FIELDS, Action, Bloc, Chorus, Column, Fiche, FicheBudget, Indicator,
+                    IndicatorValue, Maquette, SplitRule, VentilationLine)
 from .money import Amount, Unreadable, amount_from_cell, to_cent
 
 
@@ -81,8 +81,7 @@ def maquette_to_dict(m: Maquette) -> dict:
     """The inverse of :func:`maquette_from_dict` (for exports and tests)."""
     def action(a: Action) -> dict:
         fb = a.fiche.budget
-        fiche = {k: getattr(a.fiche, k) for k in ("description", "date_mise_en_place", "partenaires", "duree",
-                                                 "budget_commentaire", "bilan", "perspectives")}
+        fiche = {k: getattr(a.fiche, k) for k in FICHE_TEXT_FIELDS}
         fiche["budget"] = {k: _out(getattr(fb, k)) for k in FicheBudget.__dataclass_fields__
                            if getattr(fb, k) is not None} if fb else None
         return {

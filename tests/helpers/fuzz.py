@@ -107,7 +107,7 @@ def run_one(seed: int) -> tuple[int, str, str]:
     """(seed, outcome code, message): "ok", a refusal code, or ERREUR_INATTENDUE."""
     import os  # noqa: PLC0415
     from calpae_xl.cli import process_file  # noqa: PLC0415
-    from calpae_xl.operations import CONTROLER, FICHES, RECALCULER  # noqa: PLC0415
+    from calpae_xl.app.session import CONTROLER, FICHES, RECALCULER  # noqa: PLC0415
     path = os.path.join(_DIR, f"mutant_{seed}.xlsx")
     with open(path, "wb") as fh:
         fh.write(mutant(_BASE, seed))
@@ -119,7 +119,7 @@ def run_one(seed: int) -> tuple[int, str, str]:
         # less readable: when openpyxl refuses the copy, it refused the original too (the package
         # writer copies the parts it does not touch as they were, flaws included)
         from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-        from calpae_xl.adapters.package_adapter import PackageWorkbook  # noqa: PLC0415
+        from calpae_xl.adapters.xlsx import PackageWorkbook  # noqa: PLC0415
         from calpae_xl.errors import CalpaeError  # noqa: PLC0415
         try:
             again = PackageWorkbook.open(result.sortie)

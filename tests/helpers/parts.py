@@ -5,7 +5,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Optional
 
-from calpae_xl.adapters.files import sheet_xml_paths
+from calpae_xl.adapters.ooxml import sheet_xml_paths
 
 
 def edit_parts(src: Path, edit: Callable[[dict, dict], None], dst: Optional[Path] = None) -> Path:

@@ -13,7 +13,7 @@ import os
 from decimal import Decimal
 from typing import Any, Optional
 
-from .layout import col_letter
+from calpae_xl.workbook.a1 import col_letter
 
 #: the remote engine's licence for non-commercial use (public bodies included)
 LICENSE_ENV = "XLWINGS_LICENSE_KEY"
@@ -125,11 +125,11 @@ def click_after_typing(n_actions: int, folder: str, button: str = "Recalculer"):
     checked), one amount typed by the officer (the first action's budget
     global, +1 000 €), then ``button`` on the remote engine.
     Returns (outcome, actions sent to Excel)."""
-    from . import excel  # noqa: PLC0415
-    from . import layout as L  # noqa: PLC0415
-    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-    from .operations import CONTROLER, RECALCULER, run  # noqa: PLC0415
-    from .samples import variant, write_variant  # noqa: PLC0415
+    from calpae_xl import excel  # noqa: PLC0415
+    from calpae_xl.workbook import layout as L  # noqa: PLC0415
+    from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from calpae_xl.app.session import CONTROLER, RECALCULER, run  # noqa: PLC0415
+    from tests.helpers.samples import variant, write_variant  # noqa: PLC0415
     path = os.path.join(folder, f"clic_{n_actions}.xlsx")
     write_variant(path, variant(n_actions), fiches=False)
     wb = OpenpyxlWorkbook.open(path)

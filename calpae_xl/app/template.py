@@ -7,25 +7,22 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Optional
 
-from . import layout as L
-from .core.model import Action, Bloc, Column, Maquette, SplitRule
-from .core.referential import chorus_choices, THEMES, THEME_INITIATIVES
-from .core.rules import bloc_totals, derived_of, grand_total
-from .operations import Outcome, _sum_formula, derived_formulas, plan_fiches, style_runs
-from .port import KEEP, Block, DefineName, EnsureSheet, Formula, Op, SheetSetup, Text, Workbook
-from .reader import read_workbook
+from ..core.model import Action, Bloc, Column, Maquette, SplitRule
+from ..core.referential import chorus_choices, THEMES, THEME_INITIATIVES
+from ..core.rules import bloc_totals, derived_of, grand_total
+from ..workbook import layout as L
+from ..workbook.port import KEEP, Block, DefineName, EnsureSheet, Formula, Op, SheetSetup, Text, Workbook
+from ..workbook.reader import read_workbook
+from .blocks import style_runs, sum_formula
+from .fiches import plan_fiches
+from .recalculer import derived_formulas
 
-HEADER_ROW = 4
-FIRST_ROW = HEADER_ROW + 1
-PARAM_FIRST_ROW = 3
-
-
-def _col(field: str) -> int:
-    return L.TEMPLATE_FIELDS.index(field) + 1
+HEADER_ROW, FIRST_ROW = L.MAQUETTE_HEADER_ROW, L.MAQUETTE_FIRST_ROW
+_col = L.template_col
 
 
 def plan_parametres(m: Maquette) -> list[Op]:
-    p = PARAM_FIRST_ROW
+    p = L.PARAM_FIRST_ROW
     rows = [
         [Text(L.PARAM_LABELS[L.P_DEPARTEMENT]), Text(m.departement)],
         [Text(L.PARAM_LABELS[L.P_ANNEE]), m.annee or None],
@@ -35,11 +32,11 @@ def plan_parametres(m: Maquette) -> list[Op]:
     ]
     ops: list[Op] = [
         EnsureSheet(L.PARAMETRES),
-        Block(L.PARAMETRES, 1, 1, [[Text("Paramètres de la convention"), None]], styles="title"),
+        Block(L.PARAMETRES, L.PARAM_TITLE_ROW, 1, [[Text("Paramètres de la convention"), None]], styles="title"),
         Block(L.PARAMETRES, p, 1, rows[:2], styles=["fiche_label", "input"]),
         Block(L.PARAMETRES, p + 2, 1, rows[2:4], styles=["fiche_label", "eur_input"], number_format=L.EUR_FORMAT),
         Block(L.PARAMETRES, p + 4, 1, rows[4:], styles=["fiche_label", "input"]),
-        SheetSetup(L.PARAMETRES, validations=[(L.a1(p + 4, 2), L.NAME_REGLES)]),
+        SheetSetup(L.PARAMETRES, validations=[(L.a1(p + 4, L.PARAM_VALUE_COL), L.NAME_REGLES)]),
     ]
     r = p + len(rows) + 1
     lists = [
@@ -89,14 +86,15 @@ def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[
               "« libre » : parts saisies, part CD ≥ part État.")
     ops: list[Op] = [
         EnsureSheet(L.MAQUETTE),
-        Block(L.MAQUETTE, 1, 1, [[Text(title)]], styles="title"),
-        Block(L.MAQUETTE, 2, 1, [[Text(legend)]], styles="legend"),
+        Block(L.MAQUETTE, L.MAQUETTE_TITLE_ROW, 1, [[Text(title)]], styles="title"),
+        Block(L.MAQUETTE, L.MAQUETTE_LEGEND_ROW, 1, [[Text(legend)]], styles="legend"),
         Block(L.MAQUETTE, HEADER_ROW, 1, [[Text(L.HEADERS[f]) for f in L.TEMPLATE_FIELDS]], styles="header"),
     ]
     row = FIRST_ROW
     rows_of: dict[Bloc, list[int]] = {}
     subtotal_rows: dict[Bloc, int] = {}
     typed_totals = m.sous_totaux_saisis
+    computed_totals = bloc_totals(m)
     for bloc in Bloc:
         actions = list(m.bloc(bloc))
         blank = Action(bloc=bloc, numero="", intitule="", theme=THEME_INITIATIVES if bloc is Bloc.INITIATIVES else "",
@@ -114,7 +112,7 @@ def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[
             ops += [Block(L.MAQUETTE, start + i, 1, [[KEEP] * n_cols] * n, styles=st)
                     for i, n, st in style_runs(styles)]
         subtotal_rows[bloc] = row
-        computed = bloc_totals(m)[bloc]
+        computed = computed_totals[bloc]
         ops.append(_total_row(row, L.SUBTOTAL_LABELS[bloc], rows_of[bloc], typed_totals.get(bloc) if typed else None,
                               computed))
         row += 1
@@ -143,7 +141,7 @@ def _total_row(row: int, label: str, rows: list[int], typed: Optional[dict], com
         if typed is not None:
             values[col - 1] = typed.get(Column(f))
         else:
-            values[col - 1] = Formula(_sum_formula(col, rows), computed[Column(f)])
+            values[col - 1] = Formula(sum_formula(col, rows), computed[Column(f)])
     return Block(L.MAQUETTE, row, 1, [values], number_format=L.EUR_FORMAT)
 
 
@@ -162,17 +160,18 @@ def plan_indicateurs(m: Maquette) -> list[Op]:
                          Text(ind.source), *vals, Text(comment)])
     ops: list[Op] = [
         EnsureSheet(L.INDICATEURS),
-        Block(L.INDICATEURS, 1, 1, [[Text(f"Matrice des indicateurs (article 3 de l'avenant) — {m.departement} "
+        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(f"Matrice des indicateurs (article 3 de l'avenant) — {m.departement} "
                                           f"{m.annee}")]], styles="title"),
-        Block(L.INDICATEURS, 3, 1, [headers], styles="header"),
+        Block(L.INDICATEURS, L.IND_HEADER_ROW, 1, [headers], styles="header"),
     ]
     if rows:
-        ops.append(Block(L.INDICATEURS, 4, 1, rows))
-        ops.append(Block(L.INDICATEURS, 4, len(L.IND_FIXED) + 1, [[KEEP] * len(years)] * len(rows), styles="input"))
+        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, 1, rows))
+        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, L.IND_FIRST_YEAR_COL, [[KEEP] * len(years)] * len(rows),
+                         styles="input"))
     widths = dict(enumerate(L.IND_WIDTHS, 1))
-    widths.update({len(L.IND_FIXED) + i: 11 for i in range(1, len(years) + 1)})
+    widths.update({L.IND_FIRST_YEAR_COL + i: 11 for i in range(len(years))})
     widths[len(headers)] = 40
-    ops.append(SheetSetup(L.INDICATEURS, widths=widths, freeze="E4"))
+    ops.append(SheetSetup(L.INDICATEURS, widths=widths, freeze=L.a1(L.IND_FIRST_ROW, L.IND_COL_UNITE)))
     return ops
 
 
@@ -197,4 +196,21 @@ def create(wb: Workbook, m: Maquette, empty_rows: int = 0, typed: bool = True, f
                         fapi=src.fapi, ventilation=src.ventilation)
         actions.append(a)
     seeded = replace(read.maquette, actions=tuple(actions))
-    wb.apply(plan_fiches(read, seeded, wb.sheet_names(), Outcome(wb.path, seeded)))
+    wb.apply(plan_fiches(read, seeded, wb.sheet_names(), []))
+
+
+def write_example(target: str, name: str = "loiret-2020", empty_rows: int = 0) -> None:
+    """The embedded default as a workbook: figures as printed, fiches included."""
+    from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from ..core.serialize import load_example  # noqa: PLC0415
+    wb = OpenpyxlWorkbook.new(target)
+    create(wb, load_example(name), empty_rows=empty_rows, typed=True)
+    wb.save(backup=False, replace=True)
+
+
+def write_template(target: str, departement: str = "", annee: int = 0, empty_rows: int = 10) -> None:
+    """An empty maquette, ready to type in."""
+    from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    wb = OpenpyxlWorkbook.new(target)
+    create(wb, Maquette(departement, annee), empty_rows=empty_rows, typed=False)
+    wb.save(backup=False, replace=True)

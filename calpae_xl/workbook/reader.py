@@ -16,18 +16,16 @@ from decimal import Decimal
 from typing import Callable, Optional
 
 from . import layout as L
-from .core.checks import Finding, Severity, Where
-from .core.model import (Action, Bloc, Chorus, Column, Fiche, FicheBudget, Indicator, IndicatorValue, Maquette,
-                         SplitRule, VentilationLine, normalize_chorus, normalize_numero)
-from .core.money import Unreadable, amount_from_cell
-from .core.referential import CHORUS_CODES, THEME_INITIATIVES
-from .errors import NoMaquette
+from ..core.catalogue import severity
+from ..core.findings import Finding, Where
+from ..core.model import (FICHE_TEXT_FIELDS, Action, Bloc, Chorus, Column, Fiche, FicheBudget, Indicator,
+                          IndicatorValue, Maquette, SplitRule, VentilationLine, normalize_chorus, normalize_numero)
+from ..core.money import Unreadable, amount_from_cell
+from ..core.referential import CHORUS_CODES, THEME_INITIATIVES
+from ..errors import NoMaquette
 from .port import Formula, Grid
 
-HEADER_SCAN_ROWS = 40
 MIN_HEADER_MATCHES = 5
-
-
 
 
 @dataclass
@@ -98,7 +96,7 @@ class ReadResult:
                                            "autres_financeurs": "autres",
                                            "budget_global": "budget_global"}.get(w.field or "", "part_etat")
                 if fiche_field and fiche and fiche_field in fiche.rows:
-                    sheet, cell = fiche.sheet, L.a1(fiche.rows[fiche_field], 2)
+                    sheet, cell = fiche.sheet, L.a1(fiche.rows[fiche_field], L.FICHE_VALUE_COL)
                 else:
                     row = index.get((w.bloc, w.action))
                     if row:
@@ -112,7 +110,7 @@ class ReadResult:
 def find_header(grid: Grid) -> Optional[tuple[int, dict[str, int]]]:
     """The first row (in the first rows) where enough headers are recognised."""
     best = None
-    for r in range(1, min(grid.n_rows, HEADER_SCAN_ROWS) + 1):
+    for r in range(1, min(grid.n_rows, L.HEADER_SCAN_ROWS) + 1):
         cols: dict[str, int] = {}
         for c in range(1, grid.n_cols + 1):
             key = L.match_header(grid.get(r, c))
@@ -164,10 +162,12 @@ def _regle(v: object, default: SplitRule) -> SplitRule:
 
 
 def _inherit_merged(grid: Grid, r: int, last: dict) -> None:
+    """Fill the row's empty cells of ``last``'s columns from the row above
+    (``grid`` is the reader's own copy; the row is copied before it changes)."""
     for c in last:
         if grid.get(r, c) in (None, ""):
             if last[c] is not None:
-                row = grid.values[r - 1]
+                row = grid.values[r - 1] = list(grid.values[r - 1])
                 row.extend([None] * (c - len(row)))
                 row[c - 1] = last[c]
         else:
@@ -180,7 +180,7 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
     if not found:
         return None
     header_row, cols = found
-    grid.fill_merged()
+    grid = grid.with_merges_filled()
     amount_cols = {f: c for f, c in cols.items() if f in L.AMOUNT_FIELDS}
     known_cols = set(cols.values())
     first_col = min(known_cols)
@@ -261,14 +261,14 @@ def read_parametres(grid: Grid) -> tuple[dict[str, object], list[str]]:
     params: dict[str, object] = {}
     codes: list[str] = []
     for r in range(1, grid.n_rows + 1):
-        label = L.normalize_label(grid.get(r, 1))
+        label = L.normalize_label(grid.get(r, L.PARAM_LABEL_COL))
         if not label:
             continue
         for key, pattern in L.PARAM_PATTERNS.items():
             if key not in params and re.search(pattern, label):
-                params[key] = grid.get(r, 2)
+                params[key] = grid.get(r, L.PARAM_VALUE_COL)
                 break
-        chorus = _chorus(_text(grid.get(r, 1)))
+        chorus = _chorus(_text(grid.get(r, L.PARAM_LABEL_COL)))
         if chorus and re.fullmatch(r"\d{4} \d{2} \d{2} \d{2} \d{2}", chorus.normalized):
             codes.append(chorus.normalized)
     return params, codes
@@ -278,15 +278,16 @@ def read_parametres(grid: Grid) -> tuple[dict[str, object], list[str]]:
 
 def read_indicateurs(grid: Grid) -> dict[tuple[Bloc, str], list[Indicator]]:
     header = None
-    for r in range(1, min(grid.n_rows, 10) + 1):
-        if L.normalize_label(grid.get(r, 4)) == L.normalize_label(L.IND_FIXED[3]):
+    label = L.normalize_label(L.IND_FIXED[L.IND_COL_LIBELLE - 1])
+    for r in range(1, min(grid.n_rows, L.IND_HEADER_SCAN_ROWS) + 1):
+        if L.normalize_label(grid.get(r, L.IND_COL_LIBELLE)) == label:
             header = r
             break
     if header is None:
         return {}
     years: dict[int, tuple[int, str]] = {}
     comment_col = None
-    for c in range(len(L.IND_FIXED) + 1, grid.n_cols + 1):
+    for c in range(L.IND_FIRST_YEAR_COL, grid.n_cols + 1):
         h = _text(grid.get(header, c))
         m = re.match(r"^(\d{4})\s+(cible|r[ée]sultat)", h, re.IGNORECASE)
         if m:
@@ -295,8 +296,8 @@ def read_indicateurs(grid: Grid) -> dict[tuple[Bloc, str], list[Indicator]]:
             comment_col = c
     out: dict[tuple[Bloc, str], list[Indicator]] = {}
     for r in range(header + 1, grid.n_rows + 1):
-        bloc = L.bloc_of_label(grid.get(r, 1))
-        libelle = _text(grid.get(r, 4))
+        bloc = L.bloc_of_label(grid.get(r, L.IND_COL_BLOC))
+        libelle = _text(grid.get(r, L.IND_COL_LIBELLE))
         if bloc is None or not libelle:
             continue
         per_year: dict[int, dict] = {}
@@ -308,9 +309,9 @@ def read_indicateurs(grid: Grid) -> dict[tuple[Bloc, str], list[Indicator]]:
         for y, d in sorted(per_year.items()):
             valeurs.append(IndicatorValue(y, d.get("cible"), d.get("resultat")))
         valeurs = _attach_comment(valeurs, comment)
-        out.setdefault((bloc, normalize_numero(grid.get(r, 2))), []).append(
-            Indicator(libelle, _text(grid.get(r, 5)) or "nombre", tuple(v for v in valeurs if v.has_value or v.commentaire),
-                      _text(grid.get(r, 6))))
+        out.setdefault((bloc, normalize_numero(grid.get(r, L.IND_COL_NUMERO))), []).append(
+            Indicator(libelle, _text(grid.get(r, L.IND_COL_UNITE)) or "nombre",
+                      tuple(v for v in valeurs if v.has_value or v.commentaire), _text(grid.get(r, L.IND_COL_SOURCE))))
     return out
 
 
@@ -330,7 +331,7 @@ def _attach_comment(valeurs: list[IndicatorValue], comment: str) -> list[Indicat
 # --- fiche sheets ---------------------------------------------------------------------
 
 def is_fiche_sheet(grid: Grid) -> bool:
-    return _text(grid.get(1, 1)).startswith(L.FICHE_TITLE_PREFIX)
+    return _text(grid.get(1, L.FICHE_LABEL_COL)).startswith(L.FICHE_TITLE_PREFIX)
 
 
 def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
@@ -340,7 +341,7 @@ def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
     vent_total = None
     in_vent = False
     for r in range(1, grid.n_rows + 1):
-        label = _text(grid.get(r, 1))
+        label = _text(grid.get(r, L.FICHE_LABEL_COL))
         key = L.FICHE_KEY_BY_LABEL.get(L.normalize_label(label))
         if r == 1:
             rows["titre"] = 1
@@ -349,15 +350,16 @@ def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
             if L.normalize_label(label) == L.normalize_label(L.VENTILATION_TOTAL):
                 vent_total = r
                 in_vent = False
-            elif label or grid.get(r, 2) is not None:
+            elif label or grid.get(r, L.FICHE_VALUE_COL) is not None:
                 vent_rows.append(r)
             continue
         if key and key not in rows:
             rows[key] = r
             if key == "s_ventilation":
                 in_vent = True
-    content: dict[str, object] = {k: grid.get(r, 2) for k, r in rows.items()}
-    content["ventilation"] = [(_text(grid.get(r, 1)), grid.get(r, 2)) for r in vent_rows]
+    content: dict[str, object] = {k: grid.get(r, L.FICHE_VALUE_COL) for k, r in rows.items()}
+    content["ventilation"] = [(_text(grid.get(r, L.FICHE_LABEL_COL)), grid.get(r, L.FICHE_VALUE_COL))
+                              for r in vent_rows]
     bloc = L.bloc_of_label(content.get("bloc"))
     numero = normalize_numero(content.get("numero"))
     return FicheSheet(sheet, rows, vent_rows, vent_total, bloc, numero), content
@@ -371,9 +373,7 @@ def fiche_from_content(content: dict) -> tuple[Fiche, dict]:
     fb = FicheBudget(dec("fb_part_etat"), dec("fb_report_etat"), dec("fb_part_cd"), dec("fb_report_cd"),
                      dec("fb_autres"), dec("fb_budget_global"))
     has_fb = any(getattr(fb, k) is not None for k in FicheBudget.__dataclass_fields__)
-    fiche = Fiche(**{k: _multiline(content.get(k)) for k in ("description", "date_mise_en_place", "partenaires",
-                                                               "duree", "budget_commentaire", "bilan", "perspectives")},
-                  budget=fb if has_fb else None)
+    fiche = Fiche(**{k: _multiline(content.get(k)) for k in FICHE_TEXT_FIELDS}, budget=fb if has_fb else None)
     fapi_text = L.normalize_label(content.get("fapi"))
     extra = {
         "budget_execute": dec("budget_execute"),
@@ -413,7 +413,7 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
     if table_read is None:
         raise NoMaquette(path, "aucune maquette financière reconnaissable : pas de ligne d'en-têtes "
                          "(« Intitulé de l'action », « Budget global », « Participation État »…) dans les "
-                         f"{HEADER_SCAN_ROWS} premières lignes d'une feuille.")
+                         f"{L.HEADER_SCAN_ROWS} premières lignes d'une feuille.")
     actions, table, subtotals, total = table_read
     findings: list[Finding] = []
 
@@ -442,7 +442,7 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
             return override
         v = amount_from_cell(params.get(key))
         if isinstance(v, Unreadable):
-            findings.append(Finding("PARAMETRE_ILLISIBLE", Severity.ERREUR,
+            findings.append(Finding("PARAMETRE_ILLISIBLE", severity("PARAMETRE_ILLISIBLE"),
                                     f"« {v.raw} » n'est pas un montant lisible pour « {L.PARAM_LABELS[key]} ».",
                                     Where(sheet=L.PARAMETRES)))
             return None
@@ -464,7 +464,7 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         total_saisi=total,
     )
     for fs in orphans:
-        findings.append(Finding("FICHE_ORPHELINE", Severity.AVERTISSEMENT,
+        findings.append(Finding("FICHE_ORPHELINE", severity("FICHE_ORPHELINE"),
                                 f"La feuille « {fs.sheet} » est la fiche d'une action absente de la maquette "
                                 f"({fs.numero or 'sans N°'}) : elle est conservée telle quelle.",
                                 Where(bloc=fs.bloc, sheet=fs.sheet, cell="A1")))

@@ -1,7 +1,8 @@
-"""The workbook layout, in one place: sheet names, headers and their aliases,
-fiche labels, styles and number formats. Nothing else in the project writes
-an "E3"-style address from its head: positions come from here or from what
-the reader found.
+"""The workbook layout, in one place: sheet names, every position of the
+sheets the project writes (rows, columns, button cells), headers and their
+aliases, fiche labels, styles and number formats. Nothing else in the project
+writes an "E3"-style address from its head: positions come from here or from
+what the reader found.
 """
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from functools import lru_cache
 from dataclasses import dataclass
 from typing import Optional
 
-from .core.model import Bloc, Column
+from ..core.model import Bloc, Column
+from .a1 import a1, col_letter, sheet_ref
+
+__all__ = ["a1", "col_letter", "sheet_ref"]  # the A1 helpers, re-exported: positions and references go together
 
 # --- sheets -----------------------------------------------------------------
 PARAMETRES = "Paramètres"
@@ -113,6 +117,25 @@ HEADERS = {
     F_REGLE: "Répartition",
 }
 
+# rows of the Maquette sheet the project creates (a user's maquette is found wherever it is)
+MAQUETTE_TITLE_ROW, MAQUETTE_LEGEND_ROW, MAQUETTE_HEADER_ROW = 1, 2, 4
+MAQUETTE_FIRST_ROW = MAQUETTE_HEADER_ROW + 1
+HEADER_SCAN_ROWS = 40  # the reader looks for the header row in the first rows of a sheet
+
+
+def template_col(field: str) -> int:
+    """The column of a field in the project's template."""
+    return TEMPLATE_FIELDS.index(field) + 1
+
+
+# the three buttons, top right of the Maquette sheet, above nothing the table uses:
+# (caption, VBA Sub of macros/calpae.bas, name of the shape xlwings Lite binds, cell)
+BUTTONS = (("Recalculer", "Recalculer", "xl_recalculer", "N1"),
+           ("Contrôler", "Controler", "xl_controler", "P1"),
+           ("Générer les fiches", "GenererFiches", "xl_fiches", "R1"))
+BUTTON_CELL = {caption: cell for caption, _sub, _shape, cell in BUTTONS}
+BUTTON_SHAPE = {caption: shape for caption, _sub, shape, _cell in BUTTONS}
+
 COLUMN_WIDTHS = {F_BLOC: 14, F_THEME: 34, F_CHORUS: 30, F_NUMERO: 12, F_INTITULE: 48, F_REGLE: 11}
 AMOUNT_WIDTH = 16
 
@@ -190,6 +213,8 @@ REGLE_CHOICES = ("parité", "libre")
 BLOC_CHOICES = ("Engagements du socle", "Initiatives locales")
 
 # --- Paramètres -------------------------------------------------------------------
+PARAM_TITLE_ROW, PARAM_FIRST_ROW = 1, 3
+PARAM_LABEL_COL, PARAM_VALUE_COL = 1, 2
 P_DEPARTEMENT, P_ANNEE, P_CREDITS, P_REPORT, P_REGLE = "departement", "annee", "credits", "report", "regle"
 PARAM_LABELS = {
     P_DEPARTEMENT: "Département",
@@ -213,17 +238,23 @@ NAME_THEMES, NAME_CHORUS, NAME_REGLES, NAME_BLOCS = "Liste_Themes", "Liste_Choru
 # --- Contrôles and Journal -------------------------------------------------------
 CONTROLES_HEADERS = ("Gravité", "Code", "Bloc", "Action", "Message", "Cellule")
 CONTROLES_WIDTHS = (14, 24, 20, 12, 100, 18)
+CONTROLES_TITLE_ROW, CONTROLES_VERDICT_ROW, CONTROLES_SUMMARY_ROW, CONTROLES_HEADER_ROW = 1, 2, 3, 4
 CONTROLES_FIRST_ROW = 5  # the findings start here, under the title, the verdict and the headers
 # the row colours follow the Gravité column (conditional formats set once, when the sheet is created)
-SEVERITY_LABELS = {"erreur": "Erreur", "avertissement": "Avertissement", "info": "Info"}
 VERDICT_ERRORS = "Des erreurs restent à corriger avant transmission."
 VERDICT_OK = "Aucune erreur : la maquette peut être transmise."
 JOURNAL_HEADERS = ("Ligne", "Colonne", "Ancienne valeur", "Nouvelle valeur", "Cellule")
 JOURNAL_WIDTHS = (36, 34, 18, 18, 12)
+JOURNAL_TITLE_ROW, JOURNAL_NOTE_ROW, JOURNAL_HEADER_ROW, JOURNAL_FIRST_ROW = 1, 2, 4, 5
+JOURNAL_OLD_COL, JOURNAL_NEW_COL = 3, 4  # the amounts, in euros
 
 # --- Indicateurs -----------------------------------------------------------------
 IND_FIXED = ("Bloc", "Fiche action N°", "Intitulé de l'action", "Indicateur", "Unité", "Source")
 IND_WIDTHS = (20, 12, 40, 50, 10, 12)
+IND_TITLE_ROW, IND_HEADER_ROW, IND_FIRST_ROW = 1, 3, 4
+IND_HEADER_SCAN_ROWS = 10  # the reader finds the header row (the "Indicateur" column) in these rows
+IND_COL_BLOC, IND_COL_NUMERO, IND_COL_INTITULE, IND_COL_LIBELLE, IND_COL_UNITE, IND_COL_SOURCE = range(1, 7)
+IND_FIRST_YEAR_COL = len(IND_FIXED) + 1
 
 
 def indicator_year_headers(annee: int) -> list[tuple[int, str, str]]:
@@ -282,6 +313,11 @@ FICHE_ROWS: tuple[FicheRow, ...] = (
     FicheRow("perspectives", "Perspectives futures de mise en œuvre", "input"),
     FicheRow("s_ventilation", "Ventilation du budget : libellé / montant", "section"),
 )
+FICHE_LABEL_COL, FICHE_VALUE_COL, FICHE_LINK_COL = 1, 2, 3
+#: the fiche rows whose text is wrapped (long texts)
+FICHE_WRAPPED = ("description", "partenaires", "indicateurs", "bilan", "perspectives", "budget_commentaire", "chorus",
+                 "intitule", "theme", "date_mise_en_place", "duree")
+FICHE_MIN_VENTILATION_ROWS = 3  # empty lines offered under the ventilation of a new fiche
 VENTILATION_TOTAL = "Total de la ventilation"
 FICHE_LINK_TEXT = "→ ligne de la maquette"
 FICHE_WIDTHS = (44, 90, 24)
@@ -303,24 +339,3 @@ def fiche_sheet_name(bloc: Bloc, numero: str, taken: set[str]) -> str:
         i += 1
     return name
 
-
-@lru_cache(maxsize=1024)
-def col_letter(col: int) -> str:
-    """1 -> A, 27 -> AA."""
-    s = ""
-    while col:
-        col, r = divmod(col - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def a1(row: int, col: int, absolute: bool = False) -> str:
-    d = "$" if absolute else ""
-    return f"{d}{col_letter(col)}{d}{row}"
-
-
-def sheet_ref(sheet: str) -> str:
-    """'Maquette' -> Maquette, 'Fiche S 1' -> 'Fiche S 1' quoted for formulas."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", sheet):
-        return sheet
-    return "'" + sheet.replace("'", "''") + "'"

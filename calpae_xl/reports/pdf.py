@@ -15,53 +15,47 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from . import layout as L
+from ..errors import CalpaeError
+from ..workbook import layout as L
+from ..workbook.port import PageSetup, SheetVisibility
 from . import libreoffice as lo
-from .errors import CalpaeError
-
 
 
 class NoLibreOffice(CalpaeError):
+    default_code = "LIBREOFFICE_ABSENT"
     template = ("Impossible de produire le PDF de « {path} » : {reason}. Installez LibreOffice "
                 "(sous Debian/Ubuntu : apt-get install libreoffice-calc-nogui), puis recommencez.")
 
 
 class PdfFailed(CalpaeError):
+    default_code = "PDF_ECHEC"
     template = "Le PDF de « {path} » n'a pas pu être produit : {reason}."
 
 
 def prepare(src: str, dst: str, include_controles: bool = False) -> list[str]:
     """The copy to print: page setup, and only the maquette and fiches visible.
     Returns the printed sheets."""
-    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-    from .reader import read_workbook  # noqa: PLC0415
+    from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from ..workbook.reader import read_workbook  # noqa: PLC0415
     wb = OpenpyxlWorkbook.open(src)
-    read = read_workbook(wb.sheet_names(), wb.read_sheet, src)
-    printed = [read.table.sheet] + sorted({f.sheet for f in read.fiches.values()},
-                                          key=wb.sheet_names().index)
-    if include_controles and L.CONTROLES in wb.sheet_names():
+    names = wb.sheet_names()
+    read = read_workbook(names, wb.read_sheet, src)
+    printed = [read.table.sheet] + sorted({f.sheet for f in read.fiches.values()}, key=names.index)
+    if include_controles and L.CONTROLES in names:
         printed.insert(1, L.CONTROLES)
-    book = wb.wb
-    for ws in book.worksheets:
-        ws.sheet_state = "visible" if ws.title in printed else "hidden"
-    book.active = book.sheetnames.index(read.table.sheet)
-    m = book[read.table.sheet]
-    m.page_setup.orientation = "landscape"
-    m.page_setup.paperSize = m.PAPERSIZE_A4
-    m.sheet_properties.pageSetUpPr.fitToPage = True
-    m.page_setup.fitToWidth, m.page_setup.fitToHeight = 1, 0
-    m.print_title_rows = f"{read.table.header_row}:{read.table.header_row}"
-    last = read.table.total_row or read.table.last_row or m.max_row
-    m.print_area = f"A1:{L.col_letter(max(read.table.cols.values()))}{last}"
-    m.oddFooter.center.text = "Page &P / &N"
+    table = read.table
+    last = table.total_row or table.last_row or table.header_row
+    ops: list = [SheetVisibility(read.table.sheet, True)]
+    ops += [SheetVisibility(s, s in printed) for s in names if s != read.table.sheet]
+    ops.append(PageSetup(table.sheet, landscape=True, title_rows=(table.header_row, table.header_row),
+                         area=f"A1:{L.a1(last, max(table.cols.values()))}", footer="Page &P / &N"))
     for name in printed[1:]:
-        ws = book[name]
-        ws.page_setup.orientation = "portrait" if name != L.CONTROLES else "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.print_area = f"A1:B{ws.max_row}" if name != L.CONTROLES else f"A1:F{ws.max_row}"
-        ws.oddFooter.center.text = "&A — page &P / &N"
+        controles = name == L.CONTROLES
+        n_rows = wb.read_sheet(name).n_rows
+        ops.append(PageSetup(name, landscape=controles,
+                             area=f"A1:{L.a1(max(n_rows, 1), len(L.CONTROLES_HEADERS) if controles else 2)}",
+                             footer="&A — page &P / &N"))
+    wb.apply(ops)
     wb.save(dst, backup=False)
     return printed
 

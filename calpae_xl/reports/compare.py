@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Optional
 
-from .core.model import Action, Bloc, Column, Maquette
-from .core.money import format_eur
-from .core.rules import COLUMNS, grand_total
+from ..core.model import Action, Bloc, Column, Maquette
+from ..core.money import format_eur
+from ..core.rules import COLUMNS, grand_total
 
 SAME_TITLE = 0.6  # same N°: above this, the same action (possibly retitled)
 RENUMBERED = 0.85  # another N°: above this, the same action renumbered
@@ -158,8 +158,7 @@ def compare(old: Maquette, new: Maquette) -> Comparison:
 
 def rows(c: Comparison) -> list[list]:
     """The comparison as a table: one line per change."""
-    out = [["Nature", "Bloc", "N° ancien", "N° nouveau", "Intitulé", "Colonne", "Ancienne valeur",
-            "Nouvelle valeur", "Écart"]]
+    out = [list(HEADERS)]
     for d in c.changed:
         base = [d.bloc.label, d.old.label if d.old else "", d.new.label if d.new else "",
                 (d.new or d.old).intitule]
@@ -184,28 +183,23 @@ def rows(c: Comparison) -> list[list]:
     return out
 
 
-def write_workbook(c: Comparison, target: str, old_name: str, new_name: str) -> None:
-    import openpyxl  # noqa: PLC0415
-    from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
-    from . import layout as L  # noqa: PLC0415
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Écarts"
-    ws.append([f"Écarts entre « {old_name} » et « {new_name} »"])
-    ws["A1"].font = Font(bold=True, size=14, color=L.HEADER_FILL)
-    ws.append([f"{len(c.changed)} action(s) concernée(s)." if c.changed else "Aucune différence entre les actions."])
+HEADERS = ("Nature", "Bloc", "N° ancien", "N° nouveau", "Intitulé", "Colonne", "Ancienne valeur",
+           "Nouvelle valeur", "Écart")
+SHEET = "Écarts"
+
+
+def plan(c: Comparison, old_name: str, new_name: str) -> list:
+    """The comparison workbook as a plan (one sheet, « Écarts »)."""
+    from .tables import table_ops  # noqa: PLC0415
     table = rows(c)
-    for i, r in enumerate(table):
-        ws.append(r)
-        if i == 0:
-            for cell in ws[ws.max_row]:
-                cell.font = Font(bold=True, color=L.HEADER_FONT)
-                cell.fill = PatternFill("solid", start_color=L.HEADER_FILL, end_color=L.HEADER_FILL)
-    for r in ws.iter_rows(min_row=4, min_col=7, max_col=9):
-        for cell in r:
-            if isinstance(cell.value, (int, Decimal)):
-                cell.number_format = L.EUR_FORMAT
-    for j, w in enumerate((22, 20, 12, 12, 50, 30, 18, 18, 18), 1):
-        ws.column_dimensions[L.col_letter(j)].width = w
-    ws.freeze_panes = "A4"
-    wb.save(target)
+    note = f"{len(c.changed)} action(s) concernée(s)." if c.changed else "Aucune différence entre les actions."
+    return table_ops(SHEET, table[0], table[1:], money=HEADERS[6:], before_rows=[
+        [f"Écarts entre « {old_name} » et « {new_name} »"], [note]])
+
+
+def write_workbook(c: Comparison, target: str, old_name: str, new_name: str) -> None:
+    """Write the comparison workbook through the port and the save frame."""
+    from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    wb = OpenpyxlWorkbook.new(target)
+    wb.apply(plan(c, old_name, new_name))
+    wb.save(backup=False, replace=True)

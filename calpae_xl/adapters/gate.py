@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..errors import UnreadableFile
+from ..workbook.a1 import col_index, parse_ref
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and encrypted (password) OOXML
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -35,7 +38,6 @@ _FAR_ROW = re.compile(rb'\br="([A-Z]{0,3})([0-9]{6,})"')  # rows from 100 000 (c
 _FAR_COL = re.compile(rb'\br="([A-Z]{3})[0-9]')  # columns from AAA (703)
 _DIMENSION = re.compile(rb'<dimension\b[^>]*?\bref="([^"]*)"')
 _COUNT = re.compile(rb'\b(?:uniqueCount|count)="([0-9]+)"')
-_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,8 @@ class Refusal:
     reason: str
 
 
-def _col_number(letters: bytes | str) -> int:
-    n = 0
-    for ch in letters if isinstance(letters, str) else letters.decode():
-        n = n * 26 + ord(ch) - 64
-    return n
+def _col_number(letters: bytes) -> int:
+    return col_index(letters.decode())
 
 
 def too_far(col: int, row: int) -> Optional[Refusal]:
@@ -128,9 +127,9 @@ def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> Optional[Refusal]:
         m = _DIMENSION.search(head)
         if m:
             for ref in m.group(1).decode(errors="replace").split(":"):
-                r = _REF.fullmatch(ref.replace("$", ""))
+                r = parse_ref(ref)
                 if r:
-                    refusal = too_far(_col_number(r.group(1)), int(r.group(2)))
+                    refusal = too_far(r[1], r[0])
                     if refusal:
                         return refusal
         # the dimension may lie: the references themselves, within a budget. Only
@@ -174,3 +173,19 @@ def _ole(path: Path) -> Refusal:
                                            "de passe (Fichier > Informations > Protéger le classeur) et recommencez")
     return Refusal("XLS_ANCIEN", "c'est un classeur Excel 97-2003 (.xls) : enregistrez-le au format .xlsx "
                                  "et recommencez")
+
+
+def preflight(path: str) -> None:
+    """Refuse what is not an .xlsx/.xlsm workbook before any parser runs
+    (hostile and broken files stop at the gate, each with its own code)."""
+    p = Path(path)
+    if not p.exists():
+        raise UnreadableFile(path, "le fichier n'existe pas", "FICHIER_ABSENT")
+    if p.suffix.lower() not in (".xlsx", ".xlsm"):
+        if p.suffix.lower() == ".xls":
+            raise UnreadableFile(path, "c'est un classeur Excel 97-2003 (.xls) : enregistrez-le au format "
+                                       ".xlsx et recommencez", "XLS_ANCIEN")
+        raise UnreadableFile(path, "seuls les classeurs .xlsx et .xlsm sont lus", "EXTENSION_INCONNUE")
+    refusal = check(path)
+    if refusal:
+        raise UnreadableFile(path, refusal.reason, refusal.code)

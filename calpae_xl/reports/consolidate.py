@@ -15,9 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .core.checks import Severity
-from .core.model import Column
-from .errors import CalpaeError
+from ..core.findings import Severity
+from ..core.model import Column
 
 AMOUNTS = (Column.BUDGET_GLOBAL, Column.BUDGET_ETAT_CD, Column.PART_ETAT, Column.PART_CD, Column.REPORT,
            Column.AUTRES)
@@ -47,17 +46,15 @@ class FileRecord:
 
 def read_file(path: str) -> FileRecord:
     """Read one maquette and run the checks — never raises."""
-    from .adapters.package_adapter import PackageWorkbook  # noqa: PLC0415
-    from .operations import CONTROLER, run  # noqa: PLC0415
+    from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415
+    from ..app.session import CONTROLER, failure, run  # noqa: PLC0415
     rec = FileRecord(path)
     try:
         wb = PackageWorkbook.open(path)
         outcome = run(wb, [CONTROLER], write=False)
-    except CalpaeError as e:
-        rec.lisible, rec.erreur = False, e.message
-        return rec
-    except Exception as e:  # noqa: BLE001 - one bad file never stops a consolidation
-        rec.lisible, rec.erreur = False, f"Erreur inattendue sur « {path} » : {type(e).__name__} : {e}"
+    except Exception as e:  # noqa: BLE001 - the boundary: one bad file never stops a consolidation
+        rec.lisible = False
+        rec.erreur = failure(path, e)[0]
         return rec
     m = outcome.maquette
     rec.departement = m.departement or Path(path).stem
@@ -129,51 +126,39 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     return out
 
 
+MONEY = tuple(LABELS.values()) + ("Crédits État notifiés", "Parts État (somme)")
+CHART_SHEET = "Par thème"
+
+
+def plan(frames: dict) -> list:
+    """The consolidation workbook as a plan: one sheet per table, euro
+    formats, TOTAL lines set apart, and a native bar chart of the parts État
+    and CD by thème."""
+    from ..workbook import layout as L  # noqa: PLC0415
+    from ..workbook.port import BarChart  # noqa: PLC0415
+    from .tables import table_ops  # noqa: PLC0415
+    ops: list = []
+    for name, df in frames.items():
+        headers = [str(c) for c in df.columns]
+        rows = df.astype(object).values.tolist()
+        ops += table_ops(name, headers, rows, money=MONEY, percent=("Enveloppe utilisée",), bold_first_col="TOTAL")
+    themes = frames.get(CHART_SHEET)
+    if themes is not None and len(themes) > 1:  # without the TOTAL line
+        headers = list(themes.columns)
+        n = len(themes) - 1
+        ops.append(BarChart(CHART_SHEET, "Parts État et CD par thème", 1,
+                            [headers.index(Column.PART_ETAT.label) + 1, headers.index(Column.PART_CD.label) + 1],
+                            header_row=1, first_row=2, last_row=n + 1,
+                            anchor=f"{L.col_letter(len(headers) + 2)}2"))
+    return ops
+
+
 def write_workbook(frames: dict, target: str) -> None:
-    """The consolidation workbook: one sheet per table, euro formats, and a
-    native bar chart of the parts État and CD by thème."""
-    import pandas as pd  # noqa: PLC0415
-    from openpyxl.chart import BarChart, Reference  # noqa: PLC0415
-    from openpyxl.styles import Font, PatternFill  # noqa: PLC0415
-    from . import layout as L  # noqa: PLC0415
-    tmp = Path(target).with_name(".~calpae-" + Path(target).name)
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        for name, df in frames.items():
-            df.to_excel(xw, sheet_name=name, index=False)
-        wb = xw.book
-        money = set(LABELS.values()) | {"Crédits État notifiés", "Parts État (somme)"}
-        for ws in wb.worksheets:
-            headers = [c.value for c in ws[1]]
-            for j, h in enumerate(headers, 1):
-                ws.cell(1, j).font = Font(bold=True, color=L.HEADER_FONT)
-                ws.cell(1, j).fill = PatternFill("solid", start_color=L.HEADER_FILL, end_color=L.HEADER_FILL)
-                width = 18 if h in money else min(60, max(10, len(str(h)) + 2))
-                ws.column_dimensions[L.col_letter(j)].width = width
-                fmt = L.EUR_FORMAT if h in money else L.PERCENT_FORMAT if h == "Enveloppe utilisée" else None
-                if fmt:
-                    for r in range(2, ws.max_row + 1):
-                        ws.cell(r, j).number_format = fmt
-            ws.freeze_panes = "A2"
-            for r in range(2, ws.max_row + 1):
-                if ws.cell(r, 1).value == "TOTAL":
-                    for c in ws[r]:
-                        c.font = Font(bold=True)
-        ws = wb["Par thème"]
-        n = ws.max_row - 1  # without the TOTAL line
-        if n >= 1:
-            headers = [c.value for c in ws[1]]
-            chart = BarChart()
-            chart.type = "bar"
-            chart.title = "Parts État et CD par thème"
-            chart.y_axis.title = "€"
-            chart.y_axis.numFmt = '#,##0 "€"'
-            for label in (Column.PART_ETAT.label, Column.PART_CD.label):
-                col = headers.index(label) + 1
-                chart.add_data(Reference(ws, min_col=col, min_row=1, max_row=n), titles_from_data=True)
-            chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n))
-            chart.height, chart.width = 12, 26
-            ws.add_chart(chart, f"{L.col_letter(len(headers) + 2)}2")
-    os.replace(tmp, target)
+    """Write the consolidation workbook through the port and the save frame."""
+    from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    wb = OpenpyxlWorkbook.new(target)
+    wb.apply(plan(frames))
+    wb.save(backup=False, replace=True)
 
 
 def write_csv(frames: dict, folder: str) -> list[str]:

@@ -7,8 +7,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Optional
 
-from .core.model import Bloc, Fiche, Maquette
-from .core.serialize import load_example
+from calpae_xl.core.model import Bloc, Fiche, Maquette
+from calpae_xl.core.serialize import load_example
 
 
 def variant(n_actions: Optional[int] = None, departement: Optional[str] = None, annee: Optional[int] = None,
@@ -52,8 +52,8 @@ def variant(n_actions: Optional[int] = None, departement: Optional[str] = None, 
 
 def write_variant(path: str, maquette: Maquette, fiches: bool = False) -> None:
     """The maquette as the project's workbook, figures as given (not recalculated)."""
-    from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-    from .template import create  # noqa: PLC0415
+    from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from calpae_xl.app.template import create  # noqa: PLC0415
     wb = OpenpyxlWorkbook.new(path)
     create(wb, maquette, empty_rows=0, typed=True, fiches=fiches)
     wb.save(backup=False, replace=True)

@@ -1,10 +1,12 @@
-"""The small port between the three operations and a workbook engine.
+"""The small port between the use cases and a workbook engine.
 
-The operations read whole sheets as grids and answer with a list of write
-operations (a plan) made of rectangular blocks. An adapter (openpyxl for
-batch, xlwings for live Excel) applies the plan: one block is one range write
-for xlwings, so the number of Excel operations does not grow with the number
-of actions.
+The use cases read whole sheets as grids and answer with a list of write
+operations (a plan) made of rectangular blocks. An adapter (the package
+adapter and openpyxl headless, xlwings for live Excel) applies the plan: one
+block is one range write for xlwings, so the number of Excel operations does
+not grow with the number of actions. A workbook file is opened and saved
+through the port too (:class:`WorkbookFile`), so that every file the project
+writes goes through one save frame.
 """
 from __future__ import annotations
 
@@ -107,7 +109,47 @@ class DefineName:
     ref: str  # e.g. 'Paramètres'!$A$20:$A$27
 
 
-Op = Union[EnsureSheet, Block, ClearContents, SheetSetup, ConditionalRule, DefineName]
+@dataclass
+class PageSetup:
+    """How a sheet prints: A4, orientation, fitted to the page width (pages
+    follow down), header rows repeated on each page, print area, footer
+    (Excel's codes: &P page, &N pages, &A sheet, &F file)."""
+
+    sheet: str
+    landscape: bool = False
+    fit_width: bool = True
+    title_rows: Optional[tuple[int, int]] = None
+    area: Optional[str] = None  # "A1:L40"
+    footer: Optional[str] = None
+    margins_cm: tuple[float, float, float, float] = (1.5, 1.5, 1.5, 1.5)  # left, right, top, bottom
+
+
+@dataclass
+class SheetVisibility:
+    """Show or hide a sheet (a copy made for printing shows only what is printed)."""
+
+    sheet: str
+    visible: bool
+
+
+@dataclass
+class BarChart:
+    """A native bar chart of ``series`` columns against ``categories`` (rows
+    ``first_row``..``last_row``, the header row above), placed at ``anchor``."""
+
+    sheet: str
+    title: str
+    categories_col: int
+    series_cols: Sequence[int]
+    header_row: int
+    first_row: int
+    last_row: int
+    anchor: str
+    number_format: str = '#,##0 "€"'
+
+
+Op = Union[EnsureSheet, Block, ClearContents, SheetSetup, ConditionalRule, DefineName, PageSetup, SheetVisibility,
+           BarChart]
 
 
 def dispatch(ops: Sequence[Op], handlers: dict) -> None:
@@ -120,7 +162,7 @@ def dispatch(ops: Sequence[Op], handlers: dict) -> None:
 
 
 class Workbook(Protocol):
-    """What an engine must offer the operations."""
+    """What an engine must offer the use cases: read sheets, apply a plan."""
 
     path: str
 
@@ -129,6 +171,18 @@ class Workbook(Protocol):
     def read_sheet(self, sheet: str) -> "Grid": ...
 
     def apply(self, ops: Sequence[Op]) -> None: ...
+
+
+class WorkbookFile(Workbook, Protocol):
+    """A workbook that lives in a file (the headless adapters): opened and
+    saved through the save frame (guards, temporary file, check, backup,
+    atomic replace). Live Excel saves itself and has no such contract."""
+
+    @classmethod
+    def open(cls, path: str) -> "WorkbookFile": ...
+
+    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
+        """Write to ``target`` (default: the file read); returns the backup's path."""
 
 
 @dataclass
@@ -164,16 +218,23 @@ class Grid:
     def formula(self, row: int, col: int) -> Optional[str]:
         return self.formulas.get((row, col))
 
-    def fill_merged(self) -> "Grid":
-        """Copy each merged range's top-left value into all its cells (the
-        annex merges thème, Chorus and bloc over several rows)."""
+    def with_merges_filled(self) -> "Grid":
+        """A copy where each merged range's top-left value fills all its cells
+        (the annex merges thème, Chorus and bloc over several rows). The grid
+        itself, which an adapter may cache, is left as read; only the rows a
+        merge touches are copied."""
+        values = list(self.values)
+        copied: set[int] = set()
         for r1, c1, r2, c2 in self.merged:
             v = self.get(r1, c1)
             for r in range(r1, min(r2, self.n_rows) + 1):
-                row = self.values[r - 1]
+                if r not in copied:
+                    values[r - 1] = list(values[r - 1])
+                    copied.add(r)
+                row = values[r - 1]
                 for c in range(c1, c2 + 1):
                     if c > len(row):
                         row.extend([None] * (c - len(row)))
                     if row[c - 1] is None:
                         row[c - 1] = v
-        return self
+        return Grid(values, self.formulas, self.merged, self.formulas_known, self.merges_known)

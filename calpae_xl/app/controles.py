@@ -1,0 +1,81 @@
+"""Contrôler's plans: the Contrôles sheet (verdict, counts, one row per
+finding with a link to its cell) and the highlights (the cells in error or
+warning, listed in the technical sheet that the conditional formats read)."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from ..core.findings import Finding, Severity, summary_line
+from ..core.model import Maquette
+from ..workbook import layout as L
+from ..workbook.port import KEEP, Block, ConditionalRule, EnsureSheet, Grid, Op, SheetSetup, Text
+from ..workbook.reader import ReadResult
+from .blocks import after, link, owned_blocks
+
+
+def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], names: Sequence[str],
+                   old: Optional[Grid] = None) -> list[Op]:
+    """The Contrôles sheet: a verdict, the counts, one row per finding with a
+    link to its cell. Its colours are conditional formats on the Gravité
+    column, set when the sheet is created; afterwards a run is one block."""
+    title = f"Contrôles de la maquette — {m.departement or 'Département'} {m.annee or ''}".strip()
+    errors = any(f.severity is Severity.ERREUR for f in findings)
+    rows: list[list] = [[Text(title)], [Text(L.VERDICT_ERRORS if errors else L.VERDICT_OK)],
+                        [Text(summary_line(findings) + ".")], [Text(h) for h in L.CONTROLES_HEADERS]]
+    for f in findings:
+        rows.append([Text(f.severity.label), Text(f.code),
+                     Text(f.where.bloc.label if f.where.bloc else ""), Text(f.action_label or ""),
+                     Text(f.message), link(f.where.sheet, f.where.cell)])
+    ops: list[Op] = []
+    width = len(L.CONTROLES_HEADERS)
+    if L.CONTROLES not in names:
+        first, last = L.CONTROLES_FIRST_ROW, L.RULES_LAST_ROW
+        verdict, verdict_abs = L.a1(L.CONTROLES_VERDICT_ROW, 1), L.a1(L.CONTROLES_VERDICT_ROW, 1, absolute=True)
+        body = f"{L.a1(first, 1)}:{L.a1(last, width)}"
+        ops += [EnsureSheet(L.CONTROLES, before=after(read.table.sheet, names)),
+                Block(L.CONTROLES, L.CONTROLES_TITLE_ROW, 1, [[KEEP]], styles="title"),
+                Block(L.CONTROLES, L.CONTROLES_VERDICT_ROW, 1, [[KEEP]], styles="verdict"),
+                Block(L.CONTROLES, L.CONTROLES_HEADER_ROW, 1, [[KEEP] * width], styles="header"),
+                ConditionalRule(L.CONTROLES, verdict, f'{verdict_abs}="{L.VERDICT_ERRORS}"', "sev_erreur"),
+                ConditionalRule(L.CONTROLES, verdict, f'{verdict_abs}="{L.VERDICT_OK}"', "verdict_ok"),
+                *[ConditionalRule(L.CONTROLES, body, f'${L.col_letter(1)}{first}="{label}"', f"sev_{sev}")
+                  for sev, label in ((s.value, s.label) for s in Severity)],
+                SheetSetup(L.CONTROLES, widths=dict(enumerate(L.CONTROLES_WIDTHS, 1)),
+                           freeze=L.a1(L.CONTROLES_FIRST_ROW, 1))]
+    ops += owned_blocks(L.CONTROLES, rows, old, width)
+    return ops
+
+
+def plan_highlights(read: ReadResult, findings: Sequence[Finding], new_sheets: Sequence[str],
+                    old: Optional[Grid], names: Sequence[str]) -> list[Op]:
+    """The cells with an erreur or an avertissement, as keys in the technical
+    sheet; the two highlight rules on every sheet that can carry findings
+    (the maquette and the fiches), added once per sheet and remembered."""
+    equipped = [str(old.get(r, L.TECH_RULES_COL)) for r in range(2, old.n_rows + 1)
+                if old.get(r, L.TECH_RULES_COL)] if old else []
+    targets = [read.table.sheet] + [fs.sheet for fs in read.fiches.values()] + list(new_sheets)
+    keys: dict[Severity, list[str]] = {Severity.ERREUR: [], Severity.AVERTISSEMENT: []}
+    seen: dict[str, Severity] = {}
+    for f in findings:
+        if f.severity in keys and f.where.sheet in targets and f.where.cell:
+            k = L.highlight_key(f.where.sheet, f.where.cell)
+            if seen.get(k) is not Severity.ERREUR:
+                seen[k] = f.severity
+    for k, sev in seen.items():
+        keys[sev].append(k)
+    ops: list[Op] = []
+    if L.TECH not in names:
+        ops.append(EnsureSheet(L.TECH, hidden=True))
+    for sheet in targets:
+        if sheet not in equipped:
+            ops += [ConditionalRule(sheet, L.HIGHLIGHT_RANGE, L.highlight_formula(sheet, L.TECH_ERR_COL), "sev_erreur"),
+                    ConditionalRule(sheet, L.HIGHLIGHT_RANGE, L.highlight_formula(sheet, L.TECH_WARN_COL),
+                                    "sev_avertissement")]
+            equipped.append(sheet)
+    err, warn = keys[Severity.ERREUR], keys[Severity.AVERTISSEMENT]
+    rows: list[list] = [[Text(h) for h in L.TECH_HEADERS]]
+    for i in range(max(len(err), len(warn), len(equipped))):
+        rows.append([Text(err[i]) if i < len(err) else None, Text(warn[i]) if i < len(warn) else None, None,
+                     Text(equipped[i]) if i < len(equipped) else None])
+    ops += owned_blocks(L.TECH, rows, old, len(L.TECH_HEADERS))
+    return ops

@@ -1,0 +1,149 @@
+"""Générer les fiches: one sheet per action. Computed rows follow the
+maquette; the text the officer typed in a fiche is never overwritten."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Sequence
+
+from ..core.model import FICHE_TEXT_FIELDS, Action, Bloc, Column, Maquette
+from ..workbook import layout as L
+from ..workbook.port import KEEP, Block, EnsureSheet, Formula, Op, SheetSetup, Text
+from ..workbook.reader import ReadResult, TableLayout
+from .blocks import link, runs, style_runs, sum_formula
+
+
+def _indicator_text(a: Action, annee: int) -> str:
+    if not a.indicateurs:
+        return "Aucun indicateur renseigné dans la feuille Indicateurs."
+    lines = []
+    for ind in a.indicateurs:
+        v = ind.value_for(annee)
+        vals = []
+        if v and v.cible is not None:
+            vals.append(f"cible {_num(v.cible)}")
+        if v and v.resultat is not None:
+            vals.append(f"résultat {_num(v.resultat)}")
+        tail = f" — {annee} : {', '.join(vals)}" if vals else f" — {annee} : non renseigné"
+        lines.append(f"• {ind.libelle} ({ind.unite}){tail}")
+    return "\n".join(lines)
+
+
+def _num(d: Decimal) -> str:
+    return format(d.normalize(), "f").replace(".", ",")
+
+
+def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[str, object]:
+    """Every fiche row's value for a new sheet; computed rows are refreshed at
+    each generation, input rows are written only when the sheet is created."""
+    tref = L.sheet_ref(table.sheet)
+    fb = a.fiche.budget
+    numero_cell = table.cell(row, L.F_NUMERO)
+    vals: dict[str, object] = {
+        "titre": Text(f"{L.FICHE_TITLE_PREFIX} — {a.label} — {a.intitule}"),
+        "bloc": Text(a.bloc.label), "numero": Text(a.label), "intitule": Text(a.intitule),
+        # beside the N° (which identifies the fiche, so stays plain text): a link back to the row
+        "lien": link(table.sheet, numero_cell, L.FICHE_LINK_TEXT) if numero_cell else None,
+        "theme": Text(a.theme), "chorus": Text(f"{a.chorus.normalized} - {a.chorus.libelle}".strip(" -")
+                                               if a.chorus else ""),
+        "indicateurs": Text(_indicator_text(a, m.annee)),
+    }
+    for key in ("part_etat", "part_cd", "report", "autres_financeurs", "budget_global"):
+        ref = table.cell(row, key)
+        v = a.amount(Column(key))
+        # a link to an empty cell shows 0 in a spreadsheet: the cached value says the same
+        cached = v if isinstance(v, Decimal) else Decimal(0) if v is None else None
+        vals[key] = Formula(f"{tref}!{ref}", cached) if ref else None
+    for key in FICHE_TEXT_FIELDS:
+        vals[key] = Text(getattr(a.fiche, key))
+    vals["periode_execution"] = Text(a.periode_execution)
+    vals["budget_execute"] = a.budget_execute
+    vals["fapi"] = Text("" if a.fapi is None else "Oui" if a.fapi else "Non")
+    for key, attr in (("fb_part_etat", "part_etat"), ("fb_report_etat", "report_etat"), ("fb_part_cd", "part_cd"),
+                      ("fb_report_cd", "report_cd"), ("fb_autres", "autres"), ("fb_budget_global", "budget_global")):
+        vals[key] = getattr(fb, attr) if fb else None
+    return vals
+
+
+COMPUTED_KINDS = ("title", "computed", "amount_link", "formula")
+
+
+def _taux(rows: dict[str, int], a: Action) -> Formula:
+    e, g = L.a1(rows["budget_execute"], L.FICHE_VALUE_COL), L.a1(rows["budget_global"], L.FICHE_VALUE_COL)
+    cached = None
+    if a.budget_execute is not None and isinstance(a.budget_global, Decimal) and a.budget_global:
+        cached = (a.budget_execute / a.budget_global).quantize(Decimal("0.0001"))
+    return Formula(f'IF(OR({e}="",N({g})=0),"",{e}/{g})', cached)
+
+
+def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: list[str]) -> list[Op]:
+    """One sheet per action. An existing fiche (found by its Bloc and N° rows,
+    whatever the sheet is called) only gets its computed rows refreshed: the
+    text the user typed is never overwritten. A fiche whose action left the
+    maquette is kept as it is and reported (FICHE_ORPHELINE)."""
+    ops: list[Op] = []
+    taken = set(names)
+    for i, a in enumerate(m.actions):
+        row = read.table.action_rows[i]
+        vals = fiche_values(a, m, read.table, row)
+        existing = read.fiches.get(a.key)
+        if existing:
+            rows = dict(existing.rows)
+            if "budget_execute" in rows and "budget_global" in rows:
+                vals["taux_execution"] = _taux(rows, a)
+            ops.append(Block(existing.sheet, rows["titre"], L.FICHE_LABEL_COL, [[vals["titre"]]]))
+            if "numero" in rows:
+                ops.append(Block(existing.sheet, rows["numero"], L.FICHE_LINK_COL, [[vals["lien"]]]))
+            updates = {rows[k]: vals[k] for k in rows if k not in ("titre", "taux_execution") and k in vals
+                       and L.FICHE_ROW_BY_KEY.get(k) and L.FICHE_ROW_BY_KEY[k].kind in COMPUTED_KINDS}
+            for start, end in runs(updates):
+                ops.append(Block(existing.sheet, start, L.FICHE_VALUE_COL, [[updates[r]] for r in range(start, end + 1)],
+                                 number_format=L.EUR_FORMAT))
+            if "taux_execution" in rows:  # a rate, not euros: its own block, so it is formatted once
+                ops.append(Block(existing.sheet, rows["taux_execution"], L.FICHE_VALUE_COL,
+                                 [[vals.get("taux_execution", KEEP)]],
+                                 styles="pct_computed"))
+            continue
+        name = L.fiche_sheet_name(a.bloc, a.numero, taken)
+        taken.add(name)
+        rows = {r.key: n for n, r in enumerate(L.FICHE_ROWS, 1)}
+        vals["taux_execution"] = _taux(rows, a)
+        grid: list[list] = []
+        styles: list[str] = []
+        for fr in L.FICHE_ROWS:
+            if fr.kind == "title":
+                grid.append([vals["titre"], None])
+                styles.append("title")
+            elif fr.kind == "section":
+                grid.append([Text(fr.label), None])
+                styles.append("section")
+            else:
+                grid.append([Text(fr.label), vals.get(fr.key)])
+                styles.append("fiche_input" if fr.kind in ("input", "amount_input") else "fiche_computed")
+        vent_start = len(grid) + 1
+        for line in a.ventilation:
+            grid.append([Text(line.libelle), line.montant])
+            styles.append("fiche_input")
+        for _ in range(max(0, L.FICHE_MIN_VENTILATION_ROWS - len(a.ventilation))):
+            grid.append([None, None])
+            styles.append("fiche_input")
+        vent_rows = range(vent_start, len(grid) + 1)
+        grid.append([Text(L.VENTILATION_TOTAL),
+                     Formula(sum_formula(L.FICHE_VALUE_COL, vent_rows), sum((v.montant for v in a.ventilation), Decimal(0)))])
+        styles.append("fiche_computed")
+        ops.append(EnsureSheet(name))
+        ops.append(Block(name, 1, L.FICHE_LABEL_COL, grid, number_format=L.EUR_FORMAT))
+        ops += _fiche_styles(name, styles)
+        ops.append(Block(name, rows["taux_execution"], L.FICHE_VALUE_COL, [[KEEP]], styles="pct_computed"))
+        ops.append(Block(name, rows["numero"], L.FICHE_LINK_COL, [[vals["lien"]]]))
+        ops.append(SheetSetup(name, widths=dict(enumerate(L.FICHE_WIDTHS, 1)),
+                              wrap_rows=[rows[k] for k in L.FICHE_WRAPPED],
+                              tab_color="2E75B6" if a.bloc is Bloc.SOCLE else "70AD47"))
+        created.append(name)
+    return ops
+
+
+def _fiche_styles(sheet: str, styles: list[str]) -> list[Op]:
+    """Titles and sections style the whole row; other rows have a label column."""
+    return [Block(sheet, start + 1, L.FICHE_LABEL_COL, [[KEEP, KEEP]] * n,
+                  styles=st if st in ("title", "section") else ["fiche_label", st])
+            for start, n, st in style_runs(styles)]

@@ -1,0 +1,138 @@
+"""The three operations — Recalculer, Contrôler, Générer les fiches — as one
+session on a workbook, written once against the port, for Excel and batch
+alike; and :func:`process_file`, the per-file session shared by the commands,
+``lot`` and the reports.
+
+A session reads the workbook, asks the core, and answers with a plan of
+block writes (the plans live in :mod:`.recalculer`, :mod:`.controles`,
+:mod:`.journal`, :mod:`.fiches`). Nothing here knows which engine applies it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..core.checks import run_checks
+from ..core.findings import Finding, Severity, sort_findings
+from ..core.model import Maquette
+from ..core.rules import Change, recalculate
+from ..errors import CalpaeError
+from ..workbook import layout as L
+from ..workbook.port import Grid, Workbook
+from ..workbook.reader import read_workbook
+from .controles import plan_controles, plan_highlights
+from .fiches import plan_fiches
+from .journal import plan_journal
+from .recalculer import plan_recalculer, text_amounts
+
+RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
+
+
+@dataclass
+class Outcome:
+    """What one run did: the maquette after it, the changes, the findings."""
+
+    path: str
+    maquette: Maquette
+    changes: list[Change] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    fiches_created: list[str] = field(default_factory=list)
+    wrote: bool = False
+
+
+def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = None,
+        report: Optional[Decimal] = None, write: bool = True) -> Outcome:
+    """Run the chosen operations on an open workbook, in the order recalculer,
+    contrôler, fiches, and apply the resulting plan in one go."""
+    names = wb.sheet_names()
+    read = read_workbook(names, wb.read_sheet, wb.path, credits, report)
+    maquette, changes, ops = read.maquette, [], []
+    if RECALCULER in operations:
+        maquette, changes = recalculate(read.maquette)
+        text_fixes = text_amounts(read)
+        ops += plan_recalculer(read, maquette, text_fixes)
+        changes = text_fixes + changes
+    findings = sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus)))
+    outcome = Outcome(wb.path, maquette, changes, findings)
+    if FICHES in operations:
+        ops += plan_fiches(read, maquette, names, outcome.fiches_created)
+    checking = RECALCULER in operations or CONTROLER in operations
+    if checking:
+        ops += plan_controles(read, maquette, findings, names, _old(wb, L.CONTROLES, names))
+        if changes:
+            ops += plan_journal(read, changes, names, _old(wb, L.JOURNAL, names))
+    if checking or outcome.fiches_created:
+        ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, L.TECH, names), names)
+    if write and ops:
+        wb.apply(ops)
+        outcome.wrote = True
+    return outcome
+
+
+def _old(wb: Workbook, sheet: str, names: Sequence[str]) -> Optional[Grid]:
+    """What a sheet the project owns holds now (its extent is overwritten)."""
+    return wb.read_sheet(sheet) if sheet in names else None
+
+
+# --- one file, never raising -------------------------------------------------------------
+
+@dataclass
+class FileResult:
+    """What happened to one file (picklable: batches run in other processes)."""
+
+    fichier: str
+    lisible: bool = True
+    erreur: Optional[str] = None
+    code: Optional[str] = None  # the refusal's code when the file could not be read or written
+    constats: list[dict] = field(default_factory=list)
+    changements: int = 0
+    fiches_creees: int = 0
+    sortie: Optional[str] = None
+    sauvegarde: Optional[str] = None
+
+    @property
+    def n_errors(self) -> int:
+        return sum(1 for c in self.constats if c["gravite"] == Severity.ERREUR.value)
+
+    def as_json(self) -> dict:
+        return {"fichier": self.fichier, "lisible": self.lisible, "erreur": self.erreur, "code": self.code,
+                "constats": self.constats}
+
+
+def failure(path: str, exc: BaseException) -> tuple[str, str]:
+    """(French message naming the file, code) of an exception met on ``path``:
+    the one exception boundary's wording."""
+    if isinstance(exc, CalpaeError):
+        return exc.message, exc.code
+    return (f"Erreur inattendue sur « {path} » : {type(exc).__name__} : {exc}. Le fichier n'a pas été modifié ; "
+            "transmettez-le avec ce message à l'équipe calpae_xl.", "ERREUR_INATTENDUE")
+
+
+def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = None,
+                 credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
+                 write: bool = True, backup: bool = True, base: Optional[str] = None) -> FileResult:
+    """Open, run the operations, save (atomically) — never raises. With
+    ``sortie``, the copy goes to ``sortie/<path relative to base>`` (``base``:
+    the folder of a ``lot``, whose sub-folders are kept), else ``sortie/<name>``."""
+    from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415 - the batch adapter, imported when used
+    result = FileResult(path)
+    try:
+        wb = PackageWorkbook.open(path)
+        outcome = run(wb, operations, credits, report, write=write)
+        result.constats = [f.as_dict() for f in outcome.findings]
+        result.changements = len(outcome.changes)
+        result.fiches_creees = len(outcome.fiches_created)
+        if write and outcome.wrote:
+            target = str(Path(sortie) / (Path(path).relative_to(base) if base else Path(path).name)) \
+                if sortie else path
+            if sortie:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+            result.sauvegarde = wb.save(target, backup=backup)
+            result.sortie = target
+    except Exception as e:  # noqa: BLE001 - the boundary: one bad file never stops a batch
+        result.lisible = False
+        result.erreur, result.code = failure(path, e)
+    return result

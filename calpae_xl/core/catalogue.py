@@ -1,0 +1,215 @@
+"""The one catalogue of codes: every finding on a maquette and every refusal
+of a file has its entry here (gravité, titre, explication, que faire), like
+frictionless' typed errors. The checks, the reader, the gate and the save
+frame take their codes from it; ``calpae-xl codes`` prints it for users.
+
+A code missing from the catalogue is a defect: :func:`entry` raises.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .findings import Severity
+
+#: the kinds of codes: a finding on the maquette's content, or a file the tool could not read or write
+CONSTAT, FICHIER = "constat", "fichier"
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    kind: str
+    severity: Severity
+    titre: str
+    explication: str
+    que_faire: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "nature": self.kind, "gravite": self.severity.value, "titre": self.titre,
+                "explication": self.explication, "que_faire": self.que_faire}
+
+
+class UnknownCode(KeyError):
+    """A code used by the project that the catalogue lacks."""
+
+
+E, W, I = Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO
+
+_ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
+    # --- amounts --------------------------------------------------------------------------
+    ("MONTANT_ILLISIBLE", CONSTAT, E, "Montant illisible",
+     "La cellule contient un texte qui n'est pas un montant en euros (« n.c. », « 1.234 », une date, une "
+     "valeur d'erreur comme #DIV/0!…). Il n'est jamais compté comme zéro.",
+     "Saisissez le montant en chiffres (« 35 812,50 » ou 35812,5), ou videz la cellule."),
+    ("MONTANT_NEGATIF", CONSTAT, E, "Montant négatif",
+     "Un montant de la maquette est négatif.", "Corrigez le signe du montant."),
+    ("MONTANT_MANQUANT", CONSTAT, E, "Montant à saisir",
+     "Le montant qui sert de base à la règle de répartition de l'action n'est pas renseigné (budget global "
+     "en parité, parts État et CD en répartition libre). Une cellule vide ne vaut jamais zéro.",
+     "Saisissez ce montant, puis cliquez sur « Recalculer »."),
+    ("A_RECALCULER", CONSTAT, W, "Ligne à recalculer",
+     "Une cellule calculée de la ligne est vide.", "Cliquez sur « Recalculer »."),
+    # --- identities and rules ---------------------------------------------------------------
+    ("IDENTITE_ETAT_CD", CONSTAT, E, "Budget État + CD incohérent",
+     "Annexe financière : le budget État + CD doit être égal à part État + part CD + report N-1.",
+     "Cliquez sur « Recalculer » (règle parité) ou corrigez les parts saisies (règle libre)."),
+    ("IDENTITE_GLOBAL", CONSTAT, E, "Budget global incohérent",
+     "Annexe financière : le budget global doit être égal au budget État + CD plus les autres financeurs.",
+     "Vérifiez le budget global et les autres financeurs, puis cliquez sur « Recalculer »."),
+    ("PARITE_ROMPUE", CONSTAT, E, "Parité rompue",
+     "Convention, article 2.3 : en co-financement à parité, parts État et CD sont égales (au centime près).",
+     "Cliquez sur « Recalculer », ou passez l'action en répartition « libre » si la parité ne s'applique pas."),
+    ("CD_INFERIEUR_ETAT", CONSTAT, E, "Part CD inférieure à la part État",
+     "En répartition libre, la part du Département ne peut pas être inférieure à celle de l'État.",
+     "Corrigez les parts saisies."),
+    # --- envelope ---------------------------------------------------------------------------
+    ("ENVELOPPE_DEPASSE", CONSTAT, E, "Enveloppe dépassée",
+     "Article 2 de l'avenant : la somme des parts État dépasse les crédits notifiés.",
+     "Réduisez des parts État ou vérifiez les crédits notifiés (feuille « Paramètres »)."),
+    ("ENVELOPPE_NON_CONSOMME", CONSTAT, W, "Crédits non programmés",
+     "La somme des parts État est inférieure aux crédits notifiés : une partie n'est pas programmée.",
+     "Vérifiez que c'est voulu ; sinon programmez le reliquat."),
+    ("REPORT_DEPASSE", CONSTAT, E, "Report dépassé",
+     "La part État des reports N-1 (moitié de la colonne report) dépasse le report notifié.",
+     "Vérifiez les reports des actions et le report notifié (feuille « Paramètres »)."),
+    ("REPORT_NON_CONSOMME", CONSTAT, W, "Report non programmé",
+     "La part État des reports N-1 est inférieure au report notifié.",
+     "Vérifiez que c'est voulu ; sinon répartissez le reliquat du report."),
+    ("PARAMETRE_MANQUANT", CONSTAT, I, "Paramètre non renseigné",
+     "Les crédits notifiés ou le report notifié ne sont pas connus : le contrôle de l'enveloppe n'est pas fait.",
+     "Renseignez la feuille « Paramètres », ou donnez --credits-etat / --report-etat."),
+    ("PARAMETRE_ILLISIBLE", CONSTAT, E, "Paramètre illisible",
+     "Un montant de la feuille « Paramètres » n'est pas lisible.", "Saisissez-le en chiffres."),
+    # --- totals ------------------------------------------------------------------------------
+    ("SOUS_TOTAL_FAUX", CONSTAT, E, "Sous-total faux",
+     "Un sous-total saisi diffère de la somme des lignes de son bloc.", "Cliquez sur « Recalculer »."),
+    ("TOTAL_FAUX", CONSTAT, E, "Total faux",
+     "Le total saisi diffère de la somme des lignes.", "Cliquez sur « Recalculer »."),
+    # --- identity of actions, texts -----------------------------------------------------------
+    ("NUMERO_MANQUANT", CONSTAT, E, "N° de fiche manquant",
+     "Une action n'a pas de N° de fiche : sa fiche ne peut pas lui être rattachée.", "Saisissez le N°."),
+    ("NUMERO_EN_DOUBLE", CONSTAT, E, "N° en double",
+     "Le même N° de fiche apparaît plusieurs fois dans un bloc.", "Renumérotez l'une des actions."),
+    ("INTITULE_MANQUANT", CONSTAT, E, "Intitulé manquant", "Une action n'a pas d'intitulé.",
+     "Saisissez l'intitulé de l'action."),
+    ("TEXTE_CARACTERES_INVALIDES", CONSTAT, W, "Caractères invisibles",
+     "Un texte contient des caractères de contrôle (copiés d'un autre logiciel) ; ils sont retirés de ce que "
+     "l'outil écrit.", "Ressaisissez le texte si besoin."),
+    ("TEXTE_TROP_LONG", CONSTAT, W, "Texte trop long",
+     "Un texte dépasse 32 767 caractères, la limite d'une cellule ; il est tronqué dans les fiches.",
+     "Raccourcissez le texte."),
+    # --- imputations Chorus ---------------------------------------------------------------------
+    ("CHORUS_MANQUANT", CONSTAT, E, "Imputation Chorus manquante", "L'action n'a pas d'imputation Chorus.",
+     "Choisissez le code dans la liste de la colonne « Imputation Chorus »."),
+    ("CHORUS_MALFORME", CONSTAT, E, "Code Chorus mal formé",
+     "Le code Chorus n'a pas la forme « 0304 50 19 19 07 » (douze chiffres).", "Corrigez le code."),
+    ("CHORUS_INCONNU", CONSTAT, W, "Code Chorus hors référentiel",
+     "Le code Chorus ne figure pas au référentiel (feuille « Paramètres »).",
+     "Vérifiez le code, ou ajoutez-le au référentiel de la feuille « Paramètres »."),
+    ("CHORUS_BLOC", CONSTAT, E, "Code Chorus d'un autre bloc",
+     "Annexe financière : les initiatives locales s'imputent sur « … 10 », les actions du socle jamais.",
+     "Choisissez le code du bloc de l'action."),
+    ("CHORUS_THEME", CONSTAT, W, "Code Chorus inhabituel pour le thème",
+     "Le code Chorus n'est pas celui sur lequel le thème s'impute d'ordinaire.", "Vérifiez le code."),
+    # --- fiches, execution, indicators -------------------------------------------------------------
+    ("VENTILATION_ECART", CONSTAT, W, "Ventilation incomplète",
+     "La ventilation du budget dans la fiche ne totalise pas le budget global de l'action.",
+     "Complétez ou corrigez la ventilation dans la fiche."),
+    ("EXECUTION_DEPASSEE", CONSTAT, W, "Exécution supérieure au budget",
+     "Le budget exécuté dépasse le budget global de l'action.", "Vérifiez le budget exécuté."),
+    ("EXECUTION_TAUX", CONSTAT, I, "Taux d'exécution", "Le taux d'exécution de l'action, pour information.",
+     "Rien à faire."),
+    ("FICHE_ECART", CONSTAT, W, "Fiche et maquette en désaccord",
+     "Un montant écrit dans le texte de la fiche action diffère de la maquette (d'un euro ou plus).",
+     "Corrigez la fiche ou la maquette, pour qu'elles disent la même chose."),
+    ("FICHE_ORPHELINE", CONSTAT, W, "Fiche sans action",
+     "Une feuille de fiche correspond à une action qui n'est plus dans la maquette ; elle est conservée.",
+     "Supprimez la feuille à la main si l'action a bien été retirée, ou rétablissez l'action."),
+    ("INDICATEUR_ABSENT", CONSTAT, I, "Aucun indicateur",
+     "Article 3 : l'action n'a aucun indicateur dans la matrice (feuille « Indicateurs »).",
+     "Ajoutez ses indicateurs dans la feuille « Indicateurs »."),
+    ("INDICATEUR_SANS_VALEUR", CONSTAT, I, "Indicateur sans valeur",
+     "Article 3 : des indicateurs de l'action n'ont ni cible ni résultat pour l'année.",
+     "Renseignez la cible ou le résultat dans la feuille « Indicateurs »."),
+    ("CONTROLE_IMPOSSIBLE", CONSTAT, E, "Contrôle impossible",
+     "Un contrôle n'a pas pu être mené (défaut de l'outil) : la maquette n'est pas déclarée correcte.",
+     "Transmettez le fichier et le message à l'équipe calpae_xl."),
+    # --- files: refused before reading --------------------------------------------------------------
+    ("FICHIER_ABSENT", FICHIER, E, "Fichier absent", "Le fichier n'existe pas.", "Vérifiez le chemin."),
+    ("FICHIER_INACCESSIBLE", FICHIER, E, "Fichier inaccessible",
+     "Le fichier ne peut pas être lu (droits, fichier spécial…).", "Vérifiez les droits du fichier."),
+    ("EXTENSION_INCONNUE", FICHIER, E, "Pas un classeur .xlsx",
+     "Seuls les classeurs .xlsx et .xlsm sont lus.", "Enregistrez le classeur au format .xlsx."),
+    ("XLS_ANCIEN", FICHIER, E, "Classeur Excel 97-2003",
+     "Le fichier est un classeur .xls, ancien format.", "Enregistrez-le au format .xlsx et recommencez."),
+    ("PAS_UN_CLASSEUR", FICHIER, E, "Pas un classeur",
+     "Le contenu du fichier n'est pas un classeur Excel.", "Vérifiez le fichier transmis."),
+    ("CLASSEUR_CHIFFRE", FICHIER, E, "Classeur protégé par mot de passe",
+     "Le classeur est chiffré.", "Enregistrez-le sans mot de passe (Fichier > Informations > Protéger le "
+     "classeur) et recommencez."),
+    ("ZIP_ABIME", FICHIER, E, "Classeur abîmé", "L'archive du classeur est abîmée ou tronquée.",
+     "Demandez une nouvelle copie du fichier."),
+    ("ZIP_TROP_DE_PARTIES", FICHIER, E, "Classeur démesuré", "L'archive contient trop de parties.",
+     "Vérifiez le fichier transmis."),
+    ("ZIP_TROP_GROS", FICHIER, E, "Classeur démesuré", "Le classeur est trop gros une fois décompressé.",
+     "Vérifiez le fichier transmis."),
+    ("ZIP_BOMBE", FICHIER, E, "Archive piégée", "Le taux de compression d'une partie est anormal.",
+     "Ne l'ouvrez pas ; signalez-le à votre service informatique."),
+    ("XML_DTD", FICHIER, E, "Classeur piégé",
+     "Une partie déclare une DTD ou des entités XML, dont aucun classeur n'a besoin.",
+     "Ne l'ouvrez pas ; signalez-le à votre service informatique."),
+    ("FEUILLE_DEMESUREE", FICHIER, E, "Feuille démesurée",
+     "Une feuille contient trop de lignes, de colonnes, de cellules ou de fusions pour une maquette.",
+     "Supprimez les lignes et colonnes inutiles, enregistrez et recommencez."),
+    ("TEXTES_DEMESURES", FICHIER, E, "Textes démesurés", "Le classeur annonce un nombre de textes démesuré.",
+     "Vérifiez le fichier transmis."),
+    ("CLASSEUR_INVALIDE", FICHIER, E, "Classeur invalide",
+     "Une partie du classeur n'a pas la forme attendue.", "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le "
+     "au format .xlsx, puis recommencez."),
+    ("PARTIE_MANQUANTE", FICHIER, E, "Partie manquante", "Une partie nécessaire manque dans le classeur.",
+     "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, puis recommencez."),
+    ("MAQUETTE_ABSENTE", FICHIER, E, "Pas de maquette",
+     "Le classeur n'a pas de tableau reconnu (en-têtes « Fiche action N° », « Intitulé de l'action », "
+     "montants…).", "Vérifiez que le tableau a sa ligne d'en-têtes dans les 40 premières lignes."),
+    ("FICHIER_ILLISIBLE", FICHIER, E, "Fichier illisible", "Le fichier n'a pas pu être lu.",
+     "Vérifiez le fichier transmis."),
+    # --- files: refused at saving ---------------------------------------------------------------------
+    ("ENREGISTREMENT_IMPOSSIBLE", FICHIER, E, "Enregistrement impossible",
+     "Le résultat n'a pas pu être enregistré ; le fichier d'origine n'a pas été modifié.",
+     "Vérifiez la place disque et les droits du dossier."),
+    ("FICHIER_OUVERT", FICHIER, E, "Fichier ouvert",
+     "Le fichier est ouvert dans Excel ou LibreOffice : il n'est pas écrasé.",
+     "Fermez-le, puis recommencez."),
+    ("FICHIER_MODIFIE", FICHIER, E, "Fichier modifié pendant le traitement",
+     "Le fichier a changé sur le disque depuis sa lecture : il n'est pas écrasé.", "Relancez la commande."),
+    ("ENREGISTREMENT_DESTRUCTEUR", FICHIER, E, "Enregistrement destructeur",
+     "Enregistrer sans Excel ferait perdre des éléments du classeur.",
+     "Écrivez une copie avec --sortie DOSSIER, ou utilisez les boutons du classeur dans Excel."),
+    ("FEUILLE_NON_CALCUL", FICHIER, E, "Feuille de graphique",
+     "Une feuille que l'outil doit écrire est une feuille de graphique.", "Renommez-la, puis recommencez."),
+    ("ECRITURE_INVALIDE", FICHIER, E, "Écriture invalide",
+     "Une feuille écrite par l'outil était mal formée : rien n'a été remplacé.",
+     "Transmettez le fichier à l'équipe calpae_xl."),
+    ("LIBREOFFICE_ABSENT", FICHIER, E, "LibreOffice absent",
+     "Le PDF est produit par LibreOffice, qui n'est pas installé.",
+     "Installez LibreOffice (Debian/Ubuntu : apt-get install libreoffice-calc-nogui)."),
+    ("PDF_ECHEC", FICHIER, E, "PDF non produit", "LibreOffice n'a pas produit le PDF.",
+     "Recommencez ; si l'échec persiste, transmettez le fichier à l'équipe calpae_xl."),
+    ("ERREUR_INATTENDUE", FICHIER, E, "Erreur inattendue",
+     "Un défaut de l'outil ; le fichier n'a pas été modifié.",
+     "Transmettez le fichier et le message à l'équipe calpae_xl."),
+)
+
+CATALOGUE: dict[str, Entry] = {c: Entry(c, k, s, t, e, q) for c, k, s, t, e, q in _ENTRIES}
+
+
+def entry(code: str) -> Entry:
+    """The entry of a code; a code the catalogue lacks is a defect of the project."""
+    try:
+        return CATALOGUE[code]
+    except KeyError:
+        raise UnknownCode(code) from None
+
+
+def severity(code: str) -> Severity:
+    return entry(code).severity

@@ -1,0 +1,77 @@
+"""A report's table as a plan for the port: headers, rows, French number
+formats per column, widths from the content, frozen header. Every text is
+written as text (never a formula), whatever it begins with."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Iterable, Optional, Sequence
+
+from ..workbook import layout as L
+from ..workbook.port import KEEP, Block, EnsureSheet, Op, PageSetup, SheetSetup, Text
+
+MIN_WIDTH, MAX_WIDTH = 8, 60
+
+
+def cell(v: Any) -> Any:
+    """A report value as the port writes it: text as Text, numbers as they are,
+    missing values (None, NaN, pandas' NA) as blank."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return Text("oui" if v else "non")
+    if isinstance(v, (Decimal, int)):
+        return v
+    if isinstance(v, float):
+        return None if v != v else Decimal(repr(v))
+    if isinstance(v, (dt.date, dt.datetime)):
+        return Text(v.isoformat())
+    if type(v).__name__ in ("NAType", "NaTType"):
+        return None
+    return Text(str(v))
+
+
+def _shown_width(v: Any, fmt: Optional[str]) -> int:
+    if v is None:
+        return 0
+    if isinstance(v, Text):
+        return max((len(line) for line in v.value.split("\n")), default=0)
+    if fmt == L.EUR_FORMAT:
+        return len(f"{v:,.2f}") + 3
+    return len(str(v))
+
+
+def table_ops(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], first_row: int = 1,
+              money: Iterable[str] = (), percent: Iterable[str] = (), before_rows: Sequence[Sequence[Any]] = (),
+              landscape: bool = True, create: bool = True, bold_first_col: Optional[str] = None) -> list[Op]:
+    """The plan of one sheet holding a table. ``before_rows`` (a title, a
+    note) go above the header row; ``money`` / ``percent``: the headers of the
+    columns formatted in euros / as a rate. Rows whose first cell equals
+    ``bold_first_col`` (e.g. "TOTAL") are set apart."""
+    money, percent = set(money), set(percent)
+    body = [[cell(v) for v in r] for r in rows]
+    n_cols = len(headers)
+    ops: list[Op] = [EnsureSheet(sheet)] if create else []
+    r = first_row
+    for i, extra in enumerate(before_rows):
+        ops.append(Block(sheet, r, 1, [[cell(v) for v in extra]], styles="title" if i == 0 else None))
+        r += 1
+    header_row = r
+    ops.append(Block(sheet, header_row, 1, [[Text(h) for h in headers]], styles="header"))
+    widths: dict[int, float] = {}
+    for j, h in enumerate(headers):
+        fmt = L.EUR_FORMAT if h in money else L.PERCENT_FORMAT if h in percent else None
+        column = [row[j] if j < len(row) else None for row in body]
+        if column:
+            ops.append(Block(sheet, header_row + 1, j + 1, [[v] for v in column], number_format=fmt))
+        longest = max([_shown_width(v, fmt) for v in column] + [max(len(w) for w in h.split())], default=0)
+        widths[j + 1] = float(min(MAX_WIDTH, max(MIN_WIDTH, longest + 2)))
+    if bold_first_col is not None:
+        for i, row in enumerate(body):
+            if row and isinstance(row[0], Text) and row[0].value == bold_first_col:
+                ops.append(Block(sheet, header_row + 1 + i, 1, [[KEEP] * n_cols], styles="total"))
+    last = header_row + len(body)
+    ops.append(SheetSetup(sheet, widths=widths, freeze=L.a1(header_row + 1, 1), wrap_rows=[header_row]))
+    ops.append(PageSetup(sheet, landscape=landscape, title_rows=(header_row, header_row),
+                         area=f"A1:{L.a1(max(last, header_row), n_cols)}", footer="&A — page &P / &N"))
+    return ops
