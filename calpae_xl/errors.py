@@ -1,4 +1,5 @@
-"""Exceptions for "cannot go on": each names the file, in French.
+"""Exceptions for "cannot go on": each names the file, in French, and carries
+a code of the catalogue (:mod:`calpae_xl.core.catalogue`).
 
 Everything else (a wrong amount, a broken rule) is a finding, not an exception.
 """
@@ -6,17 +7,20 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .core.catalogue import entry
+
 
 class CalpaeError(Exception):
-    """Base of the project's own errors; the CLI turns them into exit status 2."""
+    """Base of the project's own errors; the commands turn them into exit status 2."""
 
     template = "{path} : {reason}"
-    default_code = "ERREUR"
+    default_code: Optional[str] = None
 
     def __init__(self, path: str, reason: str, code: Optional[str] = None):
         self.path = str(path)
         self.reason = reason
-        self.code = code or self.default_code
+        self.code = code or self.default_code or ""
+        entry(self.code)  # a code the catalogue lacks is a defect of the project
         super().__init__(self.message)
 
     @property
@@ -25,9 +29,7 @@ class CalpaeError(Exception):
 
 
 class UnreadableFile(CalpaeError):
-    """The file cannot be opened or is not a workbook."""
-
-    default_code = "FICHIER_ILLISIBLE"
+    """The file cannot be opened or is not a workbook (each refusal has its own code)."""
 
     template = "Impossible de lire « {path} » : {reason}."
 

@@ -3,7 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from calpae_xl.core import Action, Bloc, Chorus, Column, Maquette, Severity, SplitRule, Unreadable, run_checks
+from calpae_xl.core import Action, Bloc, Chorus, Column, Maquette, Severity, SplitRule, Unreadable, entry, run_checks
 from calpae_xl.core.model import Fiche, FicheBudget, Indicator, IndicatorValue, VentilationLine
 
 SOCLE_CODE = Chorus("0304 50 19 19 07", "Garantie d'activité et insertion des BRSA")
@@ -26,63 +26,96 @@ def maquette(*actions, **kw) -> Maquette:
     return Maquette(**base)
 
 
+#: the two informations of a maquette whose envelope is not given (no "Paramètres" in these cases)
+NO_ENVELOPE = (("PARAMETRE_MANQUANT", None), ("PARAMETRE_MANQUANT", None))
+ONLY_REPORT_UNKNOWN = (("PARAMETRE_MANQUANT", None),)
+
+
+def codes(*pairs, base=NO_ENVELOPE):
+    """The complete multiset of (code, action N°) expected, the envelope's informations included."""
+    return sorted(pairs + base, key=repr)
+
+
 CASES = [
-    # (id, maquette, expected code, severity, action N° or None)
-    ("clean", maquette(), None, None, None),
-    ("identity etat+cd", maquette(action(budget_etat_cd=D("101"), budget_global=D("101"))), "IDENTITE_ETAT_CD", "erreur", "4.1"),
-    ("identity global", maquette(action(budget_global=D("130"), autres_financeurs=D("20"))), "IDENTITE_GLOBAL", "erreur", "4.1"),
-    ("parity broken", maquette(action(part_etat=D("40"), part_cd=D("60"))), "PARITE_ROMPUE", "erreur", "4.1"),
-    ("libre cd below", maquette(action(regle=SplitRule.LIBRE, part_etat=D("60"), part_cd=D("40"))), "CD_INFERIEUR_ETAT", "erreur", "4.1"),
-    ("libre cd above ok", maquette(action(regle=SplitRule.LIBRE, part_etat=D("40"), part_cd=D("60"))), None, None, None),
-    ("envelope exceeded", maquette(credits_etat=D("49")), "ENVELOPPE_DEPASSE", "erreur", None),
-    ("envelope short", maquette(credits_etat=D("51")), "ENVELOPPE_NON_CONSOMME", "avertissement", None),
-    ("envelope unknown", maquette(), "PARAMETRE_MANQUANT", "info", None),
-    ("report exceeded", maquette(action(report=D("20"), budget_etat_cd=D("100"), budget_global=D("100"), part_etat=D("40"), part_cd=D("40")),
-                                 report_etat_notifie=D("9")), "REPORT_DEPASSE", "erreur", None),
-    ("report short", maquette(report_etat_notifie=D("5")), "REPORT_NON_CONSOMME", "avertissement", None),
-    ("typed subtotal", maquette(sous_totaux_saisis={Bloc.SOCLE: {Column.PART_ETAT: D("51")}}), "SOUS_TOTAL_FAUX", "erreur", None),
-    ("typed total", maquette(total_saisi={Column.BUDGET_GLOBAL: D("99")}), "TOTAL_FAUX", "erreur", None),
-    ("negative", maquette(action(report=D("-10"), part_etat=D("55"), part_cd=D("55"))), "MONTANT_NEGATIF", "erreur", "4.1"),
-    ("not a number", maquette(action(part_cd=Unreadable("cinquante"))), "MONTANT_ILLISIBLE", "erreur", "4.1"),
-    ("missing global", maquette(action(budget_global=None)), "MONTANT_MANQUANT", "erreur", "4.1"),
-    ("not recalculated", maquette(action(budget_etat_cd=None, part_etat=None, part_cd=None)), "A_RECALCULER", "avertissement", "4.1"),
-    ("duplicate", maquette(action(), action(intitule="Autre")), "NUMERO_EN_DOUBLE", "erreur", "4.1"),
-    ("same N° other bloc ok", maquette(action(), action(bloc=Bloc.INITIATIVES, chorus=INIT_CODE, theme="Initiatives locales")), None, None, None),
-    ("no intitulé", maquette(action(intitule="  ")), "INTITULE_MANQUANT", "erreur", "4.1"),
-    ("no N°", maquette(action(numero="")), "NUMERO_MANQUANT", "erreur", ""),
-    ("chorus missing", maquette(action(chorus=None)), "CHORUS_MANQUANT", "erreur", "4.1"),
-    ("chorus malformed", maquette(action(chorus=Chorus("0304 50 19"))), "CHORUS_MALFORME", "erreur", "4.1"),
-    ("chorus unknown", maquette(action(chorus=Chorus("0304 50 19 19 09"), theme="")), "CHORUS_INCONNU", "avertissement", "4.1"),
-    ("initiative not on 10", maquette(action(bloc=Bloc.INITIATIVES, theme="Initiatives locales")), "CHORUS_BLOC", "erreur", "4.1"),
-    ("socle on 10", maquette(action(chorus=INIT_CODE)), "CHORUS_BLOC", "erreur", "4.1"),
-    ("theme/code mismatch", maquette(action(theme="1 - Sorties sèches")), "CHORUS_THEME", "avertissement", "4.1"),
-    ("chorus written with dashes ok", maquette(action(chorus=Chorus("0304-50-19-19-07"))), None, None, None),
-    ("ventilation", maquette(action(ventilation=(VentilationLine("a", D("60")), VentilationLine("b", D("30"))))), "VENTILATION_ECART", "avertissement", "4.1"),
-    ("execution above", maquette(action(budget_execute=D("120"))), "EXECUTION_DEPASSEE", "avertissement", "4.1"),
-    ("execution rate", maquette(action(budget_execute=D("75"))), "EXECUTION_TAUX", "info", "4.1"),
-    ("fiche global", maquette(action(fiche=Fiche(budget=FicheBudget(budget_global=D("120"))))), "FICHE_ECART", "avertissement", "4.1"),
-    ("fiche rounding tolerated", maquette(action(fiche=Fiche(budget=FicheBudget(part_etat=D("50.5"))))), None, None, None),
-    ("fiche report", maquette(action(fiche=Fiche(budget=FicheBudget(part_etat=D("25"), report_etat=D("25"))))), "FICHE_ECART", "avertissement", "4.1"),
-    ("indicator empty", maquette(action(indicateurs=(Indicator("X"),))), "INDICATEUR_SANS_VALEUR", "info", "4.1"),
-    ("no indicator", maquette(action(indicateurs=())), "INDICATEUR_ABSENT", "info", "4.1"),
+    # (id, maquette, every finding expected as (code, action N°))
+    ("clean", maquette(), codes()),
+    ("identity etat+cd", maquette(action(budget_etat_cd=D("101"), budget_global=D("101"))),
+     codes(("IDENTITE_ETAT_CD", "4.1"))),
+    ("identity global", maquette(action(budget_global=D("130"), autres_financeurs=D("20"))),
+     codes(("IDENTITE_GLOBAL", "4.1"))),
+    ("parity broken", maquette(action(part_etat=D("40"), part_cd=D("60"))), codes(("PARITE_ROMPUE", "4.1"))),
+    ("libre cd below", maquette(action(regle=SplitRule.LIBRE, part_etat=D("60"), part_cd=D("40"))),
+     codes(("CD_INFERIEUR_ETAT", "4.1"))),
+    ("libre cd above ok", maquette(action(regle=SplitRule.LIBRE, part_etat=D("40"), part_cd=D("60"))), codes()),
+    ("libre part blank", maquette(action(regle=SplitRule.LIBRE, part_etat=None, part_cd=D("100"))),
+     codes(("MONTANT_MANQUANT", "4.1"))),  # never compared as 0 in the identities
+    ("libre global blank", maquette(action(regle=SplitRule.LIBRE, budget_global=None)),
+     codes(("A_RECALCULER", "4.1"))),
+    ("envelope exceeded", maquette(credits_etat=D("49")), codes(("ENVELOPPE_DEPASSE", None), base=ONLY_REPORT_UNKNOWN)),
+    ("envelope short", maquette(credits_etat=D("51")),
+     codes(("ENVELOPPE_NON_CONSOMME", None), base=ONLY_REPORT_UNKNOWN)),
+    ("envelope exact", maquette(credits_etat=D("50"), report_etat_notifie=D("0")), codes(base=())),
+    ("report exceeded", maquette(action(report=D("20"), budget_etat_cd=D("100"), budget_global=D("100"),
+                                        part_etat=D("40"), part_cd=D("40")), report_etat_notifie=D("9")),
+     codes(("REPORT_DEPASSE", None), base=ONLY_REPORT_UNKNOWN)),
+    ("report short", maquette(report_etat_notifie=D("5")), codes(("REPORT_NON_CONSOMME", None), base=ONLY_REPORT_UNKNOWN)),
+    ("typed subtotal", maquette(sous_totaux_saisis={Bloc.SOCLE: {Column.PART_ETAT: D("51")}}),
+     codes(("SOUS_TOTAL_FAUX", None))),
+    ("typed total", maquette(total_saisi={Column.BUDGET_GLOBAL: D("99")}), codes(("TOTAL_FAUX", None))),
+    ("typed total unreadable", maquette(total_saisi={Column.BUDGET_GLOBAL: Unreadable("n.c.")}),
+     codes(("MONTANT_ILLISIBLE", None))),
+    ("negative", maquette(action(report=D("-10"), part_etat=D("55"), part_cd=D("55"))),
+     codes(("MONTANT_NEGATIF", "4.1"))),
+    ("not a number", maquette(action(part_cd=Unreadable("cinquante"))), codes(("MONTANT_ILLISIBLE", "4.1"))),
+    ("missing global", maquette(action(budget_global=None)), codes(("MONTANT_MANQUANT", "4.1"))),  # not IDENTITE_GLOBAL
+    ("not recalculated", maquette(action(budget_etat_cd=None, part_etat=None, part_cd=None)),
+     codes(("A_RECALCULER", "4.1"))),
+    ("duplicate", maquette(action(), action(intitule="Autre")), codes(("NUMERO_EN_DOUBLE", "4.1"))),
+    ("same N° other bloc ok", maquette(action(), action(bloc=Bloc.INITIATIVES, chorus=INIT_CODE,
+                                                        theme="Initiatives locales")), codes()),
+    ("no intitulé", maquette(action(intitule="  ")), codes(("INTITULE_MANQUANT", "4.1"))),
+    ("no N°", maquette(action(numero="")), codes(("NUMERO_MANQUANT", ""))),
+    ("chorus missing", maquette(action(chorus=None)), codes(("CHORUS_MANQUANT", "4.1"))),
+    ("chorus malformed", maquette(action(chorus=Chorus("0304 50 19"))), codes(("CHORUS_MALFORME", "4.1"))),
+    ("chorus unknown", maquette(action(chorus=Chorus("0304 50 19 19 09"), theme="")), codes(("CHORUS_INCONNU", "4.1"))),
+    ("chorus known to the département", maquette(action(chorus=Chorus("0304 50 19 19 09"), theme="")), codes()),
+    ("initiative not on 10", maquette(action(bloc=Bloc.INITIATIVES, theme="Initiatives locales")),
+     codes(("CHORUS_BLOC", "4.1"))),
+    ("socle on 10", maquette(action(chorus=INIT_CODE)), codes(("CHORUS_BLOC", "4.1"))),
+    ("theme/code mismatch", maquette(action(theme="1 - Sorties sèches")), codes(("CHORUS_THEME", "4.1"))),
+    ("chorus written with dashes ok", maquette(action(chorus=Chorus("0304-50-19-19-07"))), codes()),
+    ("ventilation", maquette(action(ventilation=(VentilationLine("a", D("60")), VentilationLine("b", D("30"))))),
+     codes(("VENTILATION_ECART", "4.1"))),
+    ("execution above", maquette(action(budget_execute=D("120"))), codes(("EXECUTION_DEPASSEE", "4.1"))),
+    ("execution rate", maquette(action(budget_execute=D("75"))), codes(("EXECUTION_TAUX", "4.1"))),
+    ("fiche global", maquette(action(fiche=Fiche(budget=FicheBudget(budget_global=D("120"))))),
+     codes(("FICHE_ECART", "4.1"))),
+    ("fiche rounding tolerated", maquette(action(fiche=Fiche(budget=FicheBudget(part_etat=D("50.5"))))), codes()),
+    ("fiche report", maquette(action(fiche=Fiche(budget=FicheBudget(part_etat=D("25"), report_etat=D("25"))))),
+     codes(("FICHE_ECART", "4.1"))),
+    ("indicator empty", maquette(action(indicateurs=(Indicator("X"),))), codes(("INDICATEUR_SANS_VALEUR", "4.1"))),
+    ("no indicator", maquette(action(indicateurs=())), codes(("INDICATEUR_ABSENT", "4.1"))),
+    ("control characters", maquette(action(intitule="Orien\x07tation")), codes(("TEXTE_CARACTERES_INVALIDES", "4.1"))),
+    ("text too long", maquette(action(fiche=Fiche(description="x" * 32768))), codes(("TEXTE_TROP_LONG", "4.1"))),
 ]
 
-IGNORED_WHEN_CLEAN = {"PARAMETRE_MANQUANT"}
+EXTRA_CHORUS = {"chorus known to the département": ("0304 50 19 19 09",)}
 
 
-@pytest.mark.parametrize("case_id, m, code, severity, numero", CASES, ids=[c[0] for c in CASES])
-def test_rule(case_id, m, code, severity, numero):
-    findings = run_checks(m)
-    if code is None:
-        assert [f.code for f in findings if f.code not in IGNORED_WHEN_CLEAN] == []
-        return
-    hits = [f for f in findings if f.code == code]
-    assert hits, f"{code} attendu, trouvé {[f.code for f in findings]}"
-    f = hits[0]
-    assert f.severity.value == severity
-    assert f.message and f.message[0].isupper()
-    if numero is not None:
-        assert f.where.action == numero
+@pytest.mark.parametrize("case_id, m, expected", CASES, ids=[c[0] for c in CASES])
+def test_rule(case_id, m, expected):
+    findings = run_checks(m, EXTRA_CHORUS.get(case_id, ()))
+    assert sorted(((f.code, f.where.action) for f in findings), key=repr) == expected
+    for f in findings:
+        assert f.severity is entry(f.code).severity  # the gravité is the catalogue's
+        assert f.message and (f.message[0].isupper() or f.message[0] == "«") and f.message.endswith(".")
+        assert " à les " not in f.message and " à le " not in f.message and " de le " not in f.message
+
+
+def test_envelope_messages_speak_french():
+    short = run_checks(maquette(credits_etat=D("51"), report_etat_notifie=D("5")))
+    messages = " ".join(f.message for f in short)
+    assert "inférieure aux crédits notifiés" in messages and "inférieure au report notifié" in messages
 
 
 def test_findings_are_sorted_worst_first():

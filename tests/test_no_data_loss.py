@@ -141,7 +141,7 @@ def test_a_shape_survives_the_batch_and_openpyxl_would_be_refused(tmp_path, caps
     write_variant(str(path), variant(), fiches=False)
     sheet = _add_shape(path)
     before = {i.filename: zipfile.ZipFile(path).read(i) for i in zipfile.ZipFile(path).infolist()}
-    assert main(["recalculer", str(path)]) in (0, 1)
+    assert main(["recalculer", str(path)]) == 0
     assert "ferait perdre" not in capsys.readouterr().out
     with zipfile.ZipFile(path) as z:
         after = {n: z.read(n) for n in z.namelist()}
@@ -174,7 +174,7 @@ def test_cells_the_project_does_not_own_are_kept_value_and_style(tmp_path):
     wb.save(path)
     mine = {"Maquette": ("N", "B2"), "Notes du service": None}
     before = snapshot(path, styles=True)
-    assert main(["lot", str(tmp_path), "--processus", "1"]) in (0, 1)
+    assert main(["lot", str(tmp_path), "--processus", "1"]) == 0
     after = snapshot(path, styles=True)
     for sheet, cells in mine.items():
         if cells is None:
@@ -184,5 +184,5 @@ def test_cells_the_project_does_not_own_are_kept_value_and_style(tmp_path):
             keep = {k: v for k, v in before[sheet].items() if k.startswith(col) or k == cell}
             assert {k: after[sheet][k] for k in keep} == keep
     second = snapshot(path, styles=True)
-    assert main(["lot", str(tmp_path), "--processus", "1"]) in (0, 1)
+    assert main(["lot", str(tmp_path), "--processus", "1"]) == 0
     assert diff(second, snapshot(path, styles=True)) == []

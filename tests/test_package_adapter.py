@@ -188,7 +188,7 @@ def test_a_chart_sheet_is_read_as_empty_and_never_written_to(tmp_path, capsys):
     wb.create_chartsheet("Graphique").add_chart(chart)
     wb.save(path)
     assert PackageWorkbook.open(str(path)).read_sheet("Graphique").values == []
-    assert main(["recalculer", str(path)]) in (0, 1)
+    assert main(["recalculer", str(path)]) == 0
     assert "Graphique" in openpyxl.load_workbook(path).sheetnames
 
     wb = openpyxl.load_workbook(path)

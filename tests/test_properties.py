@@ -3,7 +3,8 @@ from decimal import Decimal as D
 
 from hypothesis import given, settings, strategies as st
 
-from calpae_xl.core import Action, Bloc, Chorus, Column, Maquette, SplitRule, Unreadable, recalculate, run_checks
+from calpae_xl.core import (Action, Bloc, Chorus, Column, Maquette, Severity, SplitRule, Unreadable, entry, recalculate,
+                            run_checks)
 from calpae_xl.core.checks import CHECKS, has_errors
 from calpae_xl.core.money import amount_from_cell, split_half
 from calpae_xl.core.rules import COLUMNS, derive, totals
@@ -76,13 +77,27 @@ def test_recalculated_actions_satisfy_both_identities(m):
             assert (f.where.bloc, f.where.action) in underivable
 
 
+#: what Recalculer repairs on an action whose split can be derived
+REPAIRED = {"IDENTITE_ETAT_CD", "IDENTITE_GLOBAL", "PARITE_ROMPUE", "A_RECALCULER"}
+
+
 @settings(max_examples=300)
 @given(maquettes(free_amounts=True))
-def test_no_input_makes_a_check_raise(m):
+def test_no_input_makes_a_check_raise_and_recalculer_repairs_what_it_can(m):
     for check in CHECKS:
         list(check(m))  # each check on its own: no safety net
     fixed, _ = recalculate(m)
-    assert isinstance(has_errors(run_checks(fixed)), bool)
+    findings = run_checks(fixed)
+    assert "CONTROLE_IMPOSSIBLE" not in {f.code for f in findings}
+    # keys whose every action (a N° may repeat) has a derivable parity split
+    derivable = {a.key for a in fixed.actions} - {a.key for a in fixed.actions
+                                                  if derive(a) is None or a.regle is not SplitRule.PARITE}
+    for f in findings:
+        assert f.severity is entry(f.code).severity
+        if f.code in REPAIRED:
+            assert (f.where.bloc, f.where.action) not in derivable, f
+        assert f.code not in {"SOUS_TOTAL_FAUX", "TOTAL_FAUX"}  # Recalculer rewrites the totals
+    assert has_errors(findings) == any(f.severity is Severity.ERREUR for f in findings)
 
 
 @given(st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(), st.booleans(), st.decimals()))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..core.catalogue import entry
 from ..errors import UnreadableFile
 from ..workbook.a1 import col_index, parse_ref
 
@@ -42,10 +43,13 @@ _COUNT = re.compile(rb'\b(?:uniqueCount|count)="([0-9]+)"')
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a file is refused: a stable code and a French reason."""
+    """Why a file is refused: a stable code (catalogued) and a French reason."""
 
     code: str
     reason: str
+
+    def __post_init__(self) -> None:
+        entry(self.code)
 
 
 def _col_number(letters: bytes) -> int:

@@ -68,7 +68,10 @@ def atomic_save(target: str, source: str, produce: Callable[[str], None], n_shee
     folder = os.path.dirname(os.path.abspath(target))
     clean_stale_temps(folder)
     suffix = Path(target).suffix or ".xlsx"
-    fd, tmp = tempfile.mkstemp(prefix=".~calpae-", suffix=suffix, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".~calpae-", suffix=suffix, dir=folder)
+    except OSError as e:
+        raise UnwritableFile(target, e.strerror or str(e)) from None
     os.close(fd)
     backup_path = None
     try:

@@ -8,7 +8,7 @@ from typing import Sequence
 from ..core.model import FICHE_TEXT_FIELDS, Action, Bloc, Column, Maquette
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, EnsureSheet, Formula, Op, SheetSetup, Text
-from ..workbook.reader import ReadResult, TableLayout
+from ..workbook.reader import FicheSheet, ReadResult, TableLayout
 from .blocks import link, runs, style_runs, sum_formula
 
 
@@ -81,6 +81,7 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
     text the user typed is never overwritten. A fiche whose action left the
     maquette is kept as it is and reported (FICHE_ORPHELINE)."""
     ops: list[Op] = []
+    new: dict = {}
     taken = set(names)
     for i, a in enumerate(m.actions):
         row = read.table.action_rows[i]
@@ -128,7 +129,8 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
             styles.append("fiche_input")
         vent_rows = range(vent_start, len(grid) + 1)
         grid.append([Text(L.VENTILATION_TOTAL),
-                     Formula(sum_formula(L.FICHE_VALUE_COL, vent_rows), sum((v.montant for v in a.ventilation), Decimal(0)))])
+                     Formula(sum_formula(L.FICHE_VALUE_COL, vent_rows),
+                             sum((v.montant for v in a.ventilation), Decimal(0)))])
         styles.append("fiche_computed")
         ops.append(EnsureSheet(name))
         ops.append(Block(name, 1, L.FICHE_LABEL_COL, grid, number_format=L.EUR_FORMAT))
@@ -139,6 +141,8 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
                               wrap_rows=[rows[k] for k in L.FICHE_WRAPPED],
                               tab_color="2E75B6" if a.bloc is Bloc.SOCLE else "70AD47"))
         created.append(name)
+        new.setdefault(a.key, FicheSheet(name, rows, list(vent_rows), vent_rows.stop, a.bloc, a.numero))
+    read.fiches.update({k: v for k, v in new.items() if k not in read.fiches})
     return ops
 
 

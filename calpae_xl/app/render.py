@@ -21,7 +21,7 @@ def render(results: Sequence[FileResult], fmt: str) -> str:
         w.writerow(["fichier", "lisible", "code", "gravite", "bloc", "action", "feuille", "cellule", "message"])
         for r in results:
             if not r.lisible:
-                w.writerow([r.fichier, "non", r.code or "FICHIER_ILLISIBLE", "erreur", "", "", "", "", r.erreur])
+                w.writerow([r.fichier, "non", r.code or "ERREUR_INATTENDUE", "erreur", "", "", "", "", r.erreur])
             for c in r.constats:
                 w.writerow([r.fichier, "oui", c["code"], c["gravite"], c["bloc"] or "", c["action"] or "",
                             c["feuille"] or "", c["cellule"] or "", c["message"]])

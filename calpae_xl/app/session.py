@@ -55,10 +55,10 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         text_fixes = text_amounts(read)
         ops += plan_recalculer(read, maquette, text_fixes)
         changes = text_fixes + changes
-    findings = sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus)))
-    outcome = Outcome(wb.path, maquette, changes, findings)
-    if FICHES in operations:
+    outcome = Outcome(wb.path, maquette, changes)
+    if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created)
+    findings = outcome.findings = sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus)))
     checking = RECALCULER in operations or CONTROLER in operations
     if checking:
         ops += plan_controles(read, maquette, findings, names, _old(wb, L.CONTROLES, names))

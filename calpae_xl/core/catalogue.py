@@ -171,8 +171,6 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("MAQUETTE_ABSENTE", FICHIER, E, "Pas de maquette",
      "Le classeur n'a pas de tableau reconnu (en-têtes « Fiche action N° », « Intitulé de l'action », "
      "montants…).", "Vérifiez que le tableau a sa ligne d'en-têtes dans les 40 premières lignes."),
-    ("FICHIER_ILLISIBLE", FICHIER, E, "Fichier illisible", "Le fichier n'a pas pu être lu.",
-     "Vérifiez le fichier transmis."),
     # --- files: refused at saving ---------------------------------------------------------------------
     ("ENREGISTREMENT_IMPOSSIBLE", FICHIER, E, "Enregistrement impossible",
      "Le résultat n'a pas pu être enregistré ; le fichier d'origine n'a pas été modifié.",

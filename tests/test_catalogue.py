@@ -1,0 +1,209 @@
+"""The catalogue of codes: complete French entries, printed by ``calpae-xl
+codes``; a code the project emits must be catalogued (creating a finding or a
+refusal with an unknown code raises), and every catalogued code is produced
+here by a real input (a code nothing produces is dead and must go)."""
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from calpae_xl.adapters import gate
+from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
+from calpae_xl.adapters.xlsx import PackageWorkbook
+from calpae_xl.app.session import CONTROLER, RECALCULER, process_file, run
+from calpae_xl.cli import main
+from calpae_xl.core import checks, run_checks
+from calpae_xl.core.catalogue import CATALOGUE, CONSTAT, FICHIER, UnknownCode, entry
+from calpae_xl.errors import CalpaeError, UnreadableFile
+from tests.helpers.hostile import build_corpus
+from tests.helpers.parts import edit_parts
+from tests.helpers.samples import variant, write_variant
+from tests.test_checks_table import CASES, EXTRA_CHORUS, maquette
+
+def test_every_entry_is_complete_and_french():
+    for code, e in CATALOGUE.items():
+        assert code == e.code and code.isupper() and " " not in code
+        assert e.kind in (CONSTAT, FICHIER)
+        for text in (e.titre, e.explication, e.que_faire):
+            assert text and text[0].isupper(), (code, text)
+        assert e.explication.endswith(".") and e.que_faire.endswith("."), code
+
+
+def test_an_unknown_code_is_a_defect():
+    with pytest.raises(UnknownCode):
+        entry("CODE_INVENTE")
+    with pytest.raises(UnknownCode):
+        UnreadableFile("x.xlsx", "raison", "CODE_INVENTE")
+    with pytest.raises(UnknownCode):
+        gate.Refusal("CODE_INVENTE", "raison")
+
+
+def test_the_codes_command_prints_the_catalogue(capsys):
+    assert main(["codes"]) == 0
+    out = capsys.readouterr().out
+    for code, e in CATALOGUE.items():
+        assert f"{code} — {e.titre}" in out
+    assert "Que faire :" in out
+    assert main(["codes", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [c["code"] for c in doc["codes"]] == list(CATALOGUE)
+    assert set(doc["codes"][0]) == {"code", "nature", "gravite", "titre", "explication", "que_faire"}
+
+
+# --- every code, produced -----------------------------------------------------------------
+
+def _finding_codes(tmp_path) -> set[str]:
+    """The checks' codes, from the rule table, and a check that breaks."""
+    codes = {f.code for cid, m, _ in CASES for f in run_checks(m, EXTRA_CHORUS.get(cid, ()))}
+    broken = checks.CHECKS
+    try:
+        checks.CHECKS = broken + (lambda m: 1 / 0,)
+        codes |= {f.code for f in run_checks(maquette())}
+    finally:
+        checks.CHECKS = broken
+    return codes
+
+
+def _loiret(tmp_path) -> Path:
+    path = tmp_path / "loiret.xlsx"
+    if not path.exists():
+        write_variant(str(path), variant(), fiches=True)
+    return path
+
+
+def _reader_codes(tmp_path) -> set[str]:
+    """PARAMETRE_ILLISIBLE (a credit typed "beaucoup") and FICHE_ORPHELINE (a fiche whose action left)."""
+    src = _loiret(tmp_path)
+    wb = OpenpyxlWorkbook.open(str(src))
+    ws = wb.wb["Paramètres"]
+    row = next(c.row for c in ws["A"] if c.value and str(c.value).startswith("Crédits"))
+    ws.cell(row, 2).value = "beaucoup"
+    ws = wb.wb["Maquette"]
+    row = next(c.row for c in ws["D"] if c.value == "Action 7")
+    ws.delete_rows(row)
+    wb.save(str(tmp_path / "lu.xlsx"), backup=False)
+    return {f.code for f in run(PackageWorkbook.open(str(tmp_path / "lu.xlsx")), [CONTROLER], write=False).findings}
+
+
+def _refused(path) -> str:
+    try:
+        PackageWorkbook.open(str(path)).read_sheet("Maquette")
+    except CalpaeError as e:
+        return e.code
+    raise AssertionError(f"{path} n'est pas refusé")
+
+
+def _open_codes(tmp_path, monkeypatch) -> set[str]:
+    loiret = _loiret(tmp_path)
+    corpus = build_corpus(loiret, tmp_path / "corpus", tmp_path / "secret.txt")
+    codes = {code for _path, code in corpus.values()}
+    codes.add(_refused(tmp_path / "absent.xlsx"))
+    (tmp_path / "dossier.xlsx").mkdir()
+    codes.add(_refused(tmp_path / "dossier.xlsx"))
+    (tmp_path / "tableau.csv").write_text("a;b\n")
+    codes.add(_refused(tmp_path / "tableau.csv"))
+    with zipfile.ZipFile(tmp_path / "parties.xlsx", "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        for i in range(6):
+            z.writestr(f"x{i}.txt", "x")
+    monkeypatch.setattr(gate, "MAX_ENTRIES", 5)
+    codes.add(_refused(tmp_path / "parties.xlsx"))
+    monkeypatch.setattr(gate, "MAX_ENTRIES", 10_000)
+    monkeypatch.setattr(gate, "MAX_TOTAL", 1000)
+    codes.add(_refused(loiret))
+    monkeypatch.undo()
+    no_root = edit_parts(loiret, lambda parts, _s: parts.update({"xl/workbook.xml": b"<autre/>"}),
+                         tmp_path / "racine.xlsx")
+    codes.add(_refused(no_root))
+    missing = edit_parts(loiret, lambda parts, s: parts.pop(s["Maquette"]), tmp_path / "sans.xlsx")
+    codes.add(_refused(missing))
+    empty = tmp_path / "vide.xlsx"
+    wb = OpenpyxlWorkbook.new(str(empty))
+    wb.wb.create_sheet("Feuille")
+    wb.save(backup=False, replace=True)
+    codes.add(process_file(str(empty), [CONTROLER], write=False).code)
+    return codes
+
+
+def _save_codes(tmp_path, monkeypatch) -> set[str]:
+    codes = set()
+    loiret = _loiret(tmp_path)
+
+    def save_code(path, target=None, prepare=None, adapter=PackageWorkbook):
+        wb = adapter.open(str(path))
+        run(wb, [RECALCULER, CONTROLER])
+        if prepare:
+            prepare()
+        try:
+            wb.save(target)
+        except CalpaeError as e:
+            return e.code
+        raise AssertionError("enregistré")
+
+    codes.add(save_code(loiret, str(tmp_path / "pas" / "de" / "dossier.xlsx")))
+    lock = tmp_path / ".~lock.loiret.xlsx#"
+    codes.add(save_code(loiret, prepare=lambda: lock.write_text("Agent,poste,")))
+    lock.unlink()
+    codes.add(save_code(loiret, prepare=lambda: os.utime(loiret, ns=(1, 1))))
+    shape = edit_parts(loiret, lambda parts, _s: parts.update({"xl/charts/chart1.xml": b"<c/>"}),
+                       tmp_path / "graphique.xlsx")
+    codes.add(save_code(shape, adapter=OpenpyxlWorkbook))
+    from calpae_xl.adapters.xlsx import sheet as S
+    real = S.Sheet.serialize
+    monkeypatch.setattr(S.Sheet, "serialize", lambda self: real(self).replace(b"</sheetData>", b"</sheetDat>"))
+    codes.add(save_code(loiret))
+    monkeypatch.undo()
+    return codes
+
+
+def _chart_sheet_code(tmp_path) -> str:
+    """A chart sheet named « Contrôles »: the tool cannot write there."""
+    loiret = _loiret(tmp_path)
+
+    def edit(parts, sheets):
+        part = sheets["Paramètres"]
+        parts[part] = (b'<?xml version="1.0" encoding="UTF-8"?><chartsheet xmlns="http://schemas.openxmlformats.org/'
+                       b'spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"/></sheetViews></chartsheet>')
+        wbx = parts["xl/workbook.xml"].decode()
+        parts["xl/workbook.xml"] = wbx.replace('name="Paramètres"', 'name="Contrôles"').encode()
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            f'PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"'
+            .encode(), f'PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.'
+                       f'spreadsheetml.chartsheet+xml"'.encode())
+    path = edit_parts(loiret, edit, tmp_path / "chartsheet.xlsx")
+    return process_file(str(path), [RECALCULER, CONTROLER]).code
+
+
+def _pdf_codes(tmp_path, monkeypatch) -> set[str]:
+    from calpae_xl.reports import libreoffice as lo
+    from calpae_xl.reports.pdf import to_pdf
+    loiret = _loiret(tmp_path)
+    codes = set()
+    monkeypatch.setattr(lo, "soffice", lambda: None)
+    with pytest.raises(CalpaeError) as e:
+        to_pdf(str(loiret), str(tmp_path / "a.pdf"))
+    codes.add(e.value.code)
+    monkeypatch.setattr(lo, "soffice", lambda: "/bin/false")
+    monkeypatch.setattr(lo, "convert", lambda *a, **k: subprocess.CompletedProcess([], 1, "", "échec"))
+    with pytest.raises(CalpaeError) as e:
+        to_pdf(str(loiret), str(tmp_path / "a.pdf"))
+    codes.add(e.value.code)
+    return codes
+
+
+def _unexpected_code(tmp_path, monkeypatch) -> str:
+    from calpae_xl.app import session
+    monkeypatch.setattr(session, "run", lambda *a, **k: 1 / 0)
+    return process_file(str(_loiret(tmp_path)), [CONTROLER]).code
+
+
+def test_every_catalogued_code_is_produced(tmp_path, monkeypatch):
+    produced = _finding_codes(tmp_path) | _reader_codes(tmp_path)
+    produced |= _open_codes(tmp_path, monkeypatch) | _save_codes(tmp_path, monkeypatch)
+    produced |= {_chart_sheet_code(tmp_path)} | _pdf_codes(tmp_path, monkeypatch)
+    produced.add(_unexpected_code(tmp_path, monkeypatch))
+    assert sorted(set(CATALOGUE) - produced) == [], "catalogués mais jamais produits"
+    assert sorted(produced - set(CATALOGUE)) == [], "produits mais absents du catalogue"
