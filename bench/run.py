@@ -162,7 +162,7 @@ def measure_3(work: Path, reps: int) -> tuple[list[tuple], dict]:
         src = work / f"actions_{n}.xlsx"
         write_variant(str(src), variant(n), fiches=False)
         out = work / f"m3-{n}"
-        t, mem = median_of(reps, lambda: shutil.rmtree(out, ignore_errors=True),
+        t, mem = median_of(reps, lambda out=out: shutil.rmtree(out, ignore_errors=True),
                            CLI + ["recalculer", str(src), "--sortie", str(out)])
         res[n] = (t, mem)
         rows.append((f"3. recalculer + contrôler, {n} actions", f"{t:.2f} s", f"{mem:.0f} Mio"))

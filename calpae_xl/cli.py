@@ -218,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"calpae-xl {__version__}")
     sub = p.add_subparsers(dest="commande", required=True, metavar="COMMANDE")
 
-    e = sub.add_parser("exemple", help="la maquette du Loiret 2020 (avenant n°3), recalculée, contrôlée, avec ses fiches")
+    e = sub.add_parser("exemple", help="la maquette du Loiret 2020 (avenant n°3), recalculée, contrôlée, avec ses "
+                                       "fiches")
     e.add_argument("dossier", nargs="?", default="exemple", help="dossier de sortie (défaut : ./exemple)")
     e.set_defaults(func=cmd_exemple)
 

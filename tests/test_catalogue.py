@@ -166,13 +166,14 @@ def _chart_sheet_code(tmp_path) -> str:
     def edit(parts, sheets):
         part = sheets["Paramètres"]
         parts[part] = (b'<?xml version="1.0" encoding="UTF-8"?><chartsheet xmlns="http://schemas.openxmlformats.org/'
-                       b'spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"/></sheetViews></chartsheet>')
+                       b'spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+                       b'</chartsheet>')
         wbx = parts["xl/workbook.xml"].decode()
         parts["xl/workbook.xml"] = wbx.replace('name="Paramètres"', 'name="Contrôles"').encode()
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.{}+xml"
         parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-            f'PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"'
-            .encode(), f'PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.'
-                       f'spreadsheetml.chartsheet+xml"'.encode())
+            f'PartName="/{part}" ContentType="{kind.format("worksheet")}"'.encode(),
+            f'PartName="/{part}" ContentType="{kind.format("chartsheet")}"'.encode())
     path = edit_parts(loiret, edit, tmp_path / "chartsheet.xlsx")
     return process_file(str(path), [RECALCULER, CONTROLER]).code
 

@@ -61,10 +61,34 @@ def assert_formulas_match(ours, theirs, allow_uncached=()):
     return checked
 
 
-@pytest.mark.parametrize("build", ["template", "loiret", "annex", "xlsm"])
+def _libre_maquette(path):
+    """The Loiret's actions, every other one in répartition « libre » with parts typed (CD ≥ État)."""
+    from dataclasses import replace
+    from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
+    from calpae_xl.app.template import create
+    from calpae_xl.core import SplitRule, load_example
+    m = load_example()
+    acts = []
+    for i, a in enumerate(m.actions):
+        if i % 2:
+            etat = (a.part_etat or Decimal(0)) - Decimal("0.37")
+            a = replace(a, regle=SplitRule.LIBRE, part_etat=etat, part_cd=etat + Decimal("1000.01"),
+                        autres_financeurs=Decimal("123.45"), budget_global=None, budget_etat_cd=None)
+        acts.append(a)
+    wb = OpenpyxlWorkbook.new(str(path))
+    create(wb, replace(m, actions=tuple(acts)), typed=False, fiches=False)
+    wb.save(backup=False, replace=True)
+
+
+@pytest.mark.parametrize("build", ["template", "loiret", "annex", "xlsm", "libre"])
 def test_libreoffice_computes_what_python_computed(build, tmp_path):
     path = tmp_path / (f"{build}.xlsm" if build == "xlsm" else f"{build}.xlsx")
-    if build == "xlsm":  # the macro-enabled maquette as committed, after a batch run
+    if build == "libre":  # the libre rule's formulas (budgets from the typed parts)
+        _libre_maquette(path)
+        assert main(["recalculer", str(path)]) == 0  # 10 × 0,37 € less: ENVELOPPE_NON_CONSOMME, a warning
+        libre = openpyxl.load_workbook(path)["Maquette"]
+        assert sum(1 for r in libre.iter_rows(min_col=12, max_col=12, values_only=True) if r[0] == "libre") == 10
+    elif build == "xlsm":  # the macro-enabled maquette as committed, after a batch run
         shutil.copy(pathlib.Path(__file__).resolve().parents[1] / "workbook" / "loiret_2020.xlsm", path)
         assert main(["lot", str(tmp_path), "--processus", "1"]) == 0
     elif build == "template":

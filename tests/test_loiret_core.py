@@ -3,7 +3,7 @@ from collections import Counter
 from decimal import Decimal as D
 
 from calpae_xl.core import Bloc, Column, Severity, recalculate, run_checks
-from calpae_xl.core.rules import bloc_totals, grand_total, report_etat_total, totals_by_chorus, totals_by_theme
+from calpae_xl.core.rules import bloc_totals, grand_total, report_etat_total, totals_by
 
 
 def _errors(findings):
@@ -60,7 +60,7 @@ def test_parity_repairs_the_annex(loiret):
     old_new = {(c.numero, c.column): (c.old, c.new) for c in changes if c.numero}
     assert old_new[("4.2", Column.PART_ETAT)] == (D("197905"), D("197904.50"))
     # inputs never change
-    for before, after in zip(loiret.actions, fixed.actions):
+    for before, after in zip(loiret.actions, fixed.actions, strict=True):
         assert (before.budget_global, before.report, before.autres_financeurs) == \
                (after.budget_global, after.report, after.autres_financeurs)
 
@@ -71,8 +71,8 @@ def test_totals_by_bloc_theme_and_chorus(loiret):
     assert bt[Bloc.SOCLE][Column.BUDGET_GLOBAL] == D("2166461")
     assert bt[Bloc.INITIATIVES][Column.AUTRES] == D("155000")
     assert grand_total(fixed)[Column.REPORT] == D("828884")
-    chorus = totals_by_chorus(fixed)
+    chorus = totals_by(fixed, lambda a: a.chorus.normalized)
     assert chorus["0304 50 19 19 07"][Column.BUDGET_GLOBAL] == D("56470") + D("395809") + D("60000")
     assert chorus["0304 50 19 19 10"][Column.BUDGET_GLOBAL] == D("1220241")
-    themes = totals_by_theme(fixed)
+    themes = totals_by(fixed, lambda a: a.theme)
     assert sum((t[Column.PART_ETAT] for t in themes.values()), D(0)) == D("1201409")

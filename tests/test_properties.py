@@ -29,7 +29,8 @@ def actions(draw, free_amounts=False):
     kw = {c.value: draw(amounts if free_amounts else st.one_of(st.none(), cents)) for c in Column}
     return Action(
         bloc=bloc, numero=draw(st.sampled_from(["1", "1.1", "2", "4.2", "", "x"])),
-        intitule=draw(st.text(max_size=20)), theme=draw(st.sampled_from(["", "4 - Insertion", "Initiatives locales", "9 -"])),
+        intitule=draw(st.text(max_size=20)),
+        theme=draw(st.sampled_from(["", "4 - Insertion", "Initiatives locales", "9 -"])),
         chorus=draw(st.one_of(st.none(), st.builds(Chorus, st.sampled_from(
             ["0304 50 19 19 07", "0304 50 19 19 10", "12", "", "0304-50-19-19-99"])))),
         regle=draw(st.sampled_from(list(SplitRule))),

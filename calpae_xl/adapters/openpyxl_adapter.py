@@ -81,7 +81,7 @@ def inject_cached_values(src: str, dst: str, values: dict[str, dict[str, object]
             if cached:
                 text = data.decode("utf-8")
 
-                def put(m: re.Match) -> str:
+                def put(m: re.Match, cached: dict = cached) -> str:
                     fv = value_text(cached.get(m.group(1)))
                     if fv is None:
                         return m.group(0)

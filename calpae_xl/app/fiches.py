@@ -97,7 +97,8 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
             updates = {rows[k]: vals[k] for k in rows if k not in ("titre", "taux_execution") and k in vals
                        and L.FICHE_ROW_BY_KEY.get(k) and L.FICHE_ROW_BY_KEY[k].kind in COMPUTED_KINDS}
             for start, end in runs(updates):
-                ops.append(Block(existing.sheet, start, L.FICHE_VALUE_COL, [[updates[r]] for r in range(start, end + 1)],
+                ops.append(Block(existing.sheet, start, L.FICHE_VALUE_COL,
+                                 [[updates[r]] for r in range(start, end + 1)],
                                  number_format=L.EUR_FORMAT))
             if "taux_execution" in rows:  # a rate, not euros: its own block, so it is formatted once
                 ops.append(Block(existing.sheet, rows["taux_execution"], L.FICHE_VALUE_COL,

@@ -73,7 +73,8 @@ def _action_values(a: Action, row: int, typed: bool) -> list:
 
 def _styles(rule: SplitRule) -> list[str]:
     derived = {c.value for c in derived_of(rule)}
-    return ["row_input"] * 5 + [("eur_computed" if f in derived else "eur_input") for f in L.AMOUNT_FIELDS] + ["row_input"]
+    amounts = [("eur_computed" if f in derived else "eur_input") for f in L.AMOUNT_FIELDS]
+    return ["row_input"] * 5 + amounts + ["row_input"]
 
 
 def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[Op]:
@@ -160,7 +161,8 @@ def plan_indicateurs(m: Maquette) -> list[Op]:
                          Text(ind.source), *vals, Text(comment)])
     ops: list[Op] = [
         EnsureSheet(L.INDICATEURS),
-        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(f"Matrice des indicateurs (article 3 de l'avenant) — {m.departement} "
+        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(f"Matrice des indicateurs (article 3 de l'avenant) — "
+                                                        f"{m.departement} "
                                           f"{m.annee}")]], styles="title"),
         Block(L.INDICATEURS, L.IND_HEADER_ROW, 1, [headers], styles="header"),
     ]

@@ -33,7 +33,7 @@ class UnknownCode(KeyError):
     """A code used by the project that the catalogue lacks."""
 
 
-E, W, I = Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO
+E, W, INFO = Severity.ERREUR, Severity.AVERTISSEMENT, Severity.INFO
 
 _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     # --- amounts --------------------------------------------------------------------------
@@ -75,7 +75,7 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("REPORT_NON_CONSOMME", CONSTAT, W, "Report non programmé",
      "La part État des reports N-1 est inférieure au report notifié.",
      "Vérifiez que c'est voulu ; sinon répartissez le reliquat du report."),
-    ("PARAMETRE_MANQUANT", CONSTAT, I, "Paramètre non renseigné",
+    ("PARAMETRE_MANQUANT", CONSTAT, INFO, "Paramètre non renseigné",
      "Les crédits notifiés ou le report notifié ne sont pas connus : le contrôle de l'enveloppe n'est pas fait.",
      "Renseignez la feuille « Paramètres », ou donnez --credits-etat / --report-etat."),
     ("PARAMETRE_ILLISIBLE", CONSTAT, E, "Paramètre illisible",
@@ -117,7 +117,7 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "Complétez ou corrigez la ventilation dans la fiche."),
     ("EXECUTION_DEPASSEE", CONSTAT, W, "Exécution supérieure au budget",
      "Le budget exécuté dépasse le budget global de l'action.", "Vérifiez le budget exécuté."),
-    ("EXECUTION_TAUX", CONSTAT, I, "Taux d'exécution", "Le taux d'exécution de l'action, pour information.",
+    ("EXECUTION_TAUX", CONSTAT, INFO, "Taux d'exécution", "Le taux d'exécution de l'action, pour information.",
      "Rien à faire."),
     ("FICHE_ECART", CONSTAT, W, "Fiche et maquette en désaccord",
      "Un montant écrit dans le texte de la fiche action diffère de la maquette (d'un euro ou plus).",
@@ -125,10 +125,10 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("FICHE_ORPHELINE", CONSTAT, W, "Fiche sans action",
      "Une feuille de fiche correspond à une action qui n'est plus dans la maquette ; elle est conservée.",
      "Supprimez la feuille à la main si l'action a bien été retirée, ou rétablissez l'action."),
-    ("INDICATEUR_ABSENT", CONSTAT, I, "Aucun indicateur",
+    ("INDICATEUR_ABSENT", CONSTAT, INFO, "Aucun indicateur",
      "Article 3 : l'action n'a aucun indicateur dans la matrice (feuille « Indicateurs »).",
      "Ajoutez ses indicateurs dans la feuille « Indicateurs »."),
-    ("INDICATEUR_SANS_VALEUR", CONSTAT, I, "Indicateur sans valeur",
+    ("INDICATEUR_SANS_VALEUR", CONSTAT, INFO, "Indicateur sans valeur",
      "Article 3 : des indicateurs de l'action n'ont ni cible ni résultat pour l'année.",
      "Renseignez la cible ou le résultat dans la feuille « Indicateurs »."),
     ("CONTROLE_IMPOSSIBLE", CONSTAT, E, "Contrôle impossible",

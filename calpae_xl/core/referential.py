@@ -45,9 +45,6 @@ THEME_INITIATIVES = "Initiatives locales"
 INITIATIVES_SUFFIX = "10"
 
 
-def chorus_label(code: str) -> str:
-    return CHORUS_CODES.get(code, "")
-
 
 def chorus_choices() -> list[str]:
     """The drop-down entries: 'code - libellé'."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Iterable, Optional
 
-from .model import Action, Bloc, Column, Maquette, SplitRule, theme_number
+from .model import Action, Bloc, Column, Maquette, SplitRule
 from .money import ZERO, Amount, Unreadable, split_half, value_or_zero
 
 COLUMNS = tuple(Column)
@@ -122,13 +122,6 @@ def totals_by(maquette: Maquette, key) -> dict[str, dict[Column, Decimal]]:
     return {k: totals(v) for k, v in groups.items()}
 
 
-def totals_by_theme(maquette: Maquette) -> dict[str, dict[Column, Decimal]]:
-    return totals_by(maquette, lambda a: a.theme or "(sans thème)")
-
-
-def totals_by_chorus(maquette: Maquette) -> dict[str, dict[Column, Decimal]]:
-    return totals_by(maquette, lambda a: a.chorus.normalized if a.chorus else "(sans code)")
-
 
 def report_etat_total(maquette: Maquette) -> Decimal:
     return sum((report_etat(a) for a in maquette.actions), ZERO)
@@ -172,15 +165,3 @@ def _total_changes(bloc, typed, computed) -> list[Change]:
         if old != new or not isinstance(old, Decimal):
             out.append(Change(bloc, None, col, old, new))
     return out
-
-
-def expected_chorus_suffix(action: Action) -> Optional[str]:
-    """The Chorus mesure an action must be imputed on, when the bloc decides it:
-    initiatives locales are all on '… 10' (annexe financière)."""
-    if action.bloc is Bloc.INITIATIVES:
-        return "10"
-    return None
-
-
-def theme_key(action: Action) -> str:
-    return theme_number(action.theme) or action.theme.strip().lower()

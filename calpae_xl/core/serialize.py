@@ -102,7 +102,8 @@ def maquette_to_dict(m: Maquette) -> dict:
         "departement": m.departement, "annee": m.annee,
         "credits_etat": _out(m.credits_etat), "report_etat_notifie": _out(m.report_etat_notifie),
         "regle_defaut": m.regle_defaut.value,
-        "sous_totaux_saisis": {b.value: {c.value: _out(v) for c, v in t.items()} for b, t in m.sous_totaux_saisis.items()},
+        "sous_totaux_saisis": {b.value: {c.value: _out(v) for c, v in t.items()}
+                               for b, t in m.sous_totaux_saisis.items()},
         "total_saisi": {c.value: _out(v) for c, v in m.total_saisi.items()},
         "actions": [action(a) for a in m.actions],
     }

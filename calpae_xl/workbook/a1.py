@@ -55,16 +55,6 @@ def parse_ref(ref: str) -> Optional[tuple[int, int]]:
     return int(m.group(2)), col_index(m.group(1).upper())
 
 
-def parse_range(ref: str) -> Optional[tuple[int, int, int, int]]:
-    """(r1, c1, r2, c2) of 'A1:C3' or of a single cell; None when malformed."""
-    a, _, b = ref.partition(":")
-    start = parse_ref(a)
-    end = parse_ref(b) if b else start
-    if start is None or end is None:
-        return None
-    (r1, c1), (r2, c2) = start, end
-    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
-
 
 _LOOKS_LIKE_REF = re.compile(r"[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*|TRUE|FALSE", re.I)
 

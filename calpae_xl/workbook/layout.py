@@ -323,7 +323,6 @@ FICHE_LINK_TEXT = "→ ligne de la maquette"
 FICHE_WIDTHS = (44, 90, 24)
 FICHE_ROW_BY_KEY = {r.key: r for r in FICHE_ROWS}
 FICHE_KEY_BY_LABEL = {normalize_label(r.label): r.key for r in FICHE_ROWS}
-ORPHAN_BANNER = "Action retirée de la maquette : fiche conservée, à supprimer à la main si elle n'est plus utile."
 
 
 def fiche_sheet_name(bloc: Bloc, numero: str, taken: set[str]) -> str:

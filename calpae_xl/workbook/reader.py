@@ -61,9 +61,6 @@ class ReadResult:
     maquette: Maquette
     table: TableLayout
     fiches: dict[tuple[Bloc, str], FicheSheet] = field(default_factory=dict)
-    orphan_fiches: list[FicheSheet] = field(default_factory=list)
-    has_parametres: bool = False
-    has_indicateurs: bool = False
     extra_chorus: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
@@ -468,5 +465,4 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
                                 f"La feuille « {fs.sheet} » est la fiche d'une action absente de la maquette "
                                 f"({fs.numero or 'sans N°'}) : elle est conservée telle quelle.",
                                 Where(bloc=fs.bloc, sheet=fs.sheet, cell="A1")))
-    return ReadResult(maquette, table, fiches, orphans, L.PARAMETRES in sheet_names,
-                      L.INDICATEURS in sheet_names, extra_codes, findings)
+    return ReadResult(maquette, table, fiches, extra_codes, findings)

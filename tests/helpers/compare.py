@@ -19,7 +19,8 @@ def _sheet_features(ws) -> dict:
                  else None, rule.dxf.font.color.rgb if rule.dxf and rule.dxf.font and rule.dxf.font.color else None)
                 for r in ws.conditional_formatting for rule in r.rules)
     return {"state": ws.sheet_state, "merged": sorted(str(m) for m in ws.merged_cells.ranges),
-            "freeze": ws.freeze_panes, "tab": ws.sheet_properties.tabColor.rgb if ws.sheet_properties.tabColor else None,
+            "freeze": ws.freeze_panes,
+            "tab": ws.sheet_properties.tabColor.rgb if ws.sheet_properties.tabColor else None,
             "widths": {k: d.width for k, d in ws.column_dimensions.items() if d.customWidth},
             "validations": sorted((str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation),
             "conditional": cf}

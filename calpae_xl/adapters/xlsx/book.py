@@ -252,7 +252,7 @@ class PackageWorkbook(PlanWriter):
                                                        "signalez-le avec le fichier", "ECRITURE_INVALIDE") from None
         if self._styles is not None and self._styles.dirty:
             out[self._styles_part] = self._styles.serialize()
-        roots = dict(zip(PACKAGE_PARTS, (self.wb, self.rels, self.types)))
+        roots = dict(zip(PACKAGE_PARTS, (self.wb, self.rels, self.types), strict=True))
         for part in self.modified:
             out[part] = etree.tostring(roots[part], xml_declaration=True, encoding="UTF-8", standalone=True)
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:

@@ -13,8 +13,8 @@ from ...workbook.port import (KEEP, Block, ClearContents, ConditionalRule, Defin
 from ..ooxml import clean_text, value_text
 from .features import _freeze, _set_width
 from .sheet import Sheet, _escape, _set_s, _style_of
-from .xml import CT, NEW_SHEET, PR, R, WB_ORDER, WORKBOOK, WORKBOOK_RELS, CONTENT_TYPES, WS_ORDER, WS_REL, WS_TYPE, _color, \
-    child, place, q
+from .xml import (CONTENT_TYPES, CT, NEW_SHEET, PR, R, WB_ORDER, WORKBOOK, WORKBOOK_RELS, WS_ORDER, WS_REL, WS_TYPE,
+                  _color, child, place, q)
 
 
 class PlanWriter:
