@@ -188,22 +188,52 @@ def measure_4(work: Path) -> list[tuple]:
     return rows
 
 
+def measure_5(work: Path, reps: int) -> list[tuple]:
+    """How fast each hostile or broken file is refused (in this process: the gate's own time)."""
+    from calpae_xl.adapters.xlsx import PackageWorkbook
+    from calpae_xl.errors import CalpaeError
+    from tests.helpers.hostile import build_corpus
+    loiret = work / "hostile-loiret.xlsx"
+    write_variant(str(loiret), variant(), fiches=False)
+    corpus = build_corpus(loiret, work / "hostile", work / "secret.txt")
+    worst, rows = ("", 0.0), []
+    for name, (path, _code) in sorted(corpus.items()):
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            try:
+                PackageWorkbook.open(str(path))
+            except CalpaeError:
+                pass
+            times.append(time.perf_counter() - t)
+        med = statistics.median(times)
+        worst = max(worst, (name, med), key=lambda x: x[1])
+    rows.append((f"5. refus des {len(corpus)} fichiers hostiles, le plus lent ({worst[0]}) (cible < 1 s)",
+                 f"{worst[1]:.2f} s", ""))
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--fichiers", type=int, default=100)
     ap.add_argument("--resultats", default=str(ROOT / "bench" / "RESULTS.md"))
+    ap.add_argument("--mesures", default="1,2,3,4,5", help="les mesures à faire (défaut : toutes)")
     args = ap.parse_args()
+    wanted = set(args.mesures.split(","))
     work = Path(tempfile.mkdtemp(prefix="calpae-bench-"))
     try:
         rows: list[tuple] = []
-        r1, _ = measure_1(work, args.repetitions)
-        rows += r1
-        r2, _ = measure_2(work, args.repetitions, args.fichiers)
-        rows += r2
-        r3, _ = measure_3(work, args.repetitions)
-        rows += r3
-        rows += measure_4(work)
+        if "1" in wanted:
+            rows += measure_1(work, args.repetitions)[0]
+        if "2" in wanted:
+            rows += measure_2(work, args.repetitions, args.fichiers)[0]
+        if "3" in wanted:
+            rows += measure_3(work, args.repetitions)[0]
+        if "4" in wanted:
+            rows += measure_4(work)
+        if "5" in wanted:
+            rows += measure_5(work, args.repetitions)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     width = max(len(r[0]) for r in rows)
