@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..core.findings import Severity
+from ..core.findings import Severity, count_by_severity
 from ..core.model import Column
 
 AMOUNTS = (Column.BUDGET_GLOBAL, Column.BUDGET_ETAT_CD, Column.PART_ETAT, Column.PART_CD, Column.REPORT,
@@ -60,13 +60,8 @@ def read_file(path: str) -> FileRecord:
     rec.departement = m.departement or Path(path).stem
     rec.annee = m.annee or 0
     rec.credits_etat = _cents(m.credits_etat)
-    for f in outcome.findings:
-        if f.severity is Severity.ERREUR:
-            rec.erreurs += 1
-        elif f.severity is Severity.AVERTISSEMENT:
-            rec.avertissements += 1
-        else:
-            rec.infos += 1
+    counts = count_by_severity(outcome.findings)
+    rec.erreurs, rec.avertissements, rec.infos = (counts[s] for s in Severity)
     for a in m.actions:
         rec.actions.append({
             "bloc": a.bloc.label, "theme": a.theme, "chorus": a.chorus.normalized if a.chorus else "",

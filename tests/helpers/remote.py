@@ -137,7 +137,7 @@ def click_after_typing(n_actions: int, folder: str, button: str = "Recalculer"):
     wb.save(backup=False)
     payload = payload_from_file(path)
     maquette = next(s for s in payload["sheets"] if s["name"] == L.MAQUETTE)["values"]
-    maquette[4][5] += 1000
+    maquette[L.MAQUETTE_FIRST_ROW - 1][L.template_col("budget_global") - 1] += 1000  # 0-based
     book = remote_book(payload)
     outcome = excel.click(button, book)
     return outcome, book.json()["actions"]
