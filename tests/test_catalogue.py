@@ -88,6 +88,15 @@ def _reader_codes(tmp_path) -> set[str]:
     return {f.code for f in run(PackageWorkbook.open(str(tmp_path / "lu.xlsx")), [CONTROLER], write=False).findings}
 
 
+def _unsure_codes(tmp_path) -> set[str]:
+    """The reader's doubts, from the table of tests/test_reader_unsure.py."""
+    from tests.test_reader_unsure import CASES as UNSURE, annex, codes as found
+    out = set()
+    for i, (edit, _expected) in enumerate(UNSURE.values()):
+        out |= set(found(annex(tmp_path, edit, f"doute{i}.xlsx")))
+    return out
+
+
 def _refused(path) -> str:
     try:
         PackageWorkbook.open(str(path)).read_sheet("Maquette")
@@ -160,16 +169,21 @@ def _save_codes(tmp_path, monkeypatch) -> set[str]:
 
 
 def _chart_sheet_code(tmp_path) -> str:
-    """A chart sheet named « Contrôles »: the tool cannot write there."""
-    loiret = _loiret(tmp_path)
+    """A chart sheet that the registry of the tool's sheets names as its
+    Contrôles (a tampered file): the tool cannot write there."""
+    loiret = tmp_path / "registre.xlsx"
+    write_variant(str(loiret), variant(), fiches=False)
+    assert process_file(str(loiret), [CONTROLER], backup=False).lisible
 
     def edit(parts, sheets):
+        tech = sheets["calpae_technique"]
+        parts[tech] = parts[tech].replace("Contrôles=Contrôles".encode(), "Contrôles=Graphique".encode())
         part = sheets["Paramètres"]
         parts[part] = (b'<?xml version="1.0" encoding="UTF-8"?><chartsheet xmlns="http://schemas.openxmlformats.org/'
                        b'spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
                        b'</chartsheet>')
         wbx = parts["xl/workbook.xml"].decode()
-        parts["xl/workbook.xml"] = wbx.replace('name="Paramètres"', 'name="Contrôles"').encode()
+        parts["xl/workbook.xml"] = wbx.replace('name="Paramètres"', 'name="Graphique"').encode()
         kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.{}+xml"
         parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
             f'PartName="/{part}" ContentType="{kind.format("worksheet")}"'.encode(),
@@ -202,7 +216,7 @@ def _unexpected_code(tmp_path, monkeypatch) -> str:
 
 
 def test_every_catalogued_code_is_produced(tmp_path, monkeypatch):
-    produced = _finding_codes(tmp_path) | _reader_codes(tmp_path)
+    produced = _finding_codes(tmp_path) | _reader_codes(tmp_path) | _unsure_codes(tmp_path)
     produced |= _open_codes(tmp_path, monkeypatch) | _save_codes(tmp_path, monkeypatch)
     produced |= {_chart_sheet_code(tmp_path)} | _pdf_codes(tmp_path, monkeypatch)
     produced.add(_unexpected_code(tmp_path, monkeypatch))

@@ -111,9 +111,14 @@ def test_recalculer_costs_the_same_few_actions_for_20_and_2000_actions(tmp_path)
     count = lambda acts: collections.Counter(a["func"] for a in acts)  # noqa: E731
     assert count(small) == count(large)
     assert len(small) <= 15, count(small)
-    # the maquette's amounts, sub-totals and total are one write
+    # the maquette: the derived columns of each bloc's rows, each sub-total, the total (joined with the last
+    # sub-total): four writes, none over a typed column of an action row (budget global, report, autres)
     maquette_writes = [a for a in large if a["func"] == "setValues" and a["sheet_position"] == 1]
-    assert len(maquette_writes) == 1 and len(maquette_writes[0]["values"]) == 2000 + 3
+    assert len(maquette_writes) == 4
+    assert sum(a["row_count"] for a in maquette_writes) == 2000 + 3
+    for a in maquette_writes:
+        if a["row_count"] > 2:  # action rows: the three derived columns only (G:I, 0-based 6)
+            assert (a["start_column"], a["column_count"]) == (6, 3)
 
 
 def test_first_click_on_a_bare_maquette_is_constant_too(tmp_path):

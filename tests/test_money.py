@@ -1,5 +1,7 @@
 from decimal import Decimal as D
 
+import datetime as dt
+
 import pytest
 
 from calpae_xl.core.money import AmountError, Unreadable, amount_from_cell, format_eur, parse_amount, split_half
@@ -33,13 +35,22 @@ def test_parse_amount_refuses_ambiguous_or_non_money(text):
 @pytest.mark.parametrize("raw, expected", [
     (72000, D("72000.00")),
     (35812.5, D("35812.50")),
-    (0.1 + 0.2, D("0.30")),
-    (D("1.005"), D("1.01")),
+    (0.1 + 0.2, D("0.30")),  # a float's own noise is not a fraction of a cent
+    (D("1.005"), Unreadable("1.005", "sous_centime")),  # never rounded in silence
+    (100.005, Unreadable("100.005", "sous_centime")),
     ("35 813 €", D("35813.00")),
     (None, None),
     ("n.c.", Unreadable("n.c.")),
+    ("#DIV/0!", Unreadable("#DIV/0!", "erreur")),
+    ("١٢٣", Unreadable("١٢٣")),  # digits that are not 0-9
+    ("１２３", Unreadable("１２３")),
+    (6e16, Unreadable("6e+16", "demesure")),
+    (10**23, Unreadable(str(10**23), "demesure")),
+    ("12 345 678 901 €", Unreadable("12 345 678 901 €", "demesure")),
+    (dt.datetime(2020, 5, 4), Unreadable("2020-05-04 00:00:00", "date")),
+    (dt.date(2020, 5, 4), Unreadable("2020-05-04", "date")),
     (float("nan"), Unreadable("nan")),
-    (True, Unreadable("True")),
+    (True, Unreadable("True", "booleen")),
 ])
 def test_amount_from_cell_never_raises(raw, expected):
     assert amount_from_cell(raw) == expected

@@ -18,7 +18,8 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
     """The Contrôles sheet: a verdict, the counts, one row per finding with a
     link to its cell. Its colours are conditional formats on the Gravité
     column, set when the sheet is created; afterwards a run is one block."""
-    title = f"Contrôles de la maquette — {m.departement or 'Département'} {m.annee or ''}".strip()
+    sheet = read.sheet_of(L.CONTROLES)
+    title = f"{L.CONTROLES_TITLE} — {m.departement or 'Département'} {m.annee or ''}".strip()
     errors = any(f.severity is Severity.ERREUR for f in findings)
     rows: list[list] = [[Text(title)], [Text(L.VERDICT_ERRORS if errors else L.VERDICT_OK)],
                         [Text(summary_line(findings) + ".")], [Text(h) for h in L.CONTROLES_HEADERS]]
@@ -28,29 +29,33 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
                      Text(f.message), link(f.where.sheet, f.where.cell)])
     ops: list[Op] = []
     width = len(L.CONTROLES_HEADERS)
-    if L.CONTROLES not in names:
+    if sheet not in names:
         first, last = L.CONTROLES_FIRST_ROW, L.RULES_LAST_ROW
         verdict, verdict_abs = L.a1(L.CONTROLES_VERDICT_ROW, 1), L.a1(L.CONTROLES_VERDICT_ROW, 1, absolute=True)
         body = f"{L.a1(first, 1)}:{L.a1(last, width)}"
-        ops += [EnsureSheet(L.CONTROLES, before=after(read.table.sheet, names)),
-                Block(L.CONTROLES, L.CONTROLES_TITLE_ROW, 1, [[KEEP]], styles="title"),
-                Block(L.CONTROLES, L.CONTROLES_VERDICT_ROW, 1, [[KEEP]], styles="verdict"),
-                Block(L.CONTROLES, L.CONTROLES_HEADER_ROW, 1, [[KEEP] * width], styles="header"),
-                ConditionalRule(L.CONTROLES, verdict, f'{verdict_abs}="{L.VERDICT_ERRORS}"', "sev_erreur"),
-                ConditionalRule(L.CONTROLES, verdict, f'{verdict_abs}="{L.VERDICT_OK}"', "verdict_ok"),
-                *[ConditionalRule(L.CONTROLES, body, f'${L.col_letter(1)}{first}="{label}"', f"sev_{sev}")
+        ops += [EnsureSheet(sheet, before=after(read.table.sheet, names)),
+                Block(sheet, L.CONTROLES_TITLE_ROW, 1, [[KEEP]], styles="title"),
+                Block(sheet, L.CONTROLES_VERDICT_ROW, 1, [[KEEP]], styles="verdict"),
+                Block(sheet, L.CONTROLES_HEADER_ROW, 1, [[KEEP] * width], styles="header"),
+                ConditionalRule(sheet, verdict, f'{verdict_abs}="{L.VERDICT_ERRORS}"', "sev_erreur"),
+                ConditionalRule(sheet, verdict, f'{verdict_abs}="{L.VERDICT_OK}"', "verdict_ok"),
+                *[ConditionalRule(sheet, body, f'${L.col_letter(1)}{first}="{label}"', f"sev_{sev}")
                   for sev, label in ((s.value, s.label) for s in Severity)],
-                SheetSetup(L.CONTROLES, widths=dict(enumerate(L.CONTROLES_WIDTHS, 1)),
+                SheetSetup(sheet, widths=dict(enumerate(L.CONTROLES_WIDTHS, 1)),
                            freeze=L.a1(L.CONTROLES_FIRST_ROW, 1))]
-    ops += owned_blocks(L.CONTROLES, rows, old, width)
+    ops += owned_blocks(sheet, rows, old, width)
     return ops
 
 
 def plan_highlights(read: ReadResult, findings: Sequence[Finding], new_sheets: Sequence[str],
-                    old: Optional[Grid], names: Sequence[str]) -> list[Op]:
+                    old: Optional[Grid], names: Sequence[str], created: Sequence[str] = (),
+                    libre_styled: Optional[Sequence[str]] = None) -> list[Op]:
     """The cells with an erreur or an avertissement, as keys in the technical
     sheet; the two highlight rules on every sheet that can carry findings
-    (the maquette and the fiches), added once per sheet and remembered."""
+    (the maquette and the fiches), added once per sheet and remembered; and
+    the registry of the sheets the project owns (``created``: the roles of
+    the owned sheets this run creates), by which they are recognised; and
+    the actions coloured as « libre » (``libre_styled``; None: as before)."""
     equipped = [str(old.get(r, L.TECH_RULES_COL)) for r in range(2, old.n_rows + 1)
                 if old.get(r, L.TECH_RULES_COL)] if old else []
     targets = [read.table.sheet] + [fs.sheet for fs in read.fiches.values()] + list(new_sheets)
@@ -64,18 +69,23 @@ def plan_highlights(read: ReadResult, findings: Sequence[Finding], new_sheets: S
     for k, sev in seen.items():
         keys[sev].append(k)
     ops: list[Op] = []
-    if L.TECH not in names:
-        ops.append(EnsureSheet(L.TECH, hidden=True))
+    tech = read.sheet_of(L.TECH)
+    if tech not in names:
+        ops.append(EnsureSheet(tech, hidden=True))
     for sheet in targets:
         if sheet not in equipped:
-            ops += [ConditionalRule(sheet, L.HIGHLIGHT_RANGE, L.highlight_formula(sheet, L.TECH_ERR_COL), "sev_erreur"),
-                    ConditionalRule(sheet, L.HIGHLIGHT_RANGE, L.highlight_formula(sheet, L.TECH_WARN_COL),
+            ops += [ConditionalRule(sheet, L.HIGHLIGHT_RANGE, L.highlight_formula(sheet, L.TECH_ERR_COL, tech),
+                                    "sev_erreur"),
+                    ConditionalRule(sheet, L.HIGHLIGHT_RANGE, L.highlight_formula(sheet, L.TECH_WARN_COL, tech),
                                     "sev_avertissement")]
             equipped.append(sheet)
     err, warn = keys[Severity.ERREUR], keys[Severity.AVERTISSEMENT]
+    registry = [f"{role}={name}" for role, name in read.owned.items() if role != L.TECH and (
+        name in names or role in created)]
+    libre = list(read.libre_styled if libre_styled is None else libre_styled)
+    columns = (err, warn, [], equipped, registry, libre)
     rows: list[list] = [[Text(h) for h in L.TECH_HEADERS]]
-    for i in range(max(len(err), len(warn), len(equipped))):
-        rows.append([Text(err[i]) if i < len(err) else None, Text(warn[i]) if i < len(warn) else None, None,
-                     Text(equipped[i]) if i < len(equipped) else None])
-    ops += owned_blocks(L.TECH, rows, old, len(L.TECH_HEADERS))
+    for i in range(max(len(c) for c in columns)):
+        rows.append([Text(c[i]) if i < len(c) else None for c in columns])
+    ops += owned_blocks(tech, rows, old, len(L.TECH_HEADERS))
     return ops

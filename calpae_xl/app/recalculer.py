@@ -1,7 +1,11 @@
 """Recalculer's plan: the derived cells of each action as live formulas (with
 the value Python computed as their cached value), the sub-totals and the
-total. Inputs are written back as they were, except amounts typed as text,
-which become numbers (journaled)."""
+total. Nothing else is written: a cell the officer typed (a number, a date,
+an error, a formula of theirs with its value) is left exactly as it is, with
+two journaled exceptions — an amount typed as text becomes a number (so that
+the formulas work), and a formula the tool wrote for another rule, left in
+a cell that is now typed, becomes its value (it would otherwise make a
+circular reference)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,48 +13,44 @@ from typing import Optional
 
 from ..core.model import Action, Bloc, Column, Maquette, SplitRule
 from ..core.money import Unreadable
-from ..core.rules import COLUMNS, Change, derive, inputs_of
+from ..core.rules import COLUMNS, Change, derive, derived_of, inputs_of
 from ..workbook import layout as L
-from ..workbook.port import Block, Formula, Op
+from ..workbook.port import KEEP, Block, Formula, Op
 from ..workbook.reader import ReadResult, TableLayout
 from .blocks import runs, sum_formula
 
+#: the formula the tool wrote in a cell, left there once the cell became typed
+TOOL_FORMULA = "formule_outil"
 
-def text_amounts(read: ReadResult) -> list[Change]:
-    """Input amounts typed as text ("35 813 €") are rewritten as numbers, so that
-    the formulas work in Excel; each one is journaled."""
-    out = []
-    for i, a in enumerate(read.maquette.actions):
-        row = read.table.action_rows[i]
-        for col in inputs_of(a.regle):
-            c = read.table.cols.get(col.value)
-            raw = read.raw_amounts.get((row, c)) if c else None
-            v = a.amount(col)
-            if isinstance(raw, str) and isinstance(v, Decimal):
-                out.append(Change(a.bloc, a.numero, col, Unreadable(raw), v, a.label))
+
+def _refs(table: TableLayout, row: int, unavailable=()) -> dict[str, Optional[str]]:
+    """The A1 reference of each amount column of ``row``; None for a column
+    absent from the table or whose cell cannot be referred to (merged)."""
+    out = {f: table.cell(row, f) for f in L.AMOUNT_FIELDS}
+    for col in unavailable:
+        out[col.value] = None
     return out
 
 
-def _refs(table: TableLayout, row: int) -> dict[str, Optional[str]]:
-    return {f: table.cell(row, f) for f in L.AMOUNT_FIELDS}
-
-
-def derived_formulas(action: Action, refs: dict[str, Optional[str]]) -> dict[Column, str]:
-    """The live formulas of an action's derived cells under its rule. They
-    compute exactly what :func:`calpae_xl.core.rules.derive` computes (the
-    State's half is floored at the cent, like ``split_half``)."""
+def derived_formulas(action: Action, refs: dict[str, Optional[str]], rule: Optional[SplitRule] = None) \
+        -> dict[Column, str]:
+    """The live formulas of an action's derived cells under its rule (or
+    ``rule``). They compute exactly what :func:`calpae_xl.core.rules.derive`
+    computes: the State's half is floored at the cent, like ``split_half``,
+    and the CD gets the rest."""
     g, ecd, pe, pc, rep, aut = (refs.get(c.value) for c in COLUMNS)
     rep_t, aut_t = rep or "0", aut or "0"
     out: dict[Column, str] = {}
-    if action.regle is SplitRule.PARITE:
+    if (rule or action.regle) is SplitRule.PARITE:
         base_ecd = f"{g}-{aut_t}" if aut else f"{g}"
         if ecd:
             out[Column.BUDGET_ETAT_CD] = base_ecd
         ecd_t = ecd or f"({base_ecd})"
+        half = f"INT(ROUND(({ecd_t}-{rep_t})*50,6))/100"
         if pe:
-            out[Column.PART_ETAT] = f"INT(ROUND(({ecd_t}-{rep_t})*50,6))/100"
+            out[Column.PART_ETAT] = half
         if pc:
-            out[Column.PART_CD] = f"{ecd_t}-{rep_t}-{pe}" if pe else f"({ecd_t}-{rep_t})/2"
+            out[Column.PART_CD] = f"{ecd_t}-{rep_t}-{pe}" if pe else f"{ecd_t}-{rep_t}-{half}"
     else:
         sum_parts = f"{pe or 0}+{pc or 0}+{rep_t}"
         if ecd:
@@ -60,44 +60,129 @@ def derived_formulas(action: Action, refs: dict[str, Optional[str]]) -> dict[Col
     return out
 
 
-def plan_recalculer(read: ReadResult, m: Maquette, text_fixes: list[Change]) -> list[Op]:
-    """Blocks for the amount columns: one per run of action rows and span of
-    adjacent amount columns, plus the sub-total and total rows. Inputs are
-    written back as they were (numbers for text amounts), derived cells get
-    their formula with the value Python computed."""
+def _tool_formula(action: Action, table: TableLayout, row: int, col: Column, raw: object) -> bool:
+    """Whether ``raw`` is a formula the tool writes in that cell, under either rule."""
+    if not isinstance(raw, Formula):
+        return False
+    refs = _refs(table, row)
+    return any(derived_formulas(action, refs, rule).get(col) == raw.text for rule in SplitRule)
+
+
+def kept_cells(read: ReadResult) -> frozenset:
+    """(action index, Column) of the derived cells Recalculer must not write:
+    merged ones (whose action is unknown), and under « libre » the budgets the
+    officer typed or computed with a formula of their own (they are checked
+    against the parts, not overwritten)."""
+    table, out = read.table, set()
+    for i, a in enumerate(read.maquette.actions):
+        row = table.action_rows[i]
+        for col in derived_of(a.regle):
+            c = table.cols.get(col.value)
+            if c is None:
+                continue
+            raw = table.raw.get((row, c))
+            if (row, c) in table.merged:
+                out.add((i, col))
+            elif a.regle is SplitRule.LIBRE and raw not in (None, "") and not _tool_formula(a, table, row, col, raw):
+                out.add((i, col))
+    return frozenset(out)
+
+
+def input_fixes(read: ReadResult) -> list[Change]:
+    """The typed cells Recalculer rewrites, each journaled: amounts typed as
+    text ("35 813 €") become numbers; a formula of the tool's left in a cell
+    that the action's rule makes typed becomes its value."""
+    table, out = read.table, []
+    for i, a in enumerate(read.maquette.actions):
+        row = table.action_rows[i]
+        for col in inputs_of(a.regle):
+            c = table.cols.get(col.value)
+            if c is None or (row, c) in table.merged:
+                continue
+            raw = table.raw.get((row, c))
+            v = a.amount(col)
+            if isinstance(raw, str) and isinstance(v, Decimal):
+                out.append(Change(a.bloc, a.numero, col, Unreadable(raw), v, a.label, i))
+            elif _tool_formula(a, table, row, col, raw) and isinstance(v, Decimal):
+                out.append(Change(a.bloc, a.numero, col, Unreadable("=" + raw.text, TOOL_FORMULA), v, a.label, i))
+    return out
+
+
+def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: frozenset) -> list[Op]:
+    """Blocks of the cells Recalculer writes — derived formulas, the input
+    fixes, the sub-total and total rows — grouped into rectangles; and, in
+    the project's template (it has a Répartition column), the colours of
+    each row's amount cells following its rule (typed: yellow, computed: grey),
+    for the rows in « libre » and those the last run coloured so (the others
+    have the template's colours already: no write in the common case)."""
     table = read.table
-    grid_cols = sorted((c, f) for f, c in table.cols.items() if f in L.AMOUNT_FIELDS)
-    if not grid_cols:
+    amount_cols = {f: c for f, c in table.cols.items() if f in L.AMOUNT_FIELDS}
+    if not amount_cols:
         return []
-    field_of = dict(grid_cols)
-    spans = [[(c, field_of[c]) for c in range(a, b + 1)] for a, b in runs(field_of)]
-    original = read.raw_amounts
-    fixed_cells = {(ch.bloc, ch.numero, ch.column) for ch in text_fixes}
     cells: dict[tuple[int, int], object] = {}
+    styles: dict[int, tuple] = {}
     for i, a in enumerate(m.actions):
         row = table.action_rows[i]
-        formulas = derived_formulas(a, _refs(table, row)) if derive(a) is not None else {}
-        for c, f in grid_cols:
-            col = Column(f)
-            if col in formulas:
-                cells[(row, c)] = Formula(formulas[col], a.amount(col))
-            elif (a.bloc, a.numero, col) in fixed_cells:
-                cells[(row, c)] = a.amount(col)
-            else:
-                cells[(row, c)] = original.get((row, c))
-    ops: list[Block] = []
-    for start, end in runs(table.action_rows):
-        for span in spans:
-            ops.append(Block(table.sheet, start, span[0][0],
-                             [[cells[(r, c)] for c, _ in span] for r in range(start, end + 1)]))
+        kept = {col for (j, col) in keep if j == i}
+        if derive(a) is not None:
+            for col, text in derived_formulas(a, _refs(table, row, kept)).items():
+                if col not in kept:
+                    cells[(row, amount_cols[col.value])] = Formula(text, a.amount(col))
+        if a.regle is not SplitRule.LIBRE and L.action_key(a.bloc, a.numero) not in read.libre_styled:
+            continue
+        derived = set(derived_of(a.regle)) - kept
+        styles[row] = tuple("eur_computed" if Column(f) in derived else "eur_input" for f in sorted(
+            amount_cols, key=amount_cols.get))
+    for ch in fixes:
+        c = amount_cols.get(ch.column.value)
+        if c is not None and ch.index is not None:
+            cells[(table.action_rows[ch.index], c)] = ch.new
     rows_of = {b: [table.action_rows[i] for i, a in enumerate(m.actions) if a.bloc is b] for b in Bloc}
     total_rows: list[tuple[int, list[int], dict]] = [
         (row, rows_of[b], m.sous_totaux_saisis.get(b, {})) for b, row in table.subtotal_rows.items()]
     if table.total_row:
         total_rows.append((table.total_row, list(table.action_rows), m.total_saisi))
     for row, rows, values in total_rows:
-        for span in spans:
-            ops.append(Block(table.sheet, row, span[0][0],
-                             [[Formula(sum_formula(c, rows), values.get(Column(f))) for c, f in span]]))
-    # top to bottom: an engine can then join the rows into one write
-    return sorted(ops, key=lambda b: (b.col, b.row))
+        for f, c in amount_cols.items():
+            cells[(row, c)] = Formula(sum_formula(c, rows), values.get(Column(f)))
+    ops: list[Op] = rectangles(table.sheet, cells)
+    if L.F_REGLE in table.cols:
+        first = min(amount_cols.values())
+        ordered = sorted(amount_cols.values())
+        if ordered == list(range(first, first + len(ordered))):  # the template's adjacent amount columns
+            ops += [Block(table.sheet, start, first, [[KEEP] * len(ordered)] * (end - start + 1), styles=list(st))
+                    for start, end, st in _style_runs(styles)]
+    return ops
+
+
+def _style_runs(styles: dict[int, tuple]) -> list[tuple[int, int, tuple]]:
+    out: list[tuple[int, int, tuple]] = []
+    for r in sorted(styles):
+        if out and out[-1][1] == r - 1 and out[-1][2] == styles[r]:
+            out[-1] = (out[-1][0], r, styles[r])
+        else:
+            out.append((r, r, styles[r]))
+    return out
+
+
+def rectangles(sheet: str, cells: dict[tuple[int, int], object]) -> list[Block]:
+    """Cells as few value blocks: runs of adjacent columns within a row, then
+    consecutive rows with the same runs joined; ordered by column then row, so
+    that an engine can join them further."""
+    by_row: dict[int, list[tuple[int, int]]] = {}
+    for r in sorted({r for r, _ in cells}):
+        by_row[r] = runs(c for (rr, c) in cells if rr == r)
+    blocks: list[tuple[int, int, int, int]] = []  # r1, r2, c1, c2
+    open_: dict[tuple[int, int], int] = {}
+    for r in sorted(by_row):
+        for c1, c2 in by_row[r]:
+            start = open_.get((c1, c2))
+            if start is not None and blocks[start][1] == r - 1:
+                r1, _, _, _ = blocks[start]
+                blocks[start] = (r1, r, c1, c2)
+            else:
+                blocks.append((r, r, c1, c2))
+                open_[(c1, c2)] = len(blocks) - 1
+    out = [Block(sheet, r1, c1, [[cells[(r, c)] for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)])
+           for r1, r2, c1, c2 in blocks]
+    return sorted(out, key=lambda b: (b.col, b.row))

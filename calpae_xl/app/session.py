@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 from ..core.checks import run_checks
 from ..core.findings import Finding, Severity, sort_findings
-from ..core.model import Maquette
+from ..core.model import Maquette, SplitRule
 from ..core.rules import Change, recalculate
 from ..errors import CalpaeError
 from ..workbook import layout as L
@@ -26,7 +26,7 @@ from ..workbook.reader import read_workbook
 from .controles import plan_controles, plan_highlights
 from .fiches import plan_fiches
 from .journal import plan_journal
-from .recalculer import plan_recalculer, text_amounts
+from .recalculer import input_fixes, kept_cells, plan_recalculer
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
 
@@ -51,21 +51,27 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     read = read_workbook(names, wb.read_sheet, wb.path, credits, report)
     maquette, changes, ops = read.maquette, [], []
     if RECALCULER in operations:
-        maquette, changes = recalculate(read.maquette)
-        text_fixes = text_amounts(read)
-        ops += plan_recalculer(read, maquette, text_fixes)
-        changes = text_fixes + changes
+        keep, fixes = kept_cells(read), input_fixes(read)
+        maquette, changes = recalculate(read.maquette, keep)
+        ops += plan_recalculer(read, maquette, fixes, keep)
+        changes = fixes + changes
     outcome = Outcome(wb.path, maquette, changes)
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created)
     findings = outcome.findings = sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus)))
     checking = RECALCULER in operations or CONTROLER in operations
+    created = []  # the roles of the owned sheets this run creates
     if checking:
-        ops += plan_controles(read, maquette, findings, names, _old(wb, L.CONTROLES, names))
+        ops += plan_controles(read, maquette, findings, names, _old(wb, read.sheet_of(L.CONTROLES), names))
+        created.append(L.CONTROLES)
         if changes:
-            ops += plan_journal(read, changes, names, _old(wb, L.JOURNAL, names))
+            ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names))
+            created.append(L.JOURNAL)
     if checking or outcome.fiches_created:
-        ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, L.TECH, names), names)
+        libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is SplitRule.LIBRE] \
+            if RECALCULER in operations else None
+        ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, read.sheet_of(L.TECH), names),
+                               names, created, libre)
     if write and ops:
         wb.apply(ops)
         outcome.wrote = True

@@ -41,6 +41,33 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "La cellule contient un texte qui n'est pas un montant en euros (« n.c. », « 1.234 », une date, une "
      "valeur d'erreur comme #DIV/0!…). Il n'est jamais compté comme zéro.",
      "Saisissez le montant en chiffres (« 35 812,50 » ou 35812,5), ou videz la cellule."),
+    ("MONTANT_SOUS_CENTIME", CONSTAT, E, "Fraction de centime",
+     "Le montant a plus de deux décimales (« 1234,567 ») : il n'est pas arrondi en silence.",
+     "Saisissez le montant au centime."),
+    ("MONTANT_DEMESURE", CONSTAT, E, "Montant démesuré",
+     "Le montant dépasse ce qu'une convention peut porter (dix milliards d'euros) : une faute de frappe.",
+     "Corrigez le montant."),
+    ("FORMULE_SANS_VALEUR", CONSTAT, E, "Formule sans valeur enregistrée",
+     "La cellule contient une formule dont le résultat n'a pas été enregistré dans le fichier (fichier écrit "
+     "par un programme) : l'outil ne la compte pas comme zéro.",
+     "Ouvrez le classeur dans Excel ou LibreOffice, enregistrez-le, puis recommencez."),
+    ("MONTANT_FUSIONNE", CONSTAT, E, "Montant fusionné sur plusieurs cellules",
+     "Une cellule de montant est fusionnée sur plusieurs lignes ou colonnes : on ne peut pas savoir à quelle "
+     "action ni à quelle colonne le montant revient. Il n'est compté nulle part et l'outil n'écrit pas dans ces "
+     "cellules.", "Annulez la fusion et saisissez le montant de chaque action dans sa ligne."),
+    ("COLONNE_ABSENTE", CONSTAT, E, "Colonne non trouvée",
+     "Une colonne nécessaire de la maquette n'a pas été reconnue dans la ligne d'en-têtes : les contrôles qui "
+     "en dépendent ne peuvent pas être faits, la maquette n'est donc pas déclarée correcte.",
+     "Vérifiez l'intitulé de la colonne (par exemple « Participation État ») ou ajoutez-la."),
+    ("COLONNE_EN_DOUBLE", CONSTAT, E, "Colonne en double",
+     "Deux colonnes portent le même en-tête : seule la première est lue.",
+     "Renommez ou supprimez la colonne en trop."),
+    ("LIGNES_APRES_TOTAL", CONSTAT, E, "Lignes après le total",
+     "Des lignes portant des montants suivent la ligne TOTAL : elles ne sont pas lues comme des actions.",
+     "Déplacez ces actions au-dessus des sous-totaux, ou supprimez les lignes."),
+    ("PLUSIEURS_MAQUETTES", CONSTAT, W, "Plusieurs maquettes",
+     "Plusieurs feuilles du classeur contiennent un tableau de maquette : une seule est lue et contrôlée.",
+     "Gardez une maquette par classeur (une autre année : un autre fichier)."),
     ("MONTANT_NEGATIF", CONSTAT, E, "Montant négatif",
      "Un montant de la maquette est négatif.", "Corrigez le signe du montant."),
     ("MONTANT_MANQUANT", CONSTAT, E, "Montant à saisir",

@@ -15,7 +15,8 @@ from typing import Callable, Iterable, Iterator, Optional
 from .catalogue import severity
 from .findings import Finding, Severity, Where, count_by_severity, has_errors, sort_findings
 from .model import FICHE_TEXT_FIELDS, Action, Bloc, Column, Maquette, SplitRule, theme_number
-from .money import ZERO, Unreadable, format_eur, value_or_zero
+from .money import (DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, ZERO, Unreadable, format_eur,
+                    value_or_zero)
 from .referential import CHORUS_CODES, CHORUS_PATTERN, INITIATIVES_SUFFIX, THEME_CHORUS_SUFFIX
 from .rules import COLUMNS, column_sum, drivers_of, inputs_of, report_etat, report_etat_total
 
@@ -42,15 +43,34 @@ def _name(action: Action) -> str:
     return f"{action.label} ({bloc})"
 
 
+def unreadable(v: Unreadable, what: str) -> tuple[str, str]:
+    """(code, message) of a cell that is not an amount; ``what`` says where it is."""
+    raw = v.raw if len(v.raw) <= 60 else v.raw[:57] + "…"
+    if v.reason == SUB_CENT:
+        return "MONTANT_SOUS_CENTIME", f"{what} : {raw} a plus de deux décimales. Saisissez le montant au centime."
+    if v.reason == TOO_LARGE:
+        return "MONTANT_DEMESURE", f"{what} : « {raw} » dépasse ce qu'une convention peut porter. Corrigez le montant."
+    if v.reason == NO_VALUE:
+        return "FORMULE_SANS_VALEUR", (f"{what} : la formule « {raw} » n'a pas de valeur enregistrée ; elle n'est "
+                                       "pas comptée comme zéro. Ouvrez et enregistrez le classeur dans Excel ou "
+                                       "LibreOffice.")
+    if v.reason == MERGED:
+        return "MONTANT_FUSIONNE", (f"{what} : la cellule est fusionnée avec {raw} ; le montant n'est compté pour "
+                                    "aucune action. Annulez la fusion.")
+    kind = {DATE: "une date", ERROR: "une valeur d'erreur"}.get(v.reason)
+    tail = f" (c'est {kind})" if kind else ""
+    return "MONTANT_ILLISIBLE", f"{what} : « {raw} » n'est pas un montant lisible{tail}. Saisissez un nombre en euros."
+
+
 def check_amounts(m: Maquette) -> Iterator[Finding]:
-    """Every amount is a number, not negative, and the amounts that drive the
-    action's split rule are filled in."""
+    """Every amount is a number at the cent that a convention can hold, not
+    negative, and the amounts that drive the action's split rule are filled in."""
     for a in m.actions:
         for col in COLUMNS:
             v = a.amount(col)
             if isinstance(v, Unreadable):
-                yield _f("MONTANT_ILLISIBLE", f"{_name(a)} : « {v.raw} » n'est pas un montant lisible "
-                         f"dans la colonne « {col.label} ». Saisissez un nombre en euros.", a, col.value)
+                code, message = unreadable(v, f"{_name(a)}, colonne « {col.label} »")
+                yield _f(code, message, a, col.value)
             elif isinstance(v, Decimal) and v < 0:
                 yield _f("MONTANT_NEGATIF", f"{_name(a)} : montant négatif ({format_eur(v)}) dans la "
                          f"colonne « {col.label} ».", a, col.value)
@@ -61,9 +81,9 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
     for bloc, typed in list(m.sous_totaux_saisis.items()) + [(None, m.total_saisi)]:
         for col, v in typed.items():
             if isinstance(v, Unreadable):
-                what = f"le sous-total {bloc.label}" if bloc else "le total"
-                yield _f("MONTANT_ILLISIBLE", f"« {v.raw} » n'est pas un montant lisible dans {what}, "
-                         f"colonne « {col.label} ».", where=Where(bloc=bloc, field=col.value, total=True))
+                what = f"Sous-total {bloc.label}" if bloc else "Total"
+                code, message = unreadable(v, f"{what}, colonne « {col.label} »")
+                yield _f(code, message, where=Where(bloc=bloc, field=col.value, total=True))
 
 
 def check_identities(m: Maquette) -> Iterator[Finding]:

@@ -19,12 +19,25 @@ _GROUP_SEPARATORS = " \u00a0\u202f\u2009\u2007"
 _MINUS_SIGNS = "-\u2212\u2013"
 
 
+#: why a cell is not an amount (the checks give each its own code or wording)
+TEXT, DATE, ERROR, BOOLEAN, SUB_CENT, TOO_LARGE, NO_VALUE, MERGED = (
+    "texte", "date", "erreur", "booleen", "sous_centime", "demesure", "formule", "fusion")
+
+#: an amount a convention can hold: beyond, a typing slip (ten billion euros)
+MAX_AMOUNT = Decimal(10) ** 10
+
+#: spreadsheet error values, as a cell or a formula's cached value shows them
+ERROR_VALUES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA", "#SPILL!",
+                "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "Err:")
+
+
 @dataclass(frozen=True)
 class Unreadable:
     """A cell whose content is not an amount. Kept as typed so that it is
-    reported, never turned into a silent zero."""
+    reported, never turned into a silent zero; ``reason`` says why."""
 
     raw: str
+    reason: str = TEXT
 
     def __str__(self) -> str:  # pragma: no cover - display helper
         return self.raw
@@ -40,8 +53,8 @@ class AmountError(ValueError):
 
 _AMOUNT_RE = re.compile(
     r"""^
-    (?P<digits>\d{1,3}(?:[ ]\d{3})+|\d+)       # 1 201 409 or 1201409
-    (?:[,.](?P<dec>\d{1,2}))?                   # ,5 ,50 .5
+    (?P<digits>[0-9]{1,3}(?:[ ][0-9]{3})+|[0-9]+)   # 1 201 409 or 1201409 (ASCII digits only)
+    (?:[,.](?P<dec>[0-9]{1,2}))?                    # ,5 ,50 .5
     $""",
     re.VERBOSE,
 )
@@ -79,6 +92,8 @@ def parse_amount(text: str) -> Optional[Decimal]:
         raise AmountError(f"« {text.strip()} » n'est pas un montant en euros")
     digits = m.group("digits").replace(" ", "")
     value = Decimal(digits + "." + (m.group("dec") or "0"))
+    if value >= MAX_AMOUNT:
+        raise AmountError(f"« {text.strip()} » dépasse ce qu'une convention peut porter")
     return to_cent(-value if negative else value)
 
 
@@ -86,35 +101,61 @@ def amount_from_cell(value: object) -> Amount:
     """Turn a raw cell value into an :data:`Amount` (never raises).
 
     Numbers (int, Decimal, and floats coming from spreadsheet libraries) are
-    rounded to the cent; text is parsed with :func:`parse_amount`. A number
-    too large to be money (beyond 28 significant digits) is unreadable.
+    kept at the cent; text is parsed with :func:`parse_amount`. What is not
+    an amount is :class:`Unreadable`, with its reason: text, a date, an error
+    value, a boolean, a number with a fraction of a cent (beyond a float's
+    own noise), a number no convention can hold.
     """
     try:
         return _amount_from_cell(value)
     except (InvalidOperation, ValueError, OverflowError):
-        return Unreadable(str(value)[:100])
+        return Unreadable(str(value)[:100], TOO_LARGE)
+
+
+#: a float's representation error: 0.1 + 0.2 is 0.30000000000000004, not a sub-cent amount
+_FLOAT_NOISE = Decimal("1e-6")
+
+
+def _number(d: Decimal, raw: object) -> Amount:
+    if not d.is_finite():
+        return Unreadable(str(raw), TEXT)
+    if abs(d) >= MAX_AMOUNT:
+        return Unreadable(str(raw), TOO_LARGE)
+    cents = to_cent(d)
+    if d != cents and abs(d - cents) > _FLOAT_NOISE:
+        return Unreadable(str(raw), SUB_CENT)
+    return cents
 
 
 def _amount_from_cell(value: object) -> Amount:
     if value is None:
         return None
     if isinstance(value, bool):
-        return Unreadable(str(value))
+        return Unreadable(str(value), BOOLEAN)
     if isinstance(value, Decimal):
-        return to_cent(value) if value.is_finite() else Unreadable(str(value))
+        return _number(value, value)
     if isinstance(value, int):
-        return to_cent(Decimal(value))
+        return _number(Decimal(value), value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            return Unreadable(str(value))
+            return Unreadable(str(value), TEXT)
         # repr gives the shortest decimal that round-trips: 35812.5 stays 35812.5
-        return to_cent(Decimal(repr(value)))
+        return _number(Decimal(repr(value)), value)
     if isinstance(value, str):
+        if value.strip().startswith(ERROR_VALUES):
+            return Unreadable(value, ERROR)
         try:
             return parse_amount(value)
         except AmountError:
-            return Unreadable(value)
-    return Unreadable(str(value))
+            return Unreadable(value, TOO_LARGE if _looks_too_large(value) else TEXT)
+    if hasattr(value, "year") and hasattr(value, "month") or type(value).__name__ in ("time", "timedelta"):
+        return Unreadable(str(value), DATE)
+    return Unreadable(str(value), TEXT)
+
+
+def _looks_too_large(text: str) -> bool:
+    digits = re.sub(r"[^0-9]", "", text.split(",")[0])
+    return len(digits) > 10
 
 
 def value_or_zero(amount: Amount) -> Decimal:

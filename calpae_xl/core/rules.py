@@ -34,6 +34,7 @@ class Change:
     old: Amount
     new: Decimal
     label: str = ""
+    index: Optional[int] = None  # the action's position in the maquette (a N° may repeat)
 
     @property
     def what(self) -> str:
@@ -127,20 +128,24 @@ def report_etat_total(maquette: Maquette) -> Decimal:
     return sum((report_etat(a) for a in maquette.actions), ZERO)
 
 
-def recalculate(maquette: Maquette) -> tuple[Maquette, list[Change]]:
+def recalculate(maquette: Maquette, keep: frozenset = frozenset()) -> tuple[Maquette, list[Change]]:
     """Recalculer: apply each action's split rule, then the sub-totals and the
     total. Inputs are never touched; every derived value that changes is
-    returned as a :class:`Change` (old -> new). Idempotent."""
+    returned as a :class:`Change` (old -> new). ``keep``: (action index,
+    Column) pairs left as they are although derived (a budget typed under
+    « libre », a merged cell): the checks then compare them. Idempotent."""
     changes: list[Change] = []
     actions = []
-    for a in maquette.actions:
+    for i, a in enumerate(maquette.actions):
         derived = derive(a)
         if derived:
             updates = {}
             for col, new in derived.items():
+                if (i, col) in keep:
+                    continue
                 old = a.amount(col)
                 if old != new or not isinstance(old, Decimal):
-                    changes.append(Change(a.bloc, a.numero, col, old, new, a.label))
+                    changes.append(Change(a.bloc, a.numero, col, old, new, a.label, i))
                     updates[col.value] = new
             a = replace(a, **updates) if updates else a
         actions.append(a)

@@ -79,22 +79,40 @@ STYLES: dict[str, dict] = {
 # writes one block of keys whatever the number of findings, and the user's
 # own cell styles are never touched.
 TECH = "calpae_technique"
-TECH_HEADERS = ("Cellules en erreur", "Cellules en avertissement", "", "Feuilles équipées")
-TECH_ERR_COL, TECH_WARN_COL, TECH_RULES_COL = 1, 2, 4
+TECH_HEADERS = ("Cellules en erreur", "Cellules en avertissement", "", "Feuilles équipées", "Feuilles de l'outil",
+                "Actions colorées en répartition libre")
+TECH_ERR_COL, TECH_WARN_COL, TECH_RULES_COL, TECH_OWNED_COL, TECH_LIBRE_COL = 1, 2, 4, 5, 6
+
+
+def action_key(bloc, numero: str) -> str:
+    """How the technical sheet names an action: 'socle|4.2'."""
+    return f"{bloc.value}|{numero}"
 RULES_LAST_ROW = 20000  # how far down the project's conditional formats reach
 HIGHLIGHT_RANGE = f"A1:AZ{RULES_LAST_ROW}"  # where the highlight rules apply on a sheet
+
+
+def owned_name(role: str, names) -> str:
+    """The name of a sheet the project creates for ``role``: its usual name,
+    unless a sheet of the user's already bears it (in any case: Excel refuses
+    two names that differ only by case)."""
+    taken = {n.lower() for n in names}
+    name, i = role, 1
+    while name.lower() in taken:
+        name = f"{role} (calpae{'' if i == 1 else ' ' + str(i)})"[:MAX_SHEET_NAME]
+        i += 1
+    return name
 
 
 def highlight_key(sheet: str, cell: str) -> str:
     return f"{sheet}!{cell.replace('$', '')}"
 
 
-def highlight_formula(sheet: str, severity_col: int) -> str:
+def highlight_formula(sheet: str, severity_col: int, tech: str = TECH) -> str:
     """The conditional-format formula, relative to A1, true when the cell's key
     is listed in the technical sheet's column for that gravité."""
     name = sheet.replace('"', '""')
     col = col_letter(severity_col)
-    return f'COUNTIF({sheet_ref(TECH)}!${col}:${col},"{name}!"&ADDRESS(ROW(),COLUMN(),4))>0'
+    return f'COUNTIF({sheet_ref(tech)}!${col}:${col},"{name}!"&ADDRESS(ROW(),COLUMN(),4))>0'
 
 # --- the maquette table ---------------------------------------------------------
 # Field keys of the table, in the order of the project's template.
@@ -244,6 +262,11 @@ CONTROLES_FIRST_ROW = 5  # the findings start here, under the title, the verdict
 VERDICT_ERRORS = "Des erreurs restent à corriger avant transmission."
 VERDICT_OK = "Aucune erreur : la maquette peut être transmise."
 JOURNAL_HEADERS = ("Ligne", "Colonne", "Ancienne valeur", "Nouvelle valeur", "Cellule")
+CONTROLES_TITLE = "Contrôles de la maquette"
+JOURNAL_TITLE = "Journal du dernier recalcul ayant modifié des valeurs"
+#: the sheets the project owns and empties at each run, and how their first cell begins
+OWNED_ROLES = (CONTROLES, JOURNAL, TECH)
+OWNED_TITLES = {CONTROLES: CONTROLES_TITLE, JOURNAL: JOURNAL_TITLE, TECH: TECH_HEADERS[0]}
 JOURNAL_WIDTHS = (36, 34, 18, 18, 12)
 JOURNAL_TITLE_ROW, JOURNAL_NOTE_ROW, JOURNAL_HEADER_ROW, JOURNAL_FIRST_ROW = 1, 2, 4, 5
 JOURNAL_OLD_COL, JOURNAL_NEW_COL = 3, 4  # the amounts, in euros

@@ -18,32 +18,14 @@ from typing import Callable, Optional
 from . import layout as L
 from ..core.catalogue import severity
 from ..core.findings import Finding, Where
-from ..core.model import (FICHE_TEXT_FIELDS, Action, Bloc, Chorus, Column, Fiche, FicheBudget, Indicator,
-                          IndicatorValue, Maquette, SplitRule, VentilationLine, normalize_chorus, normalize_numero)
+from ..core.model import (FICHE_TEXT_FIELDS, Bloc, Fiche, FicheBudget, Indicator,
+                          IndicatorValue, Maquette, SplitRule, VentilationLine, normalize_numero)
 from ..core.money import Unreadable, amount_from_cell
-from ..core.referential import CHORUS_CODES, THEME_INITIATIVES
 from ..errors import NoMaquette
-from .port import Formula, Grid
+from .port import Grid
+from .table import TableLayout, chorus_of, find_header, read_table, rule_of, text
 
-MIN_HEADER_MATCHES = 5
-
-
-@dataclass
-class TableLayout:
-    sheet: str
-    header_row: int
-    cols: dict[str, int]
-    action_rows: list[int] = field(default_factory=list)
-    subtotal_rows: dict[Bloc, int] = field(default_factory=dict)
-    total_row: Optional[int] = None
-    bloc_col: Optional[int] = None
-    last_row: int = 0
-    #: amount cells of action rows as read: raw value, or Formula for a formula cell
-    raw: dict[tuple[int, int], object] = field(default_factory=dict)
-
-    def cell(self, row: int, field_key: str) -> Optional[str]:
-        col = self.cols.get(field_key)
-        return L.a1(row, col) if col else None
+__all__ = ["FicheSheet", "ReadResult", "TableLayout", "find_header", "read_table", "read_workbook"]
 
 
 @dataclass
@@ -63,6 +45,13 @@ class ReadResult:
     fiches: dict[tuple[Bloc, str], FicheSheet] = field(default_factory=dict)
     extra_chorus: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    #: role (L.CONTROLES, L.JOURNAL, L.TECH) -> the name of the sheet the project owns for it (existing or to create)
+    owned: dict[str, str] = field(default_factory=dict)
+    #: the actions the last Recalculer coloured as « libre » (L.action_key), from the technical sheet
+    libre_styled: list[str] = field(default_factory=list)
+
+    def sheet_of(self, role: str) -> str:
+        return self.owned.get(role, role)
 
     @property
     def raw_amounts(self) -> dict[tuple[int, int], object]:
@@ -102,155 +91,6 @@ class ReadResult:
         return out
 
 
-# --- the maquette table -------------------------------------------------------------
-
-def find_header(grid: Grid) -> Optional[tuple[int, dict[str, int]]]:
-    """The first row (in the first rows) where enough headers are recognised."""
-    best = None
-    for r in range(1, min(grid.n_rows, L.HEADER_SCAN_ROWS) + 1):
-        cols: dict[str, int] = {}
-        for c in range(1, grid.n_cols + 1):
-            key = L.match_header(grid.get(r, c))
-            if key and key not in cols:
-                cols[key] = c
-        if len(cols) >= MIN_HEADER_MATCHES and (best is None or len(cols) > len(best[1])):
-            best = (r, cols)
-            if len(cols) >= 9:
-                break
-    return best
-
-
-_SPACES = re.compile(r"[ \t]+")
-
-
-def _text(v: object) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    s = str(v)
-    if "\n" in s or "\r" in s:
-        s = s.replace("\r", "").replace("\n", " ")
-    return _SPACES.sub(" ", s).strip() if ("  " in s or "\t" in s) else s.strip()
-
-
-def _row_texts(grid: Grid, row: int) -> list[str]:
-    values = grid.values[row - 1] if 1 <= row <= grid.n_rows else []
-    return [_text(v) for v in values]
-
-
-def _chorus(text: str) -> Optional[Chorus]:
-    if not text:
-        return None
-    m = re.match(r"^\s*([\d][\d\s.\-]*\d)\s*(?:[-–:]\s*(.*))?$", text)
-    if m:
-        code = normalize_chorus(m.group(1))
-        return Chorus(code, (m.group(2) or "").strip() or CHORUS_CODES.get(code, ""))
-    return Chorus(text, "")
-
-
-def _regle(v: object, default: SplitRule) -> SplitRule:
-    s = L.normalize_label(v)
-    if s.startswith("libre"):
-        return SplitRule.LIBRE
-    if s.startswith("parit"):
-        return SplitRule.PARITE
-    return default
-
-
-def _inherit_merged(grid: Grid, r: int, last: dict) -> None:
-    """Fill the row's empty cells of ``last``'s columns from the row above
-    (``grid`` is the reader's own copy; the row is copied before it changes)."""
-    for c in last:
-        if grid.get(r, c) in (None, ""):
-            if last[c] is not None:
-                row = grid.values[r - 1] = list(grid.values[r - 1])
-                row.extend([None] * (c - len(row)))
-                row[c - 1] = last[c]
-        else:
-            last[c] = grid.get(r, c)
-
-
-def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARITE):
-    """(actions, layout, typed sub-totals, typed total) of the maquette table."""
-    found = find_header(grid)
-    if not found:
-        return None
-    header_row, cols = found
-    grid = grid.with_merges_filled()
-    amount_cols = {f: c for f, c in cols.items() if f in L.AMOUNT_FIELDS}
-    known_cols = set(cols.values())
-    first_col = min(known_cols)
-    # the bloc label column: named "Bloc", or an unnamed column left of the table
-    bloc_col = cols.get(L.F_BLOC)
-    if bloc_col is None:
-        for c in range(1, first_col):
-            if any(L.bloc_of_label(grid.get(r, c)) for r in range(header_row + 1, grid.n_rows + 1)):
-                bloc_col = c
-                break
-    table = TableLayout(sheet, header_row, cols, bloc_col=bloc_col)
-    actions: list[Action] = []
-    subtotals: dict[Bloc, dict[Column, object]] = {}
-    total: dict[Column, object] = {}
-    section = Bloc.SOCLE
-    # An engine that cannot tell merged cells (the xlwings remote engine) gives
-    # the annex's merged thème, Chorus and bloc cells on their first row only:
-    # an action row then takes them from the action row above. Not in the
-    # project's template (it has a Répartition column), where an empty cell is
-    # a real omission to report.
-    inherit = None
-    if not grid.merges_known and L.F_REGLE not in cols:
-        inherit = {c: None for c in (cols.get(L.F_THEME), cols.get(L.F_CHORUS), bloc_col) if c}
-    for r in range(header_row + 1, grid.n_rows + 1):
-        texts = _row_texts(grid, r)
-        if not any(texts):
-            continue
-        label_cells = [t for c, t in enumerate(texts, 1) if c not in amount_cols.values() and t]
-        numero_raw = grid.get(r, cols[L.F_NUMERO]) if L.F_NUMERO in cols else None
-        kind = next((k for k in (L.total_kind(t) for t in label_cells) if k), None)
-        if kind and (not _text(numero_raw) or L.total_kind(numero_raw)):
-            values = {Column(f): amount_from_cell(grid.get(r, c)) for f, c in amount_cols.items()}
-            if kind[0] == "total":
-                total, table.total_row = values, r
-                table.last_row = r
-                break
-            bloc = kind[1] or section
-            subtotals[bloc], table.subtotal_rows[bloc] = values, r
-            section = Bloc.INITIATIVES if bloc is Bloc.SOCLE else section
-            table.last_row = r
-            continue
-        intitule = _text(grid.get(r, cols[L.F_INTITULE])) if L.F_INTITULE in cols else ""
-        amounts = {Column(f): amount_from_cell(grid.get(r, c)) for f, c in amount_cols.items()}
-        if grid.formulas_known:
-            typed = any(grid.get(r, c) is not None and grid.formula(r, c) is None for c in amount_cols.values())
-        else:  # values only: the zeros of an empty template row's formulas are not a typed amount
-            typed = any(grid.get(r, c) not in (None, "", 0) for c in amount_cols.values())
-        if not (_text(numero_raw) or intitule or typed):
-            continue  # an empty row of the template (its formulas alone do not make an action)
-        if inherit is not None:
-            _inherit_merged(grid, r, inherit)
-        chorus = _chorus(_text(grid.get(r, cols[L.F_CHORUS]))) if L.F_CHORUS in cols else None
-        theme = _text(grid.get(r, cols[L.F_THEME])) if L.F_THEME in cols else ""
-        bloc = L.bloc_of_label(grid.get(r, bloc_col)) if bloc_col else None
-        if bloc is None:
-            if section is Bloc.SOCLE and chorus is not None and chorus.suffix == "10":
-                section = Bloc.INITIATIVES  # no bloc label and no sub-total: the Chorus code tells
-            bloc = section
-        if bloc is Bloc.INITIATIVES and not theme:
-            theme = THEME_INITIATIVES
-        regle = _regle(grid.get(r, cols[L.F_REGLE]), default_rule) if L.F_REGLE in cols else default_rule
-        numero_text = _text(numero_raw)
-        actions.append(Action(
-            bloc=bloc, numero=normalize_numero(numero_text), libelle_numero=numero_text, intitule=intitule,
-            theme=theme, chorus=chorus, regle=regle, **{c.value: v for c, v in amounts.items()}))
-        table.action_rows.append(r)
-        table.last_row = r
-        for c in amount_cols.values():
-            f = grid.formula(r, c)
-            table.raw[(r, c)] = Formula(f, None) if f else grid.get(r, c)
-    return actions, table, subtotals, total
-
-
 # --- Paramètres -----------------------------------------------------------------------
 
 def read_parametres(grid: Grid) -> tuple[dict[str, object], list[str]]:
@@ -265,7 +105,7 @@ def read_parametres(grid: Grid) -> tuple[dict[str, object], list[str]]:
             if key not in params and re.search(pattern, label):
                 params[key] = grid.get(r, L.PARAM_VALUE_COL)
                 break
-        chorus = _chorus(_text(grid.get(r, L.PARAM_LABEL_COL)))
+        chorus = chorus_of(text(grid.get(r, L.PARAM_LABEL_COL)))
         if chorus and re.fullmatch(r"\d{4} \d{2} \d{2} \d{2} \d{2}", chorus.normalized):
             codes.append(chorus.normalized)
     return params, codes
@@ -285,7 +125,7 @@ def read_indicateurs(grid: Grid) -> dict[tuple[Bloc, str], list[Indicator]]:
     years: dict[int, tuple[int, str]] = {}
     comment_col = None
     for c in range(L.IND_FIRST_YEAR_COL, grid.n_cols + 1):
-        h = _text(grid.get(header, c))
+        h = text(grid.get(header, c))
         m = re.match(r"^(\d{4})\s+(cible|r[ée]sultat)", h, re.IGNORECASE)
         if m:
             years[c] = (int(m.group(1)), "cible" if m.group(2).lower() == "cible" else "resultat")
@@ -294,21 +134,21 @@ def read_indicateurs(grid: Grid) -> dict[tuple[Bloc, str], list[Indicator]]:
     out: dict[tuple[Bloc, str], list[Indicator]] = {}
     for r in range(header + 1, grid.n_rows + 1):
         bloc = L.bloc_of_label(grid.get(r, L.IND_COL_BLOC))
-        libelle = _text(grid.get(r, L.IND_COL_LIBELLE))
+        libelle = text(grid.get(r, L.IND_COL_LIBELLE))
         if bloc is None or not libelle:
             continue
         per_year: dict[int, dict] = {}
         for c, (y, kind) in years.items():
             v = amount_from_cell(grid.get(r, c))
             per_year.setdefault(y, {})[kind] = v if isinstance(v, Decimal) else None
-        comment = _text(grid.get(r, comment_col)) if comment_col else ""
+        comment = text(grid.get(r, comment_col)) if comment_col else ""
         valeurs = []
         for y, d in sorted(per_year.items()):
             valeurs.append(IndicatorValue(y, d.get("cible"), d.get("resultat")))
         valeurs = _attach_comment(valeurs, comment)
         out.setdefault((bloc, normalize_numero(grid.get(r, L.IND_COL_NUMERO))), []).append(
-            Indicator(libelle, _text(grid.get(r, L.IND_COL_UNITE)) or "nombre",
-                      tuple(v for v in valeurs if v.has_value or v.commentaire), _text(grid.get(r, L.IND_COL_SOURCE))))
+            Indicator(libelle, text(grid.get(r, L.IND_COL_UNITE)) or "nombre",
+                      tuple(v for v in valeurs if v.has_value or v.commentaire), text(grid.get(r, L.IND_COL_SOURCE))))
     return out
 
 
@@ -328,7 +168,7 @@ def _attach_comment(valeurs: list[IndicatorValue], comment: str) -> list[Indicat
 # --- fiche sheets ---------------------------------------------------------------------
 
 def is_fiche_sheet(grid: Grid) -> bool:
-    return _text(grid.get(1, L.FICHE_LABEL_COL)).startswith(L.FICHE_TITLE_PREFIX)
+    return text(grid.get(1, L.FICHE_LABEL_COL)).startswith(L.FICHE_TITLE_PREFIX)
 
 
 def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
@@ -338,7 +178,7 @@ def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
     vent_total = None
     in_vent = False
     for r in range(1, grid.n_rows + 1):
-        label = _text(grid.get(r, L.FICHE_LABEL_COL))
+        label = text(grid.get(r, L.FICHE_LABEL_COL))
         key = L.FICHE_KEY_BY_LABEL.get(L.normalize_label(label))
         if r == 1:
             rows["titre"] = 1
@@ -355,7 +195,7 @@ def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
             if key == "s_ventilation":
                 in_vent = True
     content: dict[str, object] = {k: grid.get(r, L.FICHE_VALUE_COL) for k, r in rows.items()}
-    content["ventilation"] = [(_text(grid.get(r, L.FICHE_LABEL_COL)), grid.get(r, L.FICHE_VALUE_COL))
+    content["ventilation"] = [(text(grid.get(r, L.FICHE_LABEL_COL)), grid.get(r, L.FICHE_VALUE_COL))
                               for r in vent_rows]
     bloc = L.bloc_of_label(content.get("bloc"))
     numero = normalize_numero(content.get("numero"))
@@ -386,6 +226,32 @@ def _multiline(v: object) -> str:
     return "" if v is None else str(v).strip()
 
 
+# --- the sheets the project owns ----------------------------------------------------------
+
+def owned_sheets(sheet_names: list[str], read_sheet: Callable[[str], Grid]) -> dict[str, str]:
+    """Role -> existing sheet the project owns (and may empty). Recognised by
+    the registry of the technical sheet, or (workbooks of earlier versions) by
+    name and title; a user's own sheet that happens to bear one of these names
+    is never taken for ours."""
+    out: dict[str, str] = {}
+    tech = next((s for s in sheet_names if s.lower() == L.TECH.lower()
+                 and text(read_sheet(s).get(1, L.TECH_ERR_COL)) == L.TECH_HEADERS[0]), None)
+    if tech is None:
+        return out
+    out[L.TECH] = tech
+    grid = read_sheet(tech)
+    registry = [text(grid.get(r, L.TECH_OWNED_COL)) for r in range(2, grid.n_rows + 1)]
+    for entry in registry:
+        role, _, name = entry.partition("=")
+        if role in L.OWNED_ROLES and name in sheet_names:
+            out[role] = name
+    for role in (L.CONTROLES, L.JOURNAL):
+        if role not in out and role in sheet_names and \
+                text(read_sheet(role).get(1, 1)).startswith(L.OWNED_TITLES[role]):
+            out[role] = role  # a workbook of an earlier version: no registry yet
+    return out
+
+
 # --- the whole workbook ----------------------------------------------------------------
 
 def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], path: str,
@@ -395,10 +261,12 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
     extra_codes: list[str] = []
     if L.PARAMETRES in sheet_names:
         params, extra_codes = read_parametres(read_sheet(L.PARAMETRES))
-    default_rule = _regle(params.get(L.P_REGLE), SplitRule.PARITE)
+    default_rule = rule_of(params.get(L.P_REGLE), SplitRule.PARITE)
+    owned = owned_sheets(sheet_names, read_sheet)
     ordered = ([L.MAQUETTE] if L.MAQUETTE in sheet_names else []) + [
-        s for s in sheet_names if s not in (L.MAQUETTE, L.PARAMETRES, L.CONTROLES, L.JOURNAL, L.INDICATEURS)]
+        s for s in sheet_names if s not in (L.MAQUETTE, L.PARAMETRES, L.INDICATEURS, *owned.values())]
     table_read = None
+    others: list[str] = []  # other sheets holding a maquette table
     fiche_grids: dict[str, Grid] = {}
     for s in ordered:
         grid = read_sheet(s)
@@ -407,12 +275,17 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
             continue
         if table_read is None:
             table_read = read_table(grid, s, default_rule)
+        elif find_header(grid.with_merges_filled()) is not None:
+            others.append(s)
     if table_read is None:
         raise NoMaquette(path, "aucune maquette financière reconnaissable : pas de ligne d'en-têtes "
                          "(« Intitulé de l'action », « Budget global », « Participation État »…) dans les "
                          f"{L.HEADER_SCAN_ROWS} premières lignes d'une feuille.")
-    actions, table, subtotals, total = table_read
-    findings: list[Finding] = []
+    actions, table, subtotals, total, findings = table_read
+    for s in others:
+        findings.append(Finding("PLUSIEURS_MAQUETTES", severity("PLUSIEURS_MAQUETTES"),
+                                f"La feuille « {s} » contient aussi un tableau de maquette : seule la feuille "
+                                f"« {table.sheet} » est lue et contrôlée.", Where(sheet=s, cell="A1")))
 
     indicators = read_indicateurs(read_sheet(L.INDICATEURS)) if L.INDICATEURS in sheet_names else {}
     fiches: dict[tuple[Bloc, str], FicheSheet] = {}
@@ -451,7 +324,7 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
     except ValueError:
         annee = 0
     maquette = Maquette(
-        departement=_text(params.get(L.P_DEPARTEMENT)),
+        departement=text(params.get(L.P_DEPARTEMENT)),
         annee=annee,
         actions=tuple(merged),
         credits_etat=param_amount(L.P_CREDITS, credits),
@@ -465,4 +338,10 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
                                 f"La feuille « {fs.sheet} » est la fiche d'une action absente de la maquette "
                                 f"({fs.numero or 'sans N°'}) : elle est conservée telle quelle.",
                                 Where(bloc=fs.bloc, sheet=fs.sheet, cell="A1")))
-    return ReadResult(maquette, table, fiches, extra_codes, findings)
+    libre_styled = []
+    if L.TECH in owned:
+        grid = read_sheet(owned[L.TECH])
+        libre_styled = [k for r in range(2, grid.n_rows + 1) if (k := text(grid.get(r, L.TECH_LIBRE_COL)))]
+    return ReadResult(maquette, table, fiches, extra_codes, findings,
+                      {role: owned.get(role) or L.owned_name(role, sheet_names) for role in L.OWNED_ROLES},
+                      libre_styled)

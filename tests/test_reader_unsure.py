@@ -1,0 +1,138 @@
+"""The reader says when it is unsure: the seed's annex, changed as files
+really arrive (a header over two rows, a column missing or twice, an amount
+merged over two actions, a formula without stored value, amounts below the
+total, two maquettes, odd amounts). Each case: read right, or an error
+finding naming what is wrong — never a partial read with a clean verdict."""
+import datetime as dt
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from calpae_xl.adapters.xlsx import PackageWorkbook
+from calpae_xl.app.session import CONTROLER, RECALCULER, run
+from calpae_xl.core import Severity, entry
+from tests.helpers.annex import HEADER_ROW, SHEET, build_annex
+
+CREDITS = dict(credits=Decimal("1201409"), report=Decimal("414442"))
+COL = {"numero": 4, "global": 6, "etat_cd": 7, "etat": 8, "cd": 9, "report": 10, "autres": 11}
+
+
+def annex(tmp_path, edit=None, name="annexe.xlsx"):
+    """The seed's annex as typed (see tests/helpers/annex.py), changed by ``edit(wb, ws, rows)``."""
+    path = tmp_path / name
+    rows = build_annex(str(path))
+    if edit:
+        wb = openpyxl.load_workbook(path)
+        edit(wb, wb[SHEET], rows)
+        wb.save(path)
+    return path
+
+
+def codes(path, ops=(CONTROLER,)) -> dict[str, list]:
+    """code -> [(sheet, cell)] of every finding on the file."""
+    out = run(PackageWorkbook.open(str(path)), list(ops), write=False, **CREDITS)
+    found: dict[str, list] = {}
+    for f in out.findings:
+        found.setdefault(f.code, []).append((f.where.sheet, f.where.cell))
+    return found
+
+
+def two_row_header(wb, ws, rows):
+    """"Participation" merged above "Etat" / "CD", as PDF-to-Excel exports give
+    it; the other headers merged over the two rows."""
+    for c in range(2, 12):
+        if c not in (COL["etat"], COL["cd"]):
+            ws.cell(HEADER_ROW - 1, c, ws.cell(HEADER_ROW, c).value)
+            ws.cell(HEADER_ROW, c).value = None
+            ws.merge_cells(start_row=HEADER_ROW - 1, start_column=c, end_row=HEADER_ROW, end_column=c)
+    ws.cell(HEADER_ROW - 1, COL["etat"], "Participation")
+    ws.merge_cells(start_row=HEADER_ROW - 1, start_column=COL["etat"], end_row=HEADER_ROW - 1, end_column=COL["cd"])
+    ws.cell(HEADER_ROW, COL["etat"], "Etat")
+    ws.cell(HEADER_ROW, COL["cd"], "CD")
+
+
+def no_cd_column(wb, ws, rows):
+    ws.cell(HEADER_ROW, COL["cd"], "Divers")
+
+
+def cd_twice(wb, ws, rows):
+    ws.cell(HEADER_ROW, 12, "Participation CD")
+
+
+def merged_amount(wb, ws, rows):
+    """The budget global of 1.1 merged over 1.1 and 1.2 (as a person merges two equal cells)."""
+    r = rows[("socle", "Action 1.1")]
+    ws.cell(r + 1, COL["global"]).value = None
+    ws.merge_cells(start_row=r, start_column=COL["global"], end_row=r + 1, end_column=COL["global"])
+
+
+def formula_without_value(wb, ws, rows):
+    """A formula saved by a program (openpyxl): no stored result."""
+    ws.cell(rows[("socle", "Action 1.1")], COL["global"], "=40000*2")
+
+
+def rows_below_total(wb, ws, rows):
+    r = rows["total"] + 2
+    ws.cell(r, COL["numero"], "Action 10")
+    ws.cell(r, COL["global"], 5000)
+
+
+def second_maquette(wb, ws, rows):
+    copy = wb.copy_worksheet(ws)
+    copy.title = "Maquette 2021"
+
+
+def odd_amounts(wb, ws, rows):
+    ws.cell(rows[("socle", "Action 1.1")], COL["report"], 100.005)  # a fraction of a cent
+    ws.cell(rows[("socle", "Action 1.2")], COL["autres"], 6e16)  # beyond any convention
+    ws.cell(rows[("socle", "Action 1.3")], COL["report"], dt.datetime(2020, 5, 4))  # a date
+    ws.cell(rows[("socle", "Action 2")], COL["autres"], "#DIV/0!")
+
+
+CASES = {
+    # case: (edit, codes that must be there — with no other error)
+    "en-tête sur deux lignes": (two_row_header, {"IDENTITE_ETAT_CD", "TOTAL_FAUX", "ENVELOPPE_DEPASSE"}),
+    "colonne CD absente": (no_cd_column, {"COLONNE_ABSENTE"}),
+    "colonne CD en double": (cd_twice, {"COLONNE_EN_DOUBLE"}),
+    "montant fusionné sur deux actions": (merged_amount, {"MONTANT_FUSIONNE"}),
+    "formule sans valeur": (formula_without_value, {"FORMULE_SANS_VALEUR"}),
+    "lignes sous le total": (rows_below_total, {"LIGNES_APRES_TOTAL"}),
+    "deux maquettes": (second_maquette, {"PLUSIEURS_MAQUETTES"}),
+    "montants étranges": (odd_amounts, {"MONTANT_SOUS_CENTIME", "MONTANT_DEMESURE", "MONTANT_ILLISIBLE"}),
+}
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    return codes(annex(tmp_path_factory.mktemp("plain")))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_reader_says_what_it_is_unsure_of(case, tmp_path, plain):
+    edit, expected = CASES[case]
+    found = codes(annex(tmp_path, edit))
+    assert expected <= set(found), (case, sorted(found))
+    # never a clean verdict on a file read with doubts (a second maquette is said, the first one is whole)
+    assert any(entry(c).severity is Severity.ERREUR for c in expected) or case == "deux maquettes"
+
+
+def test_a_header_over_two_rows_reads_the_same_as_on_one(tmp_path, plain):
+    """The seed's slips found the same way: the two-row header is no excuse for « Aucune erreur »."""
+    assert codes(annex(tmp_path, two_row_header)) == plain
+
+
+def test_a_merged_amount_is_counted_nowhere_and_never_written(tmp_path):
+    path = annex(tmp_path, merged_amount)
+    found = codes(path)
+    assert sorted(c for _, c in found["MONTANT_FUSIONNE"]) == ["F6", "F7"]  # both actions told
+    out = run(wb := PackageWorkbook.open(str(path)), [RECALCULER, CONTROLER], **CREDITS)
+    wb.save()
+    ws = openpyxl.load_workbook(path)[SHEET]
+    assert ws["F7"].value is None and "F6:F7" in {str(m) for m in ws.merged_cells.ranges}
+    assert not any(ch.column.value == "budget_global" and ch.numero in ("1.1", "1.2") for ch in out.changes)
+
+
+def test_a_missing_column_is_never_a_clean_verdict(tmp_path):
+    found = codes(annex(tmp_path, no_cd_column), (RECALCULER, CONTROLER))
+    assert "COLONNE_ABSENTE" in found and found["COLONNE_ABSENTE"] == [(SHEET, "B5")]
