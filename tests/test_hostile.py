@@ -3,6 +3,7 @@ memory, naming the file, and without echoing anything from outside the
 workbook (XXE). The rest of a batch goes on. How fast each refusal is, is
 measured by the bench (bench/run.py, measure "hostile"), not here."""
 import json
+import re
 import subprocess
 import sys
 
@@ -25,7 +26,8 @@ def corpus(tmp_path_factory):
 
 
 CASES = ["billion_laughs", "quadratic", "xxe_sheet", "xxe_core", "xxe_workbook", "zip_bomb", "million_rows",
-         "xfd1048576", "unique_count", "truncated", "not_a_zip", "old_xls", "old_xls_renamed", "password"]
+         "xfd1048576", "unique_count", "truncated", "not_a_zip", "old_xls", "old_xls_renamed", "password",
+         "merge_bomb", "merges_many"]
 
 
 @pytest.mark.parametrize("adapter", [PackageWorkbook, OpenpyxlWorkbook], ids=["paquet", "openpyxl"])
@@ -87,3 +89,21 @@ def test_the_cli_names_the_file_and_exits_2(corpus, capsys):
     path, _ = files["zip_bomb"]
     assert main(["recalculer", str(path)]) == 2
     assert path.name in capsys.readouterr().out
+
+
+def test_a_far_empty_row_as_libreoffice_writes_it_is_read(corpus, tmp_path):
+    """LibreOffice writes an empty <row r="1048576"> after a row is deleted:
+    the most ordinary edit must not make the file unreadable."""
+    from tests.helpers.parts import edit_parts
+    loiret, _ = corpus
+
+    def edit(parts, sheets):
+        part = sheets["Maquette"]
+        parts[part] = parts[part].replace(b"</sheetData>", b'<row r="1048576" spans="1:12" ht="12.8"/></sheetData>')
+        parts[part] = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:L1048576"/>', parts[part])
+    path = edit_parts(loiret, edit, tmp_path / "libreoffice.xlsx")
+    for adapter in (PackageWorkbook, OpenpyxlWorkbook):
+        wb = adapter.open(str(path))
+        assert wb.read_sheet("Maquette").n_rows < 100
+    assert main(["controler", str(path)]) == 1  # the printed slips, found as on the file LibreOffice never touched
+    assert main(["recalculer", str(path)]) == 0

@@ -19,7 +19,7 @@ from typing import Optional
 
 from ..core.catalogue import entry
 from ..errors import UnreadableFile
-from ..workbook.a1 import col_index, parse_ref
+from ..workbook.a1 import col_index
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and encrypted (password) OOXML
 ZIP_MAGIC = b"PK\x03\x04"
@@ -35,9 +35,12 @@ MAX_STRINGS = 2_000_000
 SCAN_BUDGET = 64 * 1024 * 1024  # bytes decompressed, at most, to find cell references
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
-_FAR_ROW = re.compile(rb'\br="([A-Z]{0,3})([0-9]{6,})"')  # rows from 100 000 (cells and rows)
-_FAR_COL = re.compile(rb'\br="([A-Z]{3})[0-9]')  # columns from AAA (703)
-_DIMENSION = re.compile(rb'<dimension\b[^>]*?\bref="([^"]*)"')
+# cells (not rows: LibreOffice writes an empty <row r="1048576"> after a row is deleted) from row 100 000
+_FAR_ROW = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{6,})"')
+_FAR_COL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{3})[0-9]')  # cells from column AAA (703)
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s[^>]*?\bref="\$?([A-Z]{1,3})\$?([0-9]{1,7})'
+                    rb'(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?"')
+MAX_MERGES = 20_000
 _COUNT = re.compile(rb'\b(?:uniqueCount|count)="([0-9]+)"')
 
 
@@ -128,19 +131,13 @@ def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> Optional[Refusal]:
                                                        f"(au plus {MAX_STRINGS})")
         if not is_sheet:
             return None
-        m = _DIMENSION.search(head)
-        if m:
-            for ref in m.group(1).decode(errors="replace").split(":"):
-                r = parse_ref(ref)
-                if r:
-                    refusal = too_far(r[1], r[0])
-                    if refusal:
-                        return refusal
-        # the dimension may lie: the references themselves, within a budget. Only
-        # references that could be too far are looked at (six-digit rows,
-        # three-letter columns), which keeps the scan fast on huge sheets.
+        # what the sheet really holds (its dimension may say anything): the
+        # cells' references, within a budget — only those that could be too
+        # far are looked at (six-digit rows, three-letter columns), which keeps
+        # the scan fast on huge sheets — and the merged ranges, whose cells a
+        # reader may create one by one (a "merge bomb")
         budget, tail, data = SCAN_BUDGET, b"", head
-        rows = cells = 0
+        rows = cells = merges = 0
         while data:
             chunk = tail + data
             # rows and cells may also come without references: count them
@@ -157,6 +154,19 @@ def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> Optional[Refusal]:
                 refusal = too_far(_col_number(m.group(1)), 1)
                 if refusal:
                     return refusal
+            for m in _MERGE.finditer(chunk):
+                if m.end() <= len(tail):
+                    continue  # complete in the previous piece: counted there
+                merges += 1
+                if m.group(3):
+                    area = (abs(int(m.group(4)) - int(m.group(2))) + 1) * \
+                        (abs(_col_number(m.group(3)) - _col_number(m.group(1))) + 1)
+                    if area > MAX_CELLS:
+                        return Refusal("FEUILLE_DEMESUREE", f"une fusion de cellules en couvre {area} (au plus "
+                                                            f"{MAX_CELLS} : trop pour une maquette)")
+            if merges > MAX_MERGES:
+                return Refusal("FEUILLE_DEMESUREE", f"une feuille compte plus de {MAX_MERGES} fusions de cellules "
+                                                    "(trop pour une maquette)")
             budget -= len(data)
             if budget <= 0:
                 break

@@ -225,8 +225,12 @@ class Grid:
         merge touches are copied."""
         values = list(self.values)
         copied: set[int] = set()
+        width = self.n_cols  # a merge reaching beyond the cells read fills no further (bounded work)
         for r1, c1, r2, c2 in self.merged:
             v = self.get(r1, c1)
+            if v is None:
+                continue
+            c2 = min(c2, width)
             for r in range(r1, min(r2, self.n_rows) + 1):
                 if r not in copied:
                     values[r - 1] = list(values[r - 1])

@@ -79,6 +79,19 @@ def build_corpus(loiret: Path, folder: Path, secret_file: Path) -> dict[str, tup
         return data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
     out["xfd1048576"] = (_rewrite(loiret, folder / "xfd1048576.xlsx", far), "FEUILLE_DEMESUREE")
 
+    def merge(refs):
+        def edit(name, data):
+            if name != sheet:
+                return data
+            cells = "".join(f'<mergeCell ref="{r}"/>' for r in refs)
+            text = re.sub(r"<mergeCells[^>]*>.*?</mergeCells>", "", data.decode("utf-8"), flags=re.S)
+            return re.sub(r"(</sheetData>)", r"\1" + f'<mergeCells count="{len(refs)}">{cells}</mergeCells>',
+                          text, count=1).encode("utf-8")
+        return edit
+    out["merge_bomb"] = (_rewrite(loiret, folder / "merge_bomb.xlsx", merge(["A1:XFD1048576"])), "FEUILLE_DEMESUREE")
+    many = [f"A{r}:B{r}" for r in range(100, 100 + 2 * 30_000, 2)]
+    out["merges_many"] = (_rewrite(loiret, folder / "merges_many.xlsx", merge(many)), "FEUILLE_DEMESUREE")
+
     def strings(name, data):
         return data
     path = _rewrite(loiret, folder / "unique_count.xlsx", strings)

@@ -148,9 +148,13 @@ class Sheet:
                 self.rows[r][1].update(cells)
             else:
                 self.rows[r] = [attrs, cells, tail]
-        refusal = gate.too_far(max_c, max(self.rows, default=0))  # the gate read the dimension; here, the cells
+        refusal = gate.too_far(max_c, self.last_row())
         if refusal:
             raise UnreadableFile(book.path, refusal.reason, refusal.code)
+
+    def last_row(self) -> int:
+        """The last row that holds cells (LibreOffice writes an empty row 1048576 after a row is deleted)."""
+        return max((r for r, entry in self.rows.items() if entry[1]), default=0)
 
     def _unshare(self, content: str, r: int, col: int, shared: dict) -> str:
         """A shared formula becomes each cell's own formula (as openpyxl reads
@@ -174,12 +178,14 @@ class Sheet:
     # reading ---------------------------------------------------------------------------
     def grid(self) -> Grid:
         book, rx = self.book, self.re
-        n_rows = max(self.rows, default=0)
+        n_rows = self.last_row()
         values: list[list] = [[] for _ in range(n_rows)]
         formulas: dict[tuple[int, int], str] = {}
         f_open = f"<{self.pfx}f"
         dates: Optional[set] = None
         for r, (_attrs, cells, _tail) in self.rows.items():
+            if not cells:
+                continue
             out = values[r - 1]
             for c, (attrs, content) in cells.items():
                 if not content:
