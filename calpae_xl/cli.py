@@ -153,14 +153,27 @@ def cmd_consolider(args) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(frames, str(target))
     unreadable = [r for r in records if not r.lisible]
+    ignored = [r for r in records if r.ignore]
     n_actions = sum(len(r.actions) for r in records)
-    print(f"{len(records)} fichier(s), {len(records) - len(unreadable)} lu(s), {n_actions} action(s) : {target}")
+    print(f"{len(records)} fichier(s), {len(records) - len(unreadable) - len(ignored)} lu(s), {n_actions} action(s) : "
+          f"{target}")
     for r in unreadable:
         print(f"  illisible : {r.erreur}")
+    for r in ignored:
+        print(f"  ignoré : {r.fichier} ({r.erreur})")
+    doubles = frames["Fichiers"]
+    for _, row in doubles[doubles["En double"] == "oui"].iterrows():
+        print(f"  en double : {row['Fichier']} ({row['Département']} {row['Année']})")
+    uncounted = [r for r in records if r.non_comptes]
+    for r in uncounted:
+        print(f"  {r.fichier} : {r.non_comptes} montant(s) vide(s) ou illisible(s) non compté(s) dans les totaux")
     if args.csv:
         for path in write_csv(frames, args.csv):
             print(f"  {path}")
-    return 2 if unreadable else 0
+    if uncounted and not unreadable:
+        print("Totaux incomplets : des montants vides ou illisibles n'y sont pas comptés (voir la colonne "
+              "« Montants non comptés »).")
+    return 2 if unreadable else 1 if uncounted else 0
 
 
 def cmd_comparer(args) -> int:

@@ -200,7 +200,8 @@ class OpenpyxlWorkbook:
                 row.extend([None] * (c - len(row)))
             row[c - 1] = v
         merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
-        grid = Grid(values, formulas, merged)
+        hidden = frozenset(r for r, d in ws.row_dimensions.items() if d.hidden)
+        grid = Grid(values, formulas, merged, hidden_rows=hidden)
         self._grids[sheet] = grid
         return grid
 

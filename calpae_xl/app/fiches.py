@@ -39,7 +39,7 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[s
     fb = a.fiche.budget
     numero_cell = table.cell(row, L.F_NUMERO)
     vals: dict[str, object] = {
-        "titre": Text(f"{L.FICHE_TITLE_PREFIX} — {a.label} — {a.intitule}"),
+        "titre": Text(L.fiche_title(a.label, a.intitule)),
         "bloc": Text(a.bloc.label), "numero": Text(a.label), "intitule": Text(a.intitule),
         # beside the N° (which identifies the fiche, so stays plain text): a link back to the row
         "lien": link(table.sheet, numero_cell, L.FICHE_LINK_TEXT) if numero_cell else None,
@@ -91,8 +91,9 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
             rows = dict(existing.rows)
             if "budget_execute" in rows and "budget_global" in rows:
                 vals["taux_execution"] = _taux(rows, a)
-            ops.append(Block(existing.sheet, rows["titre"], L.FICHE_LABEL_COL, [[vals["titre"]]]))
-            if "numero" in rows:
+            if existing.title_ours:
+                ops.append(Block(existing.sheet, rows["titre"], L.FICHE_LABEL_COL, [[vals["titre"]]]))
+            if "numero" in rows and existing.link_ours:
                 ops.append(Block(existing.sheet, rows["numero"], L.FICHE_LINK_COL, [[vals["lien"]]]))
             updates = {rows[k]: vals[k] for k in rows if k not in ("titre", "taux_execution") and k in vals
                        and L.FICHE_ROW_BY_KEY.get(k) and L.FICHE_ROW_BY_KEY[k].kind in COMPUTED_KINDS}

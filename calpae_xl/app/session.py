@@ -54,7 +54,9 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         keep, fixes = kept_cells(read), input_fixes(read)
         maquette, changes = recalculate(read.maquette, keep)
         ops += plan_recalculer(read, maquette, fixes, keep)
-        changes = fixes + changes
+        table = read.table  # a sub-total or total the table has no row for is not journaled: nothing is written
+        changes = fixes + [ch for ch in changes if ch.numero is not None or (
+            table.subtotal_rows.get(ch.bloc) if ch.bloc is not None else table.total_row)]
     outcome = Outcome(wb.path, maquette, changes)
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created)

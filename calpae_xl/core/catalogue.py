@@ -62,11 +62,19 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("COLONNE_EN_DOUBLE", CONSTAT, E, "Colonne en double",
      "Deux colonnes portent le même en-tête : seule la première est lue.",
      "Renommez ou supprimez la colonne en trop."),
+    ("TOTAL_INTERMEDIAIRE", CONSTAT, W, "Total intermédiaire non contrôlé",
+     "Une ligne de total d'autre chose qu'un bloc (un thème…) : elle n'est pas lue comme une action et ses "
+     "montants ne sont pas contrôlés.", "Vérifiez-la vous-même, ou supprimez-la (les sous-totaux des blocs et le "
+     "total suffisent)."),
+    ("LIGNE_MASQUEE", CONSTAT, W, "Ligne masquée",
+     "Une action est sur une ligne masquée : elle est comptée dans les totaux sans se voir à l'écran ni à "
+     "l'impression (une action annulée ?).", "Affichez la ligne ; supprimez-la si l'action est annulée."),
     ("LIGNES_APRES_TOTAL", CONSTAT, E, "Lignes après le total",
      "Des lignes portant des montants suivent la ligne TOTAL : elles ne sont pas lues comme des actions.",
      "Déplacez ces actions au-dessus des sous-totaux, ou supprimez les lignes."),
-    ("PLUSIEURS_MAQUETTES", CONSTAT, W, "Plusieurs maquettes",
-     "Plusieurs feuilles du classeur contiennent un tableau de maquette : une seule est lue et contrôlée.",
+    ("PLUSIEURS_MAQUETTES", CONSTAT, E, "Plusieurs maquettes",
+     "Plusieurs feuilles du classeur contiennent un tableau de maquette : une seule est lue et contrôlée, les "
+     "autres ne le sont pas : la maquette n'est donc pas déclarée correcte.",
      "Gardez une maquette par classeur (une autre année : un autre fichier)."),
     ("MONTANT_NEGATIF", CONSTAT, E, "Montant négatif",
      "Un montant de la maquette est négatif.", "Corrigez le signe du montant."),

@@ -97,11 +97,21 @@ def check_identities(m: Maquette) -> Iterator[Finding]:
             continue  # MONTANT_MANQUANT says it; a blank is never compared as 0
         missing = [c for c in COLUMNS if vals[c] is None and c not in (Column.REPORT, Column.AUTRES)
                    and c not in inputs_of(a.regle)]
+        z = {c: value_or_zero(v) for c, v in vals.items()}
         if missing:
             yield _f("A_RECALCULER", f"{_name(a)} : « {missing[0].label} » est vide. Cliquez sur "
                      "« Recalculer » pour compléter la ligne.", a, missing[0].value)
+            # what is there is still compared: a blank Budget État + CD must not hide a budget that the parts
+            # do not add up to
+            if vals[Column.BUDGET_ETAT_CD] is None and vals[Column.PART_ETAT] is not None \
+                    and vals[Column.PART_CD] is not None and vals[Column.BUDGET_GLOBAL] is not None:
+                expected = z[Column.PART_ETAT] + z[Column.PART_CD] + z[Column.REPORT] + z[Column.AUTRES]
+                if z[Column.BUDGET_GLOBAL] != expected:
+                    yield _f("IDENTITE_GLOBAL",
+                             f"{_name(a)} : le budget global ({format_eur(z[Column.BUDGET_GLOBAL])}) diffère de "
+                             f"part État + part CD + report + autres financeurs ({format_eur(expected)}) de "
+                             f"{format_eur(abs(z[Column.BUDGET_GLOBAL] - expected))}.", a, Column.BUDGET_GLOBAL.value)
             continue
-        z = {c: value_or_zero(v) for c, v in vals.items()}
         expected = z[Column.PART_ETAT] + z[Column.PART_CD] + z[Column.REPORT]
         if z[Column.BUDGET_ETAT_CD] != expected:
             gap = z[Column.BUDGET_ETAT_CD] - expected
@@ -119,13 +129,13 @@ def check_identities(m: Maquette) -> Iterator[Finding]:
 
 
 def check_split(m: Maquette) -> Iterator[Finding]:
-    """Convention § 2.3: parts État and CD are equal under "parité"
-    (to the cent); under "libre" the CD's part is not below the State's."""
+    """Convention § 2.3: parts État and CD are equal under "parité" (the odd
+    cent, if any, to the CD); under "libre" the CD's part is not below the State's."""
     for a in m.actions:
         etat, cd = a.part_etat, a.part_cd
         if not (isinstance(etat, Decimal) and isinstance(cd, Decimal)):
             continue
-        if a.regle is SplitRule.PARITE and abs(etat - cd) > Decimal("0.01"):
+        if a.regle is SplitRule.PARITE and not Decimal(0) <= cd - etat <= Decimal("0.01"):
             yield _f("PARITE_ROMPUE", f"{_name(a)} : répartition à parité attendue, mais part État = "
                      f"{format_eur(etat)} et part CD = {format_eur(cd)}. Passez la règle en « libre » ou "
                      "cliquez sur « Recalculer ».", a, Column.PART_ETAT.value)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Optional
 
 from ..core.model import Action, Bloc, Column, Maquette
-from ..core.money import format_eur
+from ..core.money import Unreadable, format_eur
 from ..core.rules import COLUMNS, grand_total
 
 SAME_TITLE = 0.6  # same N°: above this, the same action (possibly retitled)
@@ -34,11 +34,16 @@ class AmountChange:
 
     @property
     def difference(self) -> Optional[Decimal]:
-        if isinstance(self.old, Decimal) or isinstance(self.new, Decimal):
-            o = self.old if isinstance(self.old, Decimal) else Decimal(0)
-            n = self.new if isinstance(self.new, Decimal) else Decimal(0)
-            return n - o
-        return None
+        """new − old; None when a side is unreadable, or blank where a figure is
+        due (a blank report or autres financeurs counts as 0, as in the annex)."""
+        def value(v):
+            if isinstance(v, Decimal):
+                return v
+            if v is None and self.column in (Column.REPORT, Column.AUTRES):
+                return Decimal(0)
+            return None
+        o, n = value(self.old), value(self.new)
+        return None if o is None or n is None else n - o
 
 
 @dataclass
@@ -90,20 +95,40 @@ class Comparison:
     def changed(self) -> list[ActionDiff]:
         return [d for d in self.actions if d.kind != "modifiée" or d.renumbered or d.retitled or d.amounts]
 
-    def envelope(self) -> tuple[Decimal, Decimal]:
-        return grand_total(self.old)[Column.PART_ETAT], grand_total(self.new)[Column.PART_ETAT]
+    def envelope(self) -> tuple[Optional[Decimal], Optional[Decimal]]:
+        """The sum of the parts État before and after; None for a side where a
+        part État is unreadable or blank (the sum would be wrong)."""
+        def total(m: Maquette) -> Optional[Decimal]:
+            if any(not isinstance(a.part_etat, Decimal) for a in m.actions):
+                return None
+            return grand_total(m)[Column.PART_ETAT]
+        return total(self.old), total(self.new)
 
     def lines(self) -> list[str]:
         out = []
         for d in self.changed:
             out += d.describe()
         before, after = self.envelope()
-        out.append(f"Enveloppe (somme des parts État) : {format_eur(before)} → {format_eur(after)} "
-                   f"({'+' if after > before else ''}{format_eur(after - before)})")
+        if before is None or after is None:
+            out.append(f"Enveloppe (somme des parts État) : {_sum_or_why(before)} → {_sum_or_why(after)}")
+        else:
+            out.append(f"Enveloppe (somme des parts État) : {format_eur(before)} → {format_eur(after)} "
+                       f"({'+' if after > before else ''}{format_eur(after - before)})")
         if self.old.credits_etat != self.new.credits_etat:
             out.append(f"Crédits État notifiés : {format_eur(self.old.credits_etat)} → "
                        f"{format_eur(self.new.credits_etat)}")
         return out
+
+
+def _cell(v: object) -> object:
+    """An amount in the comparison workbook: the number, or what the cell held when it is no number."""
+    if isinstance(v, Unreadable):
+        return f"« {v.raw} » (illisible)"
+    return v
+
+
+def _sum_or_why(total: Optional[Decimal]) -> str:
+    return format_eur(total) if total is not None else "non calculable (une part État est vide ou illisible)"
 
 
 def _amount_changes(old: Action, new: Action) -> list[AmountChange]:
@@ -174,12 +199,12 @@ def rows(c: Comparison) -> list[list]:
         if d.retitled:
             out.append(["Intitulé modifié", *base, "Intitulé", d.old.intitule, d.new.intitule, None])
         for ch in d.amounts:
-            out.append(["Montant modifié", *base, ch.column.label,
-                        ch.old if isinstance(ch.old, Decimal) else None,
-                        ch.new if isinstance(ch.new, Decimal) else None, ch.difference])
+            out.append(["Montant modifié", *base, ch.column.label, _cell(ch.old), _cell(ch.new), ch.difference])
     before, after = c.envelope()
-    out.append(["Enveloppe", "", "", "", "Somme des parts État", Column.PART_ETAT.label, before, after,
-                after - before])
+    out.append(["Enveloppe", "", "", "", "Somme des parts État" if before is not None and after is not None else
+                "Somme des parts État : non calculable (une part État est vide ou illisible)",
+                Column.PART_ETAT.label, before, after,
+                after - before if before is not None and after is not None else None])
     return out
 
 
@@ -190,11 +215,11 @@ SHEET = "Écarts"
 
 def plan(c: Comparison, old_name: str, new_name: str) -> list:
     """The comparison workbook as a plan (one sheet, « Écarts »)."""
-    from .tables import table_ops  # noqa: PLC0415
+    from .tables import marker_ops, table_ops  # noqa: PLC0415
     table = rows(c)
     note = f"{len(c.changed)} action(s) concernée(s)." if c.changed else "Aucune différence entre les actions."
     return table_ops(SHEET, table[0], table[1:], money=HEADERS[6:], before_rows=[
-        [f"Écarts entre « {old_name} » et « {new_name} »"], [note]])
+        [f"Écarts entre « {old_name} » et « {new_name} »"], [note]]) + marker_ops()
 
 
 def write_workbook(c: Comparison, target: str, old_name: str, new_name: str) -> None:

@@ -17,11 +17,15 @@ from typing import Optional, Sequence
 
 from ..core.findings import Severity, count_by_severity
 from ..core.model import Column
+from ..core.money import Unreadable
+from ..workbook.layout import REPORT_MARKER
 
 AMOUNTS = (Column.BUDGET_GLOBAL, Column.BUDGET_ETAT_CD, Column.PART_ETAT, Column.PART_CD, Column.REPORT,
            Column.AUTRES)
 LABELS = {c: c.label for c in AMOUNTS}
 PIVOT_AMOUNTS = (Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES, Column.BUDGET_GLOBAL)
+#: amounts blank where a figure is due, or unreadable: left out of the sums, and counted
+UNCOUNTED = "Montants non comptés"
 
 
 def _cents(v) -> Optional[int]:
@@ -42,6 +46,8 @@ class FileRecord:
     erreurs: int = 0
     avertissements: int = 0
     infos: int = 0
+    non_comptes: int = 0  # amount cells of the actions that are blank where a figure is due, or unreadable
+    ignore: bool = False  # a report of calpae-xl itself (a previous consolidation): not a maquette
 
 
 def read_file(path: str) -> FileRecord:
@@ -51,6 +57,9 @@ def read_file(path: str) -> FileRecord:
     rec = FileRecord(path)
     try:
         wb = PackageWorkbook.open(path)
+        if REPORT_MARKER in wb.sheet_names():
+            rec.ignore, rec.erreur = True, "rapport produit par calpae-xl (consolidation ou comparaison) : ignoré"
+            return rec
         outcome = run(wb, [CONTROLER], write=False)
     except Exception as e:  # noqa: BLE001 - the boundary: one bad file never stops a consolidation
         rec.lisible = False
@@ -63,7 +72,10 @@ def read_file(path: str) -> FileRecord:
     counts = count_by_severity(outcome.findings)
     rec.erreurs, rec.avertissements, rec.infos = (counts[s] for s in Severity)
     for a in m.actions:
-        rec.actions.append({
+        missing = sum(1 for c in AMOUNTS if isinstance(a.amount(c), Unreadable) or (
+            a.amount(c) is None and c not in (Column.REPORT, Column.AUTRES)))
+        rec.non_comptes += missing
+        rec.actions.append({"non_comptes": missing,
             "bloc": a.bloc.label, "theme": a.theme, "chorus": a.chorus.normalized if a.chorus else "",
             "chorus_libelle": a.chorus.libelle if a.chorus else "", "numero": a.label, "intitule": a.intitule,
             "regle": a.regle.value, **{c.value: _cents(a.amount(c)) for c in AMOUNTS}})
@@ -82,32 +94,46 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
                          "Bloc": a["bloc"], "Thème": a["theme"], "Code Chorus": a["chorus"],
                          "Libellé Chorus": a["chorus_libelle"], "N° de fiche": a["numero"],
                          "Intitulé": a["intitule"], "Répartition": a["regle"],
-                         **{LABELS[c]: a[c.value] for c in AMOUNTS}})
+                         **{LABELS[c]: a[c.value] for c in AMOUNTS}, UNCOUNTED: a["non_comptes"]})
     cols = ["Département", "Année", "Fichier", "Bloc", "Thème", "Code Chorus", "Libellé Chorus", "N° de fiche",
-            "Intitulé", "Répartition", *[LABELS[c] for c in AMOUNTS]]
+            "Intitulé", "Répartition", *[LABELS[c] for c in AMOUNTS], UNCOUNTED]
     actions = pd.DataFrame(rows, columns=cols)
-    cents = actions[[LABELS[c] for c in AMOUNTS]].astype("Int64")  # exact sums, in cents
-    actions[[LABELS[c] for c in AMOUNTS]] = cents
-    pivot_cols = [LABELS[c] for c in PIVOT_AMOUNTS]
+    money_cols = [LABELS[c] for c in AMOUNTS]
+    # exact sums, in cents, as Python integers (no int64: no overflow at any size)
+    actions[money_cols] = actions[money_cols].astype(object)
+    pivot_cols = [LABELS[c] for c in PIVOT_AMOUNTS] + [UNCOUNTED]
+
+    def exact_sum(values) -> int:
+        return sum(int(v) for v in values if v is not None and v == v)
 
     def pivot(keys: list[str]):
         if actions.empty:
             return pd.DataFrame(columns=keys + pivot_cols)
-        t = actions.groupby(keys, dropna=False, sort=True)[pivot_cols].sum(min_count=0).reset_index()
+        groups = actions.fillna({k: "" for k in keys}).groupby(keys, dropna=False, sort=True)
+        t = groups[pivot_cols].agg(exact_sum).reset_index()
         total = {k: "" for k in keys}
-        total[keys[0]] = "TOTAL"
-        total.update({c: actions[c].sum() for c in pivot_cols})
+        # a total missing amounts says so on its own line, not only in a column
+        total[keys[0]] = "TOTAL" if not exact_sum(actions[UNCOUNTED]) else "TOTAL (incomplet)"
+        total.update({c: exact_sum(actions[c]) for c in pivot_cols})
         return pd.concat([t, pd.DataFrame([total])], ignore_index=True)
 
+    seen: dict[tuple, int] = {}
+    for rec in records:
+        if rec.lisible and not rec.ignore and rec.departement and rec.annee:
+            seen[(rec.departement.lower(), rec.annee)] = seen.get((rec.departement.lower(), rec.annee), 0) + 1
     summary = []
     for rec in records:
         part_etat = sum(a[Column.PART_ETAT.value] or 0 for a in rec.actions)
+        twice = seen.get((rec.departement.lower(), rec.annee), 0) > 1
         summary.append({
-            "Fichier": Path(rec.fichier).name, "Lisible": "oui" if rec.lisible else "non",
+            "Fichier": Path(rec.fichier).name,
+            "Lisible": "ignoré" if rec.ignore else "oui" if rec.lisible else "non",
             "Motif": rec.erreur, "Département": rec.departement, "Année": rec.annee or None,
+            "En double": "oui" if twice else "",
             "Actions": len(rec.actions), "Crédits État notifiés": rec.credits_etat,
-            "Parts État (somme)": part_etat if rec.lisible else None,
-            "Enveloppe utilisée": (part_etat / rec.credits_etat if rec.credits_etat else None),
+            "Parts État (somme)": part_etat if rec.lisible and not rec.ignore else None,
+            "Enveloppe utilisée": (Decimal(part_etat) / rec.credits_etat if rec.credits_etat else None),
+            UNCOUNTED: rec.non_comptes,
             "Erreurs": rec.erreurs, "Avertissements": rec.avertissements, "Informations": rec.infos})
     fichiers = pd.DataFrame(summary)
     out = {"Fichiers": fichiers, "Actions": actions, "Par bloc": pivot(["Bloc"]),
@@ -118,6 +144,9 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
         for c in money:
             if c in df.columns:
                 df[c] = df[c].map(lambda v: None if v is None or v is pd.NA or v != v else Decimal(int(v)) / 100)
+    if "Enveloppe utilisée" in fichiers.columns:  # a rate: rounded for display, not for sums
+        fichiers["Enveloppe utilisée"] = fichiers["Enveloppe utilisée"].map(
+            lambda v: v.quantize(Decimal("0.0001")) if isinstance(v, Decimal) else None)
     return out
 
 
@@ -131,12 +160,14 @@ def plan(frames: dict) -> list:
     and CD by thème."""
     from ..workbook import layout as L  # noqa: PLC0415
     from ..workbook.port import BarChart  # noqa: PLC0415
-    from .tables import table_ops  # noqa: PLC0415
+    from .tables import marker_ops, table_ops  # noqa: PLC0415
     ops: list = []
     for name, df in frames.items():
         headers = [str(c) for c in df.columns]
         rows = df.astype(object).values.tolist()
-        ops += table_ops(name, headers, rows, money=MONEY, percent=("Enveloppe utilisée",), bold_first_col="TOTAL")
+        ops += table_ops(name, headers, rows, money=MONEY, percent=("Enveloppe utilisée",),
+                         bold_first_col=("TOTAL", "TOTAL (incomplet)"))
+    ops += marker_ops()
     themes = frames.get(CHART_SHEET)
     if themes is not None and len(themes) > 1:  # without the TOTAL line
         headers = list(themes.columns)

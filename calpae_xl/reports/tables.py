@@ -43,11 +43,11 @@ def _shown_width(v: Any, fmt: Optional[str]) -> int:
 
 def table_ops(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], first_row: int = 1,
               money: Iterable[str] = (), percent: Iterable[str] = (), before_rows: Sequence[Sequence[Any]] = (),
-              landscape: bool = True, create: bool = True, bold_first_col: Optional[str] = None) -> list[Op]:
+              landscape: bool = True, create: bool = True, bold_first_col: Sequence[str] = ()) -> list[Op]:
     """The plan of one sheet holding a table. ``before_rows`` (a title, a
     note) go above the header row; ``money`` / ``percent``: the headers of the
     columns formatted in euros / as a rate. Rows whose first cell equals
-    ``bold_first_col`` (e.g. "TOTAL") are set apart."""
+    one of ``bold_first_col`` (e.g. "TOTAL") are set apart."""
     money, percent = set(money), set(percent)
     body = [[cell(v) for v in r] for r in rows]
     n_cols = len(headers)
@@ -66,12 +66,21 @@ def table_ops(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
             ops.append(Block(sheet, header_row + 1, j + 1, [[v] for v in column], number_format=fmt))
         longest = max([_shown_width(v, fmt) for v in column] + [max(len(w) for w in h.split())], default=0)
         widths[j + 1] = float(min(MAX_WIDTH, max(MIN_WIDTH, longest + 2)))
-    if bold_first_col is not None:
+    if bold_first_col:
         for i, row in enumerate(body):
-            if row and isinstance(row[0], Text) and row[0].value == bold_first_col:
+            if row and isinstance(row[0], Text) and row[0].value in bold_first_col:
                 ops.append(Block(sheet, header_row + 1 + i, 1, [[KEEP] * n_cols], styles="total"))
     last = header_row + len(body)
     ops.append(SheetSetup(sheet, widths=widths, freeze=L.a1(header_row + 1, 1), wrap_rows=[header_row]))
     ops.append(PageSetup(sheet, landscape=landscape, title_rows=(header_row, header_row),
                          area=f"A1:{L.a1(max(last, header_row), n_cols)}", footer="&A — page &P / &N"))
     return ops
+
+
+def marker_ops() -> list[Op]:
+    """The hidden sheet by which a report of the project is known, so that a
+    consolidation left in a folder is never read as a maquette."""
+    from ..workbook.port import SheetVisibility  # noqa: PLC0415
+    return [EnsureSheet(L.REPORT_MARKER), Block(L.REPORT_MARKER, 1, 1, [[Text(
+        "Rapport produit par calpae-xl : ce classeur n'est pas une maquette.")]]),
+        SheetVisibility(L.REPORT_MARKER, False)]

@@ -72,6 +72,10 @@ STYLES: dict[str, dict] = {
     **{f"sev_{k}": dict(bold=True, font_color=SEVERITY_FONT[k], fill=v) for k, v in SEVERITY_FILL.items()},
 }
 
+#: the hidden sheet that marks a workbook as a report of the project (consolidation,
+#: comparison): never read as a maquette
+REPORT_MARKER = "calpae_rapport"
+
 # --- the technical sheet ------------------------------------------------------------
 # A hidden sheet the project owns: the cells to highlight (one "Sheet!A1" key
 # per line, by gravité) and the sheets that already carry the highlight rules.
@@ -180,14 +184,17 @@ HEADER_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
         (F_BLOC, r"^bloc( de l action)?$"),
         (F_THEME, r"^themes?( de la contractualisation)?\b"),
         (F_CHORUS, r"^(imputation )?chorus\b|^imputation\b|^code chorus\b"),
-        (F_NUMERO, r"^(fiche )?action n\b|^fiche action\b|^n( de)? fiche\b|^n o?$|^numero\b|^fiche n\b"),
+        (F_NUMERO, r"^(fiche )?action n\b|^fiche action\b|^n( de)? fiche\b|^n( o)?$|^n( de)? l action\b|^numero\b"
+                   r"|^fiche n\b"),
         (F_INTITULE, r"^intitule\b|^libelle de l action\b"),
-        (Column.BUDGET_GLOBAL.value, r"^budget global\b|^cout total\b"),
+        (Column.BUDGET_GLOBAL.value, r"^budget (global|total)\b|^cout total\b|^montant total\b"),
         (Column.BUDGET_ETAT_CD.value, r"^budget etat plus cd\b|^budget etat et cd\b|^budget etat cd\b"),
-        (Column.PART_ETAT.value, r"^par?t(i|ic|icipation|ipation)? ?etat\b|^participation de l etat\b|^part etat\b"),
-        (Column.PART_CD.value, r"^par?t(i|ic|icipation|ipation)? ?(cd|departement|du departement)\b|^part cd\b"),
-        (Column.REPORT.value, r"^report( n 1| \d{4}| credits)?\b"),
-        (Column.AUTRES.value, r"^(participation d )?autres? financeurs?\b"),
+        (Column.PART_ETAT.value, r"^(par?t(i|ic|icipation|ipation)?|financement|credits?)( de)?( l)? ?etat\b"),
+        (Column.PART_CD.value, r"^(par?t(i|ic|icipation|ipation)?|financement)( du| de la)? ?(cd|departement"
+                               r"|conseil departemental|collectivite)\b"),
+        (Column.REPORT.value, r"^reports?( n 1| \d{4}| credits)?\b"),
+        (Column.AUTRES.value, r"^(participation d )?autres? (financeurs?|financements?|cofinanceurs?)\b"
+                              r"|^co ?financements?\b"),
         (F_REGLE, r"^(regle de )?repartition\b"),
     )
 )
@@ -204,24 +211,36 @@ def match_header(text: object) -> Optional[str]:
 
 
 # Labels of total rows and of bloc sections.
+_GRAND_TOTAL = re.compile(r"^(general|generale|global|globale|de la maquette|de l annexe|des actions)?$")
+
+
 def total_kind(text: object) -> Optional[tuple[str, Optional[Bloc]]]:
-    """('sous-total', bloc) / ('total', None) for a total row label, else None."""
+    """What a total row label says: ('sous-total', bloc) — the bloc named, or
+    None for the current section —, ('total', None), or ('intermediaire',
+    None) for a total of something else (a thème…), which is not an action and
+    is not checked; None when the label is no total."""
     if "total" not in str(text or "").lower():  # most cells: no need to normalize
         return None
     s = normalize_label(text)
-    if s.startswith("sous total"):
-        return ("sous-total", bloc_of_label(s) or None)
-    if s == "total" or s.startswith("total general") or s.startswith("total "):
-        return ("total", None)
-    return None
+    sub = s.startswith("sous total")
+    if not sub and not (s == "total" or s.startswith("total ")):
+        return None
+    rest = s[len("sous total"):].strip() if sub else s[len("total"):].strip()
+    bloc = bloc_of_label(rest)
+    if bloc is not None:
+        return ("sous-total", bloc)
+    if _GRAND_TOTAL.match(rest):
+        return ("sous-total", None) if sub else ("total", None)
+    return ("intermediaire", None)
 
 
 def bloc_of_label(text: object) -> Optional[Bloc]:
+    """The bloc a label names ("Engagements du socle", "Initiatives locales (hors socle)")."""
     s = normalize_label(text)
+    if "initiative" in s or "hors socle" in s:
+        return Bloc.INITIATIVES
     if "socle" in s:
         return Bloc.SOCLE
-    if "initiative" in s:
-        return Bloc.INITIATIVES
     return None
 
 
@@ -301,6 +320,11 @@ class FicheRow:
 
 
 FICHE_TITLE_PREFIX = "Fiche action"
+
+
+def fiche_title(label: str, intitule: str) -> str:
+    """The title the tool writes in A1 of a fiche."""
+    return f"{FICHE_TITLE_PREFIX} — {label} — {intitule}"
 FICHE_ROWS: tuple[FicheRow, ...] = (
     FicheRow("titre", FICHE_TITLE_PREFIX, "title"),
     FicheRow("bloc", "Bloc", "computed"),

@@ -198,6 +198,8 @@ class Grid:
     #: one call): the reader then infers what it can
     formulas_known: bool = True
     merges_known: bool = True
+    #: rows the officer hid (an engine that cannot tell leaves it empty)
+    hidden_rows: frozenset = frozenset()
 
     @property
     def n_rows(self) -> int:
@@ -241,4 +243,4 @@ class Grid:
                         row.extend([None] * (c - len(row)))
                     if row[c - 1] is None:
                         row[c - 1] = v
-        return Grid(values, self.formulas, self.merged, self.formulas_known, self.merges_known)
+        return Grid(values, self.formulas, self.merged, self.formulas_known, self.merges_known, self.hidden_rows)

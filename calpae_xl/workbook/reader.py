@@ -21,6 +21,7 @@ from ..core.findings import Finding, Where
 from ..core.model import (FICHE_TEXT_FIELDS, Bloc, Fiche, FicheBudget, Indicator,
                           IndicatorValue, Maquette, SplitRule, VentilationLine, normalize_numero)
 from ..core.money import Unreadable, amount_from_cell
+from ..core.referential import DEPARTEMENTS
 from ..errors import NoMaquette
 from .port import Grid
 from .table import TableLayout, chorus_of, find_header, read_table, rule_of, text
@@ -36,6 +37,9 @@ class FicheSheet:
     ventilation_total_row: Optional[int]
     bloc: Optional[Bloc]
     numero: str
+    #: the tool may refresh the title (A1) and the link beside the N°: False when the officer typed there
+    title_ours: bool = True
+    link_ours: bool = True
 
 
 @dataclass
@@ -199,7 +203,16 @@ def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
                               for r in vent_rows]
     bloc = L.bloc_of_label(content.get("bloc"))
     numero = normalize_numero(content.get("numero"))
-    return FicheSheet(sheet, rows, vent_rows, vent_total, bloc, numero), content
+    # the title and the link are the tool's while they say what it wrote (the N° and intitulé rows
+    # hold what it wrote last); an officer's own text there is left alone
+    title = text(grid.get(1, L.FICHE_LABEL_COL))
+    title_ours = title == L.fiche_title(text(content.get("numero")), text(content.get("intitule")))
+    link_row = rows.get("numero")
+    link_ours = True
+    if link_row:
+        value, formula = grid.get(link_row, L.FICHE_LINK_COL), grid.formula(link_row, L.FICHE_LINK_COL)
+        link_ours = value in (None, "") and not formula or bool(formula and L.FICHE_LINK_TEXT in formula)
+    return FicheSheet(sheet, rows, vent_rows, vent_total, bloc, numero, title_ours, link_ours), content
 
 
 def fiche_from_content(content: dict) -> tuple[Fiche, dict]:
@@ -224,6 +237,34 @@ def fiche_from_content(content: dict) -> tuple[Fiche, dict]:
 
 def _multiline(v: object) -> str:
     return "" if v is None else str(v).strip()
+
+
+def named(sheet_names: list[str], name: str) -> Optional[str]:
+    """The sheet called ``name`` whatever its accents and case (« Parametres », « PARAMÈTRES »)."""
+    if name in sheet_names:
+        return name
+    want = L.normalize_label(name)
+    return next((s for s in sheet_names if L.normalize_label(s) == want), None)
+
+
+# --- what a title says ----------------------------------------------------------------------
+
+_YEAR = re.compile(r"(?<![0-9])(20[1-4][0-9])(?![0-9])")
+
+
+def title_guess(titles: list[str]) -> tuple[str, int]:
+    """(département, année) named in a maquette's title rows ("Avenant n°3 –
+    Loiret – 2020"); ("", 0) for what they do not say. The longest
+    département name wins ("Loire-Atlantique" before "Loire")."""
+    departement, year = "", 0
+    names = sorted(DEPARTEMENTS, key=len, reverse=True)
+    for t in titles:
+        label = f" {L.normalize_label(t)} "
+        if not departement:
+            departement = next((d for d in names if f" {L.normalize_label(d)} " in label), "")
+        if not year and (m := _YEAR.search(t)):
+            year = int(m.group(1))
+    return departement, year
 
 
 # --- the sheets the project owns ----------------------------------------------------------
@@ -257,14 +298,18 @@ def owned_sheets(sheet_names: list[str], read_sheet: Callable[[str], Grid]) -> d
 def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], path: str,
                   credits: Optional[Decimal] = None, report: Optional[Decimal] = None) -> ReadResult:
     """Read a maquette workbook through any adapter's ``read_sheet``."""
+    if L.REPORT_MARKER in sheet_names:
+        raise NoMaquette(path, "c'est un rapport produit par calpae-xl (consolidation ou comparaison), pas une "
+                               "maquette")
     params: dict[str, object] = {}
     extra_codes: list[str] = []
-    if L.PARAMETRES in sheet_names:
-        params, extra_codes = read_parametres(read_sheet(L.PARAMETRES))
+    parametres, indicateurs = named(sheet_names, L.PARAMETRES), named(sheet_names, L.INDICATEURS)
+    if parametres:
+        params, extra_codes = read_parametres(read_sheet(parametres))
     default_rule = rule_of(params.get(L.P_REGLE), SplitRule.PARITE)
     owned = owned_sheets(sheet_names, read_sheet)
     ordered = ([L.MAQUETTE] if L.MAQUETTE in sheet_names else []) + [
-        s for s in sheet_names if s not in (L.MAQUETTE, L.PARAMETRES, L.INDICATEURS, *owned.values())]
+        s for s in sheet_names if s not in (L.MAQUETTE, parametres, indicateurs, *owned.values())]
     table_read = None
     others: list[str] = []  # other sheets holding a maquette table
     fiche_grids: dict[str, Grid] = {}
@@ -287,7 +332,7 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
                                 f"La feuille « {s} » contient aussi un tableau de maquette : seule la feuille "
                                 f"« {table.sheet} » est lue et contrôlée.", Where(sheet=s, cell="A1")))
 
-    indicators = read_indicateurs(read_sheet(L.INDICATEURS)) if L.INDICATEURS in sheet_names else {}
+    indicators = read_indicateurs(read_sheet(indicateurs)) if indicateurs else {}
     fiches: dict[tuple[Bloc, str], FicheSheet] = {}
     contents: dict[tuple[Bloc, str], dict] = {}
     orphans: list[FicheSheet] = []
@@ -314,7 +359,7 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         if isinstance(v, Unreadable):
             findings.append(Finding("PARAMETRE_ILLISIBLE", severity("PARAMETRE_ILLISIBLE"),
                                     f"« {v.raw} » n'est pas un montant lisible pour « {L.PARAM_LABELS[key]} ».",
-                                    Where(sheet=L.PARAMETRES)))
+                                    Where(sheet=parametres)))
             return None
         return v
 
@@ -323,8 +368,14 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         annee = int(str(annee_raw).strip()[:4]) if annee_raw not in (None, "") else 0
     except ValueError:
         annee = 0
+    departement = text(params.get(L.P_DEPARTEMENT))
+    if not (departement and annee):  # no Paramètres: the title above the table often says both
+        titles = [text(v) for r in range(1, table.header_row) for v in read_sheet(table.sheet).values[r - 1]
+                  if text(v)] + [table.sheet]
+        guessed_dep, guessed_year = title_guess(titles)
+        departement, annee = departement or guessed_dep, annee or guessed_year
     maquette = Maquette(
-        departement=text(params.get(L.P_DEPARTEMENT)),
+        departement=departement,
         annee=annee,
         actions=tuple(merged),
         credits_etat=param_amount(L.P_CREDITS, credits),

@@ -216,6 +216,12 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
         label_cells = [t for c, t in enumerate(texts, 1) if c not in amount_cols.values() and t]
         numero_raw = grid.get(r, numero_col) if numero_col else None
         kind = next((k for k in (L.total_kind(t) for t in label_cells) if k), None)
+        if kind and kind[0] == "intermediaire" and (not text(numero_raw) or L.total_kind(numero_raw)):
+            label = next(t for t in label_cells if L.total_kind(t))
+            findings.append(_finding("TOTAL_INTERMEDIAIRE", f"La ligne {r} (« {label[:60]} ») est un total "
+                                     "intermédiaire : elle n'est ni une action ni contrôlée.", sheet,
+                                     L.a1(r, numero_col or first_col)))
+            continue
         if kind and (not text(numero_raw) or L.total_kind(numero_raw)):
             values = {Column(f): _amount(grid, r, c, {}) for f, c in amount_cols.items()}
             table.last_row = r
@@ -253,6 +259,10 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
             theme=theme, chorus=chorus, regle=regle, **{c.value: v for c, v in amounts.items()}))
         table.action_rows.append(r)
         table.last_row = r
+        if r in grid.hidden_rows:
+            findings.append(_finding("LIGNE_MASQUEE", f"La ligne {r} ({numero_text or intitule[:40]}) est masquée : "
+                                     "elle est lue et comptée comme les autres, mais ne se voit pas à l'écran ni à "
+                                     "l'impression.", sheet, L.a1(r, numero_col or first_col)))
         for c in amount_cols.values():
             f = grid.formula(r, c)
             table.raw[(r, c)] = Formula(f, grid.get(r, c)) if f else grid.get(r, c)

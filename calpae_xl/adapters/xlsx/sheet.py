@@ -63,6 +63,7 @@ def _patterns(pfx: str) -> dict:
 
 
 _A_R = re.compile(r'\sr="([^"]*)"')
+_HIDDEN = re.compile(r'\shidden="(?:1|true)"')
 _A_S = re.compile(r'\ss="([^"]*)"')
 _A_T = re.compile(r'\st="([^"]*)"')
 _A_VALUE = re.compile(r'\s(?:t|cm|vm)="[^"]*"')
@@ -229,7 +230,8 @@ class Sheet:
                 a, b = ref.split(":", 1)
                 (r1, c1), (r2, c2) = split_ref(a), split_ref(b)
                 merged.append((r1, c1, r2, c2))
-        return Grid(values, formulas, merged)
+        hidden = frozenset(r for r, entry in self.rows.items() if _HIDDEN.search(entry[0]))
+        return Grid(values, formulas, merged, hidden_rows=hidden)
 
     def _inline(self, content: str) -> Optional[str]:
         m = self.re["is"].search(content)
