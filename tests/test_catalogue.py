@@ -81,6 +81,9 @@ def _reader_codes(tmp_path) -> set[str]:
     ws = wb.wb["Paramètres"]
     row = next(c.row for c in ws["A"] if c.value and str(c.value).startswith("Crédits"))
     ws.cell(row, 2).value = "beaucoup"
+    fiche = wb.wb["Fiche S 1.1"]
+    row = next(c.row for c in fiche["A"] if c.value == "Budget exécuté")
+    fiche.cell(row, 2).value = "à venir"  # FICHE_MONTANT_ILLISIBLE
     ws = wb.wb["Maquette"]
     row = next(c.row for c in ws["D"] if c.value == "Action 7")
     ws.delete_rows(row)

@@ -24,7 +24,7 @@ from ..workbook.a1 import col_index
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and encrypted (password) OOXML
 ZIP_MAGIC = b"PK\x03\x04"
 
-MAX_ENTRIES = 10_000
+MAX_ENTRIES = 50_000  # a fiche is a part: 10 000 actions and their fiches must pass
 MAX_TOTAL = 500 * 1024 * 1024  # declared uncompressed bytes
 MAX_PART = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for parts over 1 MiB

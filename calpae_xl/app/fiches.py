@@ -82,7 +82,7 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
     maquette is kept as it is and reported (FICHE_ORPHELINE)."""
     ops: list[Op] = []
     new: dict = {}
-    taken = set(names)
+    taken = {n.lower() for n in names}
     for i, a in enumerate(m.actions):
         row = read.table.action_rows[i]
         vals = fiche_values(a, m, read.table, row)
@@ -107,7 +107,6 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
                                  styles="pct_computed"))
             continue
         name = L.fiche_sheet_name(a.bloc, a.numero, taken)
-        taken.add(name)
         rows = {r.key: n for n, r in enumerate(L.FICHE_ROWS, 1)}
         vals["taux_execution"] = _taux(rows, a)
         grid: list[list] = []

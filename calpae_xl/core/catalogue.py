@@ -157,6 +157,9 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("FICHE_ECART", CONSTAT, W, "Fiche et maquette en désaccord",
      "Un montant écrit dans le texte de la fiche action diffère de la maquette (d'un euro ou plus).",
      "Corrigez la fiche ou la maquette, pour qu'elles disent la même chose."),
+    ("FICHE_MONTANT_ILLISIBLE", CONSTAT, W, "Montant illisible dans une fiche",
+     "Un montant de la fiche action (budget exécuté, montants cités par la fiche, ventilation) n'est pas lisible : "
+     "il n'est pas pris en compte dans les contrôles de la fiche.", "Saisissez-le en chiffres."),
     ("FICHE_ORPHELINE", CONSTAT, W, "Fiche sans action",
      "Une feuille de fiche correspond à une action qui n'est plus dans la maquette ; elle est conservée.",
      "Supprimez la feuille à la main si l'action a bien été retirée, ou rétablissez l'action."),

@@ -373,15 +373,17 @@ FICHE_KEY_BY_LABEL = {normalize_label(r.label): r.key for r in FICHE_ROWS}
 
 
 def fiche_sheet_name(bloc: Bloc, numero: str, taken: set[str]) -> str:
-    """A valid, unique sheet name: 'Fiche S 4.2', 'Fiche IL 4' (N° repeat across blocs)."""
+    """A valid, unique sheet name: 'Fiche S 4.2', 'Fiche IL 4' (N° repeat across blocs).
+    ``taken``: the names in use, in lower case (Excel compares them so); the
+    name chosen is added to it."""
     prefix = "S" if bloc is Bloc.SOCLE else "IL"
     num = INVALID_SHEET_CHARS.sub("-", numero or "sans N°").strip("'") or "sans N°"
     base = f"{FICHE_PREFIX} {prefix} {num}"[:MAX_SHEET_NAME].rstrip()
-    lowered = {t.lower() for t in taken}
     name, i = base, 2
-    while name.lower() in lowered:
+    while name.lower() in taken:
         suffix = f" ({i})"
         name = base[: MAX_SHEET_NAME - len(suffix)] + suffix
         i += 1
+    taken.add(name.lower())
     return name
 

@@ -215,6 +215,27 @@ def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
     return FicheSheet(sheet, rows, vent_rows, vent_total, bloc, numero, title_ours, link_ours), content
 
 
+FICHE_AMOUNTS = ("fb_part_etat", "fb_report_etat", "fb_part_cd", "fb_report_cd", "fb_autres", "fb_budget_global",
+                 "budget_execute")
+
+
+def fiche_amount_findings(fs: FicheSheet, content: dict) -> list[Finding]:
+    """A fiche's amount that is no amount (budget exécuté, amounts quoted by
+    the fiche, ventilation lines): said, never dropped in silence."""
+    out = []
+    cells = [(L.FICHE_ROW_BY_KEY[k].label, fs.rows[k], content.get(k)) for k in FICHE_AMOUNTS if k in fs.rows]
+    cells += [(f"ventilation « {label or 'sans libellé'} »", r, raw)
+              for r, (label, raw) in zip(fs.ventilation_rows, content.get("ventilation", []), strict=False)]
+    for what, row, raw in cells:
+        v = amount_from_cell(raw)
+        if isinstance(v, Unreadable):
+            out.append(Finding("FICHE_MONTANT_ILLISIBLE", severity("FICHE_MONTANT_ILLISIBLE"),
+                               f"Fiche « {fs.sheet} », {what} : « {v.raw[:60]} » n'est pas un montant lisible ; il "
+                               "n'est pas pris en compte.", Where(bloc=fs.bloc, action=fs.numero, sheet=fs.sheet,
+                                                                  cell=L.a1(row, L.FICHE_VALUE_COL))))
+    return out
+
+
 def fiche_from_content(content: dict) -> tuple[Fiche, dict]:
     """Fiche narrative + the action fields that live on the fiche sheet."""
     def dec(key):
@@ -342,6 +363,7 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         key = (fs.bloc, fs.numero)
         if fs.bloc is not None and key in keys and key not in fiches:
             fiches[key], contents[key] = fs, content
+            findings += fiche_amount_findings(fs, content)
         else:
             orphans.append(fs)
     merged = []

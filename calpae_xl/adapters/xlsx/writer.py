@@ -22,11 +22,14 @@ class PlanWriter:
     :meth:`PackageWorkbook.save` writes them)."""
 
     def _add_part(self, part: str, rel_type: str, content_type: str, target: str) -> str:
-        ids = {r.get("Id") for r in self.targets.values()}
-        n = len(ids) + 1
-        while f"rId{n}" in ids:
+        if getattr(self, "_rel_ids", None) is None:  # kept between calls: a thousand new fiches stay linear
+            self._rel_ids, self._next_rel = {r.get("Id") for r in self.targets.values()}, 1
+        n = max(self._next_rel, len(self._rel_ids) + 1)
+        while f"rId{n}" in self._rel_ids:
             n += 1
         rid = f"rId{n}"
+        self._rel_ids.add(rid)
+        self._next_rel = n + 1
         rel = etree.SubElement(self.rels, "{%s}Relationship" % PR, Id=rid, Type=rel_type, Target=target)
         self.targets[rid] = rel
         etree.SubElement(self.types, "{%s}Override" % CT, PartName="/" + part, ContentType=content_type)
@@ -36,19 +39,25 @@ class PlanWriter:
     def _ensure(self, op: EnsureSheet) -> None:
         if op.sheet in self.parts:
             return
-        used = self.names | set(self.parts.values())
-        n = 1
-        while f"xl/worksheets/sheet{n}.xml" in used:
+        if getattr(self, "_used_parts", None) is None:  # kept between calls (see _add_part)
+            elements = self.sheet_elements()
+            self._used_parts, self._next_part = self.names | set(self.parts.values()), 1
+            self._max_sheet_id = max((int(s.get("sheetId")) for s in elements if (s.get("sheetId") or "").isdigit()),
+                                     default=0)
+        n = self._next_part
+        while f"xl/worksheets/sheet{n}.xml" in self._used_parts:
             n += 1
         part = f"xl/worksheets/sheet{n}.xml"
+        self._used_parts.add(part)
+        self._next_part = n + 1
         rid = self._add_part(part, WS_REL, WS_TYPE, f"worksheets/sheet{n}.xml")
         sheets = child(self.wb, "sheets", WB_ORDER)
-        elements = self.sheet_elements()
-        ids = [int(s.get("sheetId")) for s in elements if (s.get("sheetId") or "").isdigit()]
-        el = etree.Element(q("sheet"), name=op.sheet, sheetId=str(max(ids, default=0) + 1))
+        self._max_sheet_id += 1
+        el = etree.Element(q("sheet"), name=op.sheet, sheetId=str(self._max_sheet_id))
         if op.hidden:
             el.set("state", "hidden")
         el.set("{%s}id" % R, rid)
+        elements = self.sheet_elements() if op.before is not None else []
         names = [s.get("name") for s in elements]
         if op.before in names:
             pos = names.index(op.before)
