@@ -71,7 +71,7 @@ def _taux(rows: dict[str, int], a: Action) -> Formula:
     e, g = L.a1(rows["budget_execute"], L.FICHE_VALUE_COL), L.a1(rows["budget_global"], L.FICHE_VALUE_COL)
     cached = None
     if a.budget_execute is not None and isinstance(a.budget_global, Decimal) and a.budget_global:
-        cached = (a.budget_execute / a.budget_global).quantize(Decimal("0.0001"))
+        cached = a.budget_execute / a.budget_global  # exact, as the spreadsheet computes it
     return Formula(f'IF(OR({e}="",N({g})=0),"",{e}/{g})', cached)
 
 
