@@ -121,13 +121,25 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
         return []
     cells: dict[tuple[int, int], object] = {}
     styles: dict[int, tuple] = {}
+    # cells whose spreadsheet value Python does not know (text, errors, a formula of a row it cannot derive):
+    # a formula depending on one gets no cached value — never a figure the spreadsheet would not show
+    unknown: set[tuple[int, int]] = set()
     for i, a in enumerate(m.actions):
         row = table.action_rows[i]
         kept = {col for (j, col) in keep if j == i}
+        unknown |= {(row, c) for f, c in amount_cols.items() if isinstance(a.amount(Column(f)), Unreadable)}
+        formulas = derived_formulas(a, _refs(table, row, kept))
         if derive(a) is not None:
-            for col, text in derived_formulas(a, _refs(table, row, kept)).items():
+            for col, text in formulas.items():
                 if col not in kept:
                     cells[(row, amount_cols[col.value])] = Formula(text, a.amount(col))
+        else:  # an input unreadable or missing: the derived formulas stay, their old values go
+            for col, text in formulas.items():
+                c = amount_cols[col.value]
+                raw = table.raw.get((row, c))
+                if col not in kept and isinstance(raw, Formula) and raw.cached is not None:
+                    cells[(row, c)] = Formula(text, None)
+                    unknown.add((row, c))
         if a.regle is not SplitRule.LIBRE and L.action_key(a.bloc, a.numero) not in read.libre_styled:
             continue
         derived = set(derived_of(a.regle)) - kept
@@ -144,7 +156,8 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
         total_rows.append((table.total_row, list(table.action_rows), m.total_saisi))
     for row, rows, values in total_rows:
         for f, c in amount_cols.items():
-            cells[(row, c)] = Formula(sum_formula(c, rows), values.get(Column(f)))
+            known = not any((r, c) in unknown for r in rows)
+            cells[(row, c)] = Formula(sum_formula(c, rows), values.get(Column(f)) if known else None)
     ops: list[Op] = rectangles(table.sheet, cells)
     if L.F_REGLE in table.cols:
         first = min(amount_cols.values())

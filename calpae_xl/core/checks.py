@@ -66,9 +66,13 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
     """Every amount is a number at the cent that a convention can hold, not
     negative, and the amounts that drive the action's split rule are filled in."""
     for a in m.actions:
+        bad_input = any(isinstance(a.amount(c), Unreadable) or (a.amount(c) is None and c in drivers_of(a.regle))
+                        for c in inputs_of(a.regle))
         for col in COLUMNS:
             v = a.amount(col)
             if isinstance(v, Unreadable):
+                if v.reason == NO_VALUE and bad_input and col not in inputs_of(a.regle):
+                    continue  # a computed cell left without value because an input is wrong: that input is said
                 code, message = unreadable(v, f"{_name(a)}, colonne « {col.label} »")
                 yield _f(code, message, a, col.value)
             elif isinstance(v, Decimal) and v < 0:
@@ -80,7 +84,7 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
                          f"(répartition {a.regle.value}).", a, col.value)
     for bloc, typed in list(m.sous_totaux_saisis.items()) + [(None, m.total_saisi)]:
         for col, v in typed.items():
-            if isinstance(v, Unreadable):
+            if isinstance(v, Unreadable) and v.reason != NO_VALUE:  # a total without value: its rows are said
                 what = f"Sous-total {bloc.label}" if bloc else "Total"
                 code, message = unreadable(v, f"{what}, colonne « {col.label} »")
                 yield _f(code, message, where=Where(bloc=bloc, field=col.value, total=True))
