@@ -21,6 +21,8 @@ from .blocks import runs, sum_formula
 
 #: the formula the tool wrote in a cell, left there once the cell became typed
 TOOL_FORMULA = "formule_outil"
+#: a value typed in a computed cell, which Recalculer replaces by its formula
+TYPED_OVER = "saisie_remplacee"
 
 
 def _refs(table: TableLayout, row: int, unavailable=()) -> dict[str, Optional[str]]:
@@ -83,28 +85,57 @@ def kept_cells(read: ReadResult) -> frozenset:
             raw = table.raw.get((row, c))
             if (row, c) in table.merged:
                 out.add((i, col))
-            elif a.regle is SplitRule.LIBRE and raw not in (None, "") and not _tool_formula(a, table, row, col, raw):
+            elif a.regle is SplitRule.LIBRE and table.formulas_known and raw not in (None, "") \
+                    and not _tool_formula(a, table, row, col, raw):
                 out.add((i, col))
     return frozenset(out)
 
 
-def input_fixes(read: ReadResult) -> list[Change]:
+def input_fixes(read: ReadResult, keep: frozenset = frozenset()) -> list[Change]:
     """The typed cells Recalculer rewrites, each journaled: amounts typed as
-    text ("35 813 €") become numbers; a formula of the tool's left in a cell
-    that the action's rule makes typed becomes its value."""
+    text ("35 813 €") become numbers — in the typed columns, and in the
+    computed ones it does not write (a spreadsheet's SUM leaves text out: the
+    totals would not be what the rows say); a formula of the tool's left in a
+    cell that the action's rule makes typed becomes its value."""
     table, out = read.table, []
     for i, a in enumerate(read.maquette.actions):
         row = table.action_rows[i]
-        for col in inputs_of(a.regle):
+        derivable = derive(a) is not None
+        for col in COLUMNS:
             c = table.cols.get(col.value)
             if c is None or (row, c) in table.merged:
                 continue
+            typed = col in inputs_of(a.regle)
+            if not typed and derivable and (i, col) not in keep:
+                continue  # its formula replaces it (journaled by typed_over)
             raw = table.raw.get((row, c))
             v = a.amount(col)
             if isinstance(raw, str) and isinstance(v, Decimal):
                 out.append(Change(a.bloc, a.numero, col, Unreadable(raw), v, a.label, i))
-            elif _tool_formula(a, table, row, col, raw) and isinstance(v, Decimal):
+            elif typed and _tool_formula(a, table, row, col, raw) and isinstance(v, Decimal):
                 out.append(Change(a.bloc, a.numero, col, Unreadable("=" + raw.text, TOOL_FORMULA), v, a.label, i))
+    return out
+
+
+def typed_over(read: ReadResult, changes: list[Change], keep: frozenset) -> list[Change]:
+    """The computed cells where the officer typed a value that Recalculer
+    replaces by its formula although the amount is the same: journaled too
+    (a change of value is journaled by the recalculation itself)."""
+    table, out = read.table, []
+    if not table.formulas_known:  # values only: a formula's value cannot be told from a typed one
+        return out
+    changed = {(ch.index, ch.column) for ch in changes}
+    for i, a in enumerate(read.maquette.actions):
+        if derive(a) is None:
+            continue
+        row = table.action_rows[i]
+        for col in derived_of(a.regle):
+            c = table.cols.get(col.value)
+            if c is None or (i, col) in keep or (i, col) in changed:
+                continue
+            raw = table.raw.get((row, c))
+            if raw not in (None, "") and not isinstance(raw, Formula):
+                out.append(Change(a.bloc, a.numero, col, Unreadable(str(raw), TYPED_OVER), a.amount(col), a.label, i))
     return out
 
 
@@ -147,17 +178,24 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
             amount_cols, key=amount_cols.get))
     for ch in fixes:
         c = amount_cols.get(ch.column.value)
-        if c is not None and ch.index is not None:
+        if c is not None and ch.index is not None and (table.action_rows[ch.index], c) not in cells:
             cells[(table.action_rows[ch.index], c)] = ch.new
     rows_of = {b: [table.action_rows[i] for i, a in enumerate(m.actions) if a.bloc is b] for b in Bloc}
     total_rows: list[tuple[int, list[int], dict]] = [
         (row, rows_of[b], m.sous_totaux_saisis.get(b, {})) for b, row in table.subtotal_rows.items()]
     if table.total_row:
         total_rows.append((table.total_row, list(table.action_rows), m.total_saisi))
+    # amounts typed as text that stay so (a computed cell of a row that cannot be derived): a spreadsheet's
+    # SUM leaves text out, Python would count it
+    unknown |= {cell for cell, raw in table.raw.items() if isinstance(raw, str) and cell not in cells}
     for row, rows, values in total_rows:
         for f, c in amount_cols.items():
             known = not any((r, c) in unknown for r in rows)
             cells[(row, c)] = Formula(sum_formula(c, rows), values.get(Column(f)) if known else None)
+            if not known:
+                unknown.add((row, c))
+    read.unknown = unknown
+    table.written = set(cells)
     ops: list[Op] = rectangles(table.sheet, cells)
     if L.F_REGLE in table.cols:
         first = min(amount_cols.values())

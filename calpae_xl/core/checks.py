@@ -165,6 +165,8 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
                      if code == "ENVELOPPE" else f"{_cap(name)} n'est pas renseigné : contrôle du "
                      "report non effectué.", where=where)
             continue
+        if any(isinstance(a.amount(col), Unreadable) for a in m.actions):
+            continue  # a sum with a cell left out would be a wrong figure: the unreadable cell is said
         gap = used - notified
         if gap > 0:
             yield _f(f"{code}_DEPASSE", f"{_cap(what)} ({format_eur(used)}) dépasse {name} "
@@ -184,8 +186,8 @@ def check_typed_totals(m: Maquette) -> Iterator[Finding]:
         rows = m.bloc(bloc) if bloc else m.actions
         for col in COLUMNS:
             v = typed.get(col)
-            if not isinstance(v, Decimal):
-                continue
+            if not isinstance(v, Decimal) or any(isinstance(a.amount(col), Unreadable) for a in rows):
+                continue  # a sum with a cell left out would be a wrong figure: the unreadable cell is said
             s = column_sum(rows, col)
             if v != s:
                 code, what = ("SOUS_TOTAL_FAUX", f"Le sous-total {bloc.label}") if bloc else ("TOTAL_FAUX", "Le total")
