@@ -77,7 +77,7 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
             ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names))
             created.append(L.JOURNAL)
     if checking or outcome.fiches_created:
-        libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is SplitRule.LIBRE] \
+        libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is not SplitRule.PARITE] \
             if RECALCULER in operations else None
         ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, read.sheet_of(L.TECH), names),
                                names, created, libre)
