@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -121,3 +122,16 @@ def stamp(path: str) -> Optional[tuple[int, int]]:
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size)
+
+
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file designates, in French."""
+    if stat.S_ISDIR(mode):
+        return "un dossier"
+    if stat.S_ISFIFO(mode):
+        return "un tube nommé (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "un périphérique"
+    if stat.S_ISSOCK(mode):
+        return "une socket"
+    return "un fichier spécial"
