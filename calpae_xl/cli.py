@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import traceback
 from collections import Counter
 from decimal import Decimal
@@ -75,7 +74,7 @@ def cmd_exemple(args) -> int:
     saveframe.ensure_folder(str(folder))
     target = folder / EXAMPLE_FILE
     saveframe.check_output(str(target))  # before the work: a folder, a read-only or open file there
-    with tempfile.TemporaryDirectory(prefix="calpae-exemple-") as work:
+    with saveframe.staging(str(target)) as work:
         staged = os.path.join(work, EXAMPLE_FILE)  # made whole here, then placed by the save frame
         write_example(staged)
         result = process_file(staged, [RECALCULER, CONTROLER, FICHES], backup=False)
@@ -98,7 +97,7 @@ def cmd_nouveau(args) -> int:
     if target.suffix.lower() not in WORKBOOK_SUFFIXES:
         return _fail(f"« {target} » : le nom doit finir par .xlsx (ou .xlsm pour le classeur à boutons).")
     saveframe.check_output(str(target))  # before the work
-    with tempfile.TemporaryDirectory(prefix="calpae-nouveau-") as work:
+    with saveframe.staging(str(target)) as work:
         staged = os.path.join(work, "maquette" + target.suffix.lower())
         if target.suffix.lower() == ".xlsm":  # the macro-enabled maquette, with its three buttons
             from .build_xlsm import build  # noqa: PLC0415

@@ -382,6 +382,8 @@ def _produce(out: Output) -> _Pending:
     except BaseException as e:
         os.unlink(tmp)
         if isinstance(e, CalpaeError):
+            if e.path != target:  # a nested save into the temporary file: the user's file is the one to name
+                raise UnwritableFile(target, e.reason, e.code) from None
             raise
         if isinstance(e, OSError):
             raise UnwritableFile(target, os_reason(e)) from None
@@ -417,6 +419,22 @@ def _place(p: _Pending) -> Written:
     except OSError as e:
         raise UnwritableFile(target, os_reason(e)) from None
     return Written(target, True, bak)
+
+
+@contextlib.contextmanager
+def staging(target: str) -> Iterator[str]:
+    """A private folder where an output is made whole (a new workbook, a PDF)
+    before :func:`write` places it; a failure there is said about the file
+    the user asked for, never about a temporary one."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="calpae-") as work:
+            yield work
+    except UnwritableFile as e:
+        if e.path == str(target):
+            raise
+        raise UnwritableFile(str(target), e.reason, e.code) from None
+    except OSError as e:
+        raise UnwritableFile(str(target), os_reason(e)) from None
 
 
 # --- the advisory lock ----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -87,7 +86,7 @@ def to_pdf(src: str, target: Optional[str] = None, include_controles: bool = Fal
     exe = lo.soffice()
     if exe is None:
         raise NoLibreOffice(src, "LibreOffice (soffice) n'est pas installé sur ce poste")
-    with tempfile.TemporaryDirectory(prefix="calpae-pdf-") as work:
+    with saveframe.staging(target) as work:
         copy = os.path.join(work, shown(Path(src).stem) + ".xlsx")  # LibreOffice opens UTF-8 names only
         prepare(src, copy, include_controles)
         env_arg = lo.profile(Path(work) / "profil", french=True)
