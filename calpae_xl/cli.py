@@ -82,7 +82,8 @@ def cmd_exemple(args) -> int:
             raise UnwritableFile(str(target), result.erreur or "l'exemple n'a pas pu être produit")
         wb = PackageWorkbook.open(staged)
         table = maquette_table(read_workbook(wb.sheet_names(), wb.read_sheet, staged).maquette)
-        written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force)
+        written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force,
+                                  verify=saveframe.verify_package())
     result.fichier = str(target)
     result.sortie = str(target) if written.changed else None
     print(f"Maquette du Loiret 2020 (avenant n°3) : {_written(target, written)}")
@@ -113,8 +114,10 @@ def cmd_nouveau(args) -> int:
                 write_template(staged, args.departement or "", args.annee or 0, args.lignes)
                 what = "Maquette vierge créée"
         saveframe.ensure_folder(str(target.parent))
-        written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force)
-    print(f"{what} : {_written(target, written)}")
+        written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force,
+                                  verify=saveframe.verify_package())
+    print(f"{what} : {target}" if written.changed else
+          f"{what.replace(' créée', '')} : {target} déjà à jour (fichier inchangé)")
     return 0
 
 

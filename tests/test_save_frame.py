@@ -92,12 +92,12 @@ def _comparer_onto_link_to_a(t):
 
 def _consolider_onto_a_maquette_it_reads(t):
     a, _b = _two(t)
-    return ["consolider", str(t / "D"), "-o", str(a)], a
+    return ["consolider", str(t / "D"), "-o", str(a), "--force"], a  # --force never allows it
 
 
 def _pdf_onto_its_workbook(t):
     a, _ = _two(t)
-    return ["pdf", str(a), "-o", str(a)], a
+    return ["pdf", str(a), "-o", str(a), "--force"], a
 
 
 def _comparer_onto_existing(t):
@@ -223,8 +223,8 @@ REFUSALS = {
     # never an input of the same command
     "comparer A B -o B": (_comparer_onto_b, "SORTIE_SUR_ENTREE"),
     "comparer A B -o lien vers A": (_comparer_onto_link_to_a, "SORTIE_SUR_ENTREE"),
-    "consolider D -o D/A.xlsx": (_consolider_onto_a_maquette_it_reads, "SORTIE_SUR_ENTREE"),
-    "pdf A -o A": (_pdf_onto_its_workbook, "SORTIE_SUR_ENTREE"),
+    "consolider D -o D/A.xlsx --force": (_consolider_onto_a_maquette_it_reads, "SORTIE_SUR_ENTREE"),
+    "pdf A -o A --force": (_pdf_onto_its_workbook, "SORTIE_SUR_ENTREE"),
     # never an existing file without --force
     "comparer -o existant": (_comparer_onto_existing, "FICHIER_EXISTANT"),
     "consolider -o existant": (_consolider_onto_existing, "FICHIER_EXISTANT"),
