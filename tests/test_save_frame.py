@@ -485,3 +485,7 @@ def test_the_lock_is_taken_before_reading_and_only_by_commands_that_write(tmp_pa
         assert process_file(str(m), [FICHES]).code == "FICHIER_OCCUPE"
         assert process_file(str(m), ["controler"], write=False).lisible  # reading needs no lock
     assert process_file(str(m), [FICHES]).lisible
+    import hashlib
+    import tempfile
+    key = hashlib.sha256(os.fsencode(os.path.realpath(m))).hexdigest()[:40]
+    assert not (Path(tempfile.gettempdir()) / "calpae-xl-verrous" / f"{key}.lock").exists()  # none left behind

@@ -362,6 +362,8 @@ def write_all(outputs: Sequence[Output], inputs: Iterable[str] = (), force: bool
     try:
         for out in outputs:
             check_output(out.target, inputs, out.source, out.stamp, out.lossy)
+            if out.backup and out.source is not None and same_file(out.target, out.source):
+                _check_backup_slot(out.target, os.path.realpath(out.target))  # before the work, and again after
         for out in outputs:
             pending.append(_produce(out))
         for p in pending:
@@ -486,27 +488,47 @@ def exclusive(*paths: str, wait: Optional[float] = None) -> Iterator[None]:
     keys: dict[str, str] = {}  # one lock per real file, taken in a fixed order (no deadlock)
     for p in paths:
         keys.setdefault(hashlib.sha256(os.fsencode(os.path.realpath(p))).hexdigest()[:40], p)
-    fds: list[int] = []
+    held: list[tuple[int, str]] = []
     try:
         for key, path in sorted(keys.items()):
-            flags = os.O_RDONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-            try:
-                fd = os.open(os.path.join(folder, key + ".lock"), flags, 0o666)
-            except OSError:
-                continue  # a lock that cannot be made is no reason to refuse the work
-            fds.append(fd)
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise _refuse(path, f"une autre commande calpae-xl travaille sur ce fichier depuis plus de "
-                                            f"{wait:g} s ; attendez qu'elle finisse, puis recommencez",
-                                      "FICHIER_OCCUPE") from None
-                    time.sleep(0.05)
+            lock = _take(os.path.join(folder, key + ".lock"), path, wait)
+            if lock is not None:
+                held.append(lock)
         yield
     finally:
-        for fd in fds:
+        for fd, name in reversed(held):
+            with contextlib.suppress(OSError):  # removed while held: no lock file is left behind
+                os.unlink(name)
             os.close(fd)  # closing releases the lock
+
+
+def _take(name: str, path: str, wait: float) -> Optional[tuple[int, str]]:
+    """Lock ``name`` (created if needed); the file a waiting command locks
+    may have been removed by the holder meanwhile: then it tries again on the
+    new one. None when no lock can be made there."""
+    deadline = time.monotonic() + wait
+    flags = os.O_RDONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        try:
+            fd = os.open(name, flags, 0o666)
+        except OSError:
+            return None  # a lock that cannot be made is no reason to refuse the work
+        with contextlib.suppress(OSError):  # whatever the umask, every user can take this lock
+            os.fchmod(fd, 0o666)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise _refuse(path, f"une autre commande calpae-xl travaille sur ce fichier depuis plus de "
+                                        f"{wait:g} s ; attendez qu'elle finisse, puis recommencez",
+                                  "FICHIER_OCCUPE") from None
+                time.sleep(0.05)
+        try:
+            if os.stat(name).st_ino == os.fstat(fd).st_ino:
+                return fd, name
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # locked a file its holder had removed: take the current one
