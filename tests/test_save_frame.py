@@ -200,6 +200,12 @@ def _output_open_in_excel(t):
     return ["comparer", str(a), str(b), "-o", str(out), "--force"], out
 
 
+def _fifo_as_libreoffice_lock(t):
+    m = put(t / "m.xlsx")
+    os.mkfifo(t / ".~lock.m.xlsx#")  # read, it would block for ever
+    return ["recalculer", str(m)], m
+
+
 def _backup_name_taken_by(kind):
     def setup(t):
         m = put(t / "m.xlsx")
@@ -252,11 +258,12 @@ REFUSALS = {
     "recalculer lecture seule": (_read_only, "FICHIER_LECTURE_SEULE"),
     "comparer -o lecture seule --force": (_read_only_output_even_forced, "FICHIER_LECTURE_SEULE"),
     "comparer -o ouvert dans Excel --force": (_output_open_in_excel, "FICHIER_OUVERT"),
+    "verrou de LibreOffice qui est un FIFO": (_fifo_as_libreoffice_lock, "FICHIER_OUVERT"),
     "NOM.bak.xlsx est un texte": (_backup_name_taken_by("texte"), "SAUVEGARDE_IMPOSSIBLE"),
     "NOM.bak.xlsx est un dossier": (_backup_name_taken_by("dossier"), "SAUVEGARDE_IMPOSSIBLE"),
     "une autre commande tient le fichier": (_busy, "FICHIER_OCCUPE"),
 }
-IN_A_PROCESS = {"controler FIFO.xlsx", "comparer -o FIFO.xlsx"}  # a regression would hang: a real process, a timeout
+IN_A_PROCESS = {"controler FIFO.xlsx", "comparer -o FIFO.xlsx", "verrou de LibreOffice qui est un FIFO"}  # a regression would hang: a real process, a timeout
 
 
 def run_cli(argv, cwd=None, env=None, timeout=60, **kw) -> subprocess.CompletedProcess:

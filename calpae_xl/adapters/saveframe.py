@@ -48,7 +48,6 @@ except ImportError:  # pragma: no cover - Windows: no advisory lock, the changed
 
 TEMP_PREFIX = ".~calpae-"
 LOCK_WAIT = 60.0  # seconds a command waits for another one working on the same file
-PACKAGE_SUFFIXES = (".xlsx", ".xlsm")
 
 
 @dataclass
@@ -214,7 +213,7 @@ def same_content(new: str, old: str) -> bool:
     try:
         if os.path.getsize(old) > 512 * 2**20:
             return False
-        if Path(old).suffix.lower() in PACKAGE_SUFFIXES:
+        if zipfile.is_zipfile(new):  # a workbook, whatever its name
             return _same_package(new, old)
         with open(new, "rb") as f1, open(old, "rb") as f2:
             while True:
