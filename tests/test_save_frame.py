@@ -263,7 +263,8 @@ REFUSALS = {
     "NOM.bak.xlsx est un dossier": (_backup_name_taken_by("dossier"), "SAUVEGARDE_IMPOSSIBLE"),
     "une autre commande tient le fichier": (_busy, "FICHIER_OCCUPE"),
 }
-IN_A_PROCESS = {"controler FIFO.xlsx", "comparer -o FIFO.xlsx", "verrou de LibreOffice qui est un FIFO"}  # a regression would hang: a real process, a timeout
+# a regression would hang: a real process, a timeout
+IN_A_PROCESS = {"controler FIFO.xlsx", "comparer -o FIFO.xlsx", "verrou de LibreOffice qui est un FIFO"}
 
 
 def run_cli(argv, cwd=None, env=None, timeout=60, **kw) -> subprocess.CompletedProcess:
