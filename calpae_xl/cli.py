@@ -335,10 +335,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --- the one boundary ------------------------------------------------------------------------
 
+class _OutputLost(Exception):
+    """stdout itself cannot be written (a full disk behind ``> fichier``)."""
+
+
 class _Stdout:
     """stdout that outlives its reader (``calpae-xl controler … | head -1``):
     once the pipe is closed, the rest is dropped and the command finishes
-    its work, with its own exit status and no traceback."""
+    its work, with its own exit status and no traceback. Any other failure
+    to write it stops the command with a message about the output itself."""
 
     def __init__(self, stream):
         self._stream = stream
@@ -350,6 +355,9 @@ class _Stdout:
                 return self._stream.write(text)
             except BrokenPipeError:
                 self._leave()
+            except OSError as e:
+                self._leave()
+                raise _OutputLost(os_reason(e)) from None
         return len(text)
 
     def flush(self) -> None:
@@ -358,6 +366,9 @@ class _Stdout:
                 self._stream.flush()
             except BrokenPipeError:
                 self._leave()
+            except OSError as e:
+                self._leave()
+                raise _OutputLost(os_reason(e)) from None
 
     def _leave(self) -> None:
         self.gone = True
@@ -396,11 +407,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _readable_streams()
     args = build_parser().parse_args(argv)  # a usage error exits with status 2
     real_stdout = sys.stdout
-    sys.stdout = _Stdout(real_stdout)
+    if real_stdout is not None:  # None: started with stdout closed, and print() writes nothing
+        sys.stdout = _Stdout(real_stdout)
     try:
         status = args.func(args)
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
         return status
+    except _OutputLost as e:
+        return _fail(f"Impossible d'écrire la sortie de la commande : {e}. Les fichiers déjà enregistrés le sont "
+                     "entièrement. [ENREGISTREMENT_IMPOSSIBLE]")
     except CalpaeError as e:  # the code, which « calpae-xl codes » explains, in brackets
         return _fail(shown(f"{e.message} [{e.code}]"))
     except MissingExtra as e:

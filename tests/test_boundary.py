@@ -203,6 +203,17 @@ def test_a_reader_that_closes_the_pipe_gets_no_traceback(tmp_path):
     assert shell.stdout.decode().startswith("== ") and shell.stderr == b""
 
 
+def test_an_output_that_cannot_be_written_or_is_closed(tmp_path):
+    m = put(tmp_path / "m.xlsx")
+    with open("/dev/full", "wb") as full:  # stdout on a full disk: said about the output, exit 2
+        proc = run_cli(["controler", str(m)], stdout=full, stderr=subprocess.PIPE, capture_output=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "la sortie de la commande : le disque est plein" in err and "Traceback" not in err
+    proc = run_cli(["controler", str(m)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, capture_output=False,
+                   close_fds=True, preexec_fn=lambda: os.close(1))  # started with stdout closed
+    assert proc.returncode == 1 and proc.stderr == b""
+
+
 # --- every failure: exit 2, a French message naming the file ----------------------------------------
 
 def _fake_pdf(monkeypatch):

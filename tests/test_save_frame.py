@@ -267,11 +267,11 @@ REFUSALS = {
 IN_A_PROCESS = {"controler FIFO.xlsx", "comparer -o FIFO.xlsx", "verrou de LibreOffice qui est un FIFO"}
 
 
-def run_cli(argv, cwd=None, env=None, timeout=60, **kw) -> subprocess.CompletedProcess:
+def run_cli(argv, cwd=None, env=None, timeout=60, capture_output=True, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            **(env or {})}
-    return subprocess.run([sys.executable, "-m", "calpae_xl.cli", *argv], cwd=cwd, env=env, capture_output=True,
-                          timeout=timeout, **kw)
+    return subprocess.run([sys.executable, "-m", "calpae_xl.cli", *argv], cwd=cwd, env=env,
+                          capture_output=capture_output, timeout=timeout, **kw)
 
 
 def refuse(folder: Path, name: str, monkeypatch) -> tuple[str, str, Path, dict, dict]:
