@@ -196,6 +196,6 @@ def is_consolidation(path: str) -> bool:
         return False
     try:
         with zipfile.ZipFile(path) as z:
-            return list(sheet_xml_paths(z)) == list(CSV_NAMES)
+            return set(CSV_NAMES) <= set(sheet_xml_paths(z))  # its tables (and any sheet a later version adds)
     except Exception:  # noqa: BLE001 - anything unreadable is not ours
         return False
