@@ -82,14 +82,14 @@ def skeleton(target: str, vba: bytes, workdir: str) -> None:
 
 
 def build(target: str, example: Optional[str] = "loiret-2020", departement: str = "", annee: int = 0,
-          empty_rows: int = 10) -> None:
+          empty_rows: int = 10, profile=None, years=None) -> None:
     """The macro-enabled maquette: the embedded example (figures as printed, then
-    recalculated, checked and with its fiches), or an empty template."""
+    recalculated, checked and with its fiches), an empty template, or the
+    given years (``years``: « suivant », which runs the operations itself)."""
     from .adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
     from .app.session import CONTROLER, FICHES, RECALCULER, run  # noqa: PLC0415
-    from .app.template import create  # noqa: PLC0415
-    from .core.model import Maquette  # noqa: PLC0415
-    from .core.serialize import load_example  # noqa: PLC0415
+    from .app.template import create, template_years  # noqa: PLC0415
+    from .core.serialize import load_years  # noqa: PLC0415
     if not target.lower().endswith(".xlsm"):
         raise ValueError("le classeur à macros doit avoir l'extension .xlsm")
     with tempfile.TemporaryDirectory() as workdir:
@@ -99,10 +99,12 @@ def build(target: str, example: Optional[str] = "loiret-2020", departement: str 
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         wb = OpenpyxlWorkbook.open(base)
         wb.path = target
-        if example:
-            create(wb, load_example(example), typed=True)
+        if years:
+            create(wb, years, typed=True)
+        elif example:
+            create(wb, load_years(example), typed=True)
         else:
-            create(wb, Maquette(departement, annee), empty_rows=empty_rows, typed=False)
+            create(wb, template_years(profile, departement, annee), empty_rows=empty_rows, typed=False)
         wb.save(target, backup=False, replace=True)
     if example:
         wb = OpenpyxlWorkbook.open(target)

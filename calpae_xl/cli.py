@@ -26,6 +26,7 @@ from .app.batch import WORKBOOK_SUFFIXES, find_workbooks, map_files
 from .app.render import exit_status, maquette_table, render, summary
 from .app.session import CONTROLER, FICHES, RECALCULER, process_file
 from .core.money import AmountError, parse_amount
+from .core.profile import ProfileError
 from .core.serialize import EXAMPLES
 from .core.texts import shown
 from .errors import CalpaeError, MissingExtra, UnwritableFile, os_reason
@@ -43,11 +44,18 @@ def _amount(text: str) -> Decimal:
     return v
 
 
+def _profile(args):
+    """The profile --profil names (None: each workbook's own, from « Paramètres »)."""
+    from .core.profile import resolve  # noqa: PLC0415
+    return resolve(args.profil) if getattr(args, "profil", None) else None
+
+
 def _run_files(files: Sequence[str], operations, args, write=True, jobs: int = 1, progress=False,
                base: Optional[str] = None):
     return map_files(partial(process_file, operations=operations, sortie=getattr(args, "sortie", None),
                              credits=getattr(args, "credits_etat", None), report=getattr(args, "report_etat", None),
-                             write=write, base=base, force=getattr(args, "force", False)), files, jobs, progress)
+                             write=write, base=base, force=getattr(args, "force", False), profile=_profile(args)),
+                     files, jobs, progress)
 
 
 def _same_names(files: Sequence[str]) -> list[str]:
@@ -66,28 +74,55 @@ def _written(target, written: saveframe.Written) -> str:
     return f"{target}" if written.changed else f"{target} (déjà à jour : fichier inchangé)"
 
 
+def _example_of(args) -> str:
+    """The worked example of the profile --profil names (the Loiret 2020 by default)."""
+    p = _profile(args)
+    if p is None:
+        return "loiret-2020"
+    if not p.exemple or p.exemple not in EXAMPLES:
+        raise CalpaeError(args.profil, f"le profil « {p.id} » n'a pas d'exemple intégré (exemples : "
+                                       f"{', '.join(sorted(EXAMPLES))})", "PROFIL_INVALIDE")
+    return p.exemple
+
+
+def _example_title(name: str) -> str:
+    from .core.serialize import load_years  # noqa: PLC0415
+    if name == "loiret-2020":
+        return "Maquette du Loiret 2020 (avenant n°3)"
+    years = load_years(name)
+    p = years[0].profile
+    span = f"{years[0].annee}-{years[-1].annee}" if len(years) > 1 else str(years[0].annee)
+    invented = "" if "invent" in years[0].departement else " (département inventé)"
+    return f"Exemple {p.intitule if p else name} — {years[0].departement} {span}{invented}"
+
+
 def cmd_exemple(args) -> int:
     from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
     from .app.template import write_example  # noqa: PLC0415
     from .workbook.reader import read_workbook  # noqa: PLC0415
+    name = _example_of(args)
     folder = Path(args.dossier)
     saveframe.ensure_folder(str(folder))
-    target = folder / EXAMPLE_FILE
+    file_name = EXAMPLE_FILE if name == "loiret-2020" else EXAMPLES[name].replace(".json", ".xlsx")
+    target = folder / file_name
     saveframe.check_output(str(target))  # before the work: a folder, a read-only or open file there
     with saveframe.staging(str(target)) as work:
-        staged = os.path.join(work, EXAMPLE_FILE)  # made whole here, then placed by the save frame
-        write_example(staged)
+        staged = os.path.join(work, file_name)  # made whole here, then placed by the save frame
+        write_example(staged, name)
         result = process_file(staged, [RECALCULER, CONTROLER, FICHES], backup=False)
         if not result.lisible:
             raise UnwritableFile(str(target), result.erreur or "l'exemple n'a pas pu être produit")
         wb = PackageWorkbook.open(staged)
-        table = maquette_table(read_workbook(wb.sheet_names(), wb.read_sheet, staged).maquette)
+        read = read_workbook(wb.sheet_names(), wb.read_sheet, staged)
+        tables = [maquette_table(v.maquette) for v in read.years] if len(read.years) > 1 else \
+            [maquette_table(read.maquette)]
         written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force,
                                   verify=saveframe.verify_package())
     result.fichier = str(target)
     result.sortie = str(target) if written.changed else None
-    print(f"Maquette du Loiret 2020 (avenant n°3) : {_written(target, written)}")
-    print(table)
+    print(f"{_example_title(name)} : {_written(target, written)}")
+    for table in tables:
+        print(table)
     print()
     print(render([result], "texte"))
     return exit_status([result])
@@ -97,27 +132,101 @@ def cmd_nouveau(args) -> int:
     target = Path(args.fichier)
     if target.suffix.lower() not in WORKBOOK_SUFFIXES:
         return _fail(f"« {target} » : le nom doit finir par .xlsx (ou .xlsm pour le classeur à boutons).")
+    profile = _profile(args)
+    example = args.exemple
+    if example == "":  # --exemple alone: the profile's own worked example
+        example = _example_of(args)
+    elif example and profile is not None:
+        from .core.serialize import load_years  # noqa: PLC0415
+        own = load_years(example)[0].profile
+        if own is not None and own.id != profile.id:
+            return _fail(f"L'exemple « {example} » est une maquette du profil « {own.id} », pas « {profile.id} » : "
+                         "donnez --exemple seul pour l'exemple du profil.")
     saveframe.check_output(str(target))  # before the work
     with saveframe.staging(str(target)) as work:
         staged = os.path.join(work, "maquette" + target.suffix.lower())
+        kind = profile.intitule if profile is not None and not example else ""
         if target.suffix.lower() == ".xlsm":  # the macro-enabled maquette, with its three buttons
             from .build_xlsm import build  # noqa: PLC0415
-            build(staged, args.exemple, args.departement or "", args.annee or 0, args.lignes)
-            what = (f"Maquette {args.exemple} recalculée, contrôlée, avec ses fiches" if args.exemple
-                    else "Maquette vierge") + ", à macros (boutons Recalculer, Contrôler, Générer les fiches)"
+            build(staged, example, args.departement or "", args.annee or 0, args.lignes, profile)
+            what = (f"Maquette {example} recalculée, contrôlée, avec ses fiches" if example
+                    else "Maquette vierge" + (f" ({kind})" if kind else "")) + \
+                ", à macros (boutons Recalculer, Contrôler, Générer les fiches)"
         else:
             from .app.template import write_example, write_template  # noqa: PLC0415
-            if args.exemple:
-                write_example(staged, args.exemple)
-                what = f"Maquette {args.exemple} (montants tels qu'imprimés) créée"
+            if example:
+                write_example(staged, example)
+                what = f"Maquette {example} (" + ("montants tels qu'imprimés" if example == "loiret-2020" else
+                                                  "département inventé") + ") créée"
             else:
-                write_template(staged, args.departement or "", args.annee or 0, args.lignes)
-                what = "Maquette vierge créée"
+                write_template(staged, args.departement or "", args.annee or 0, args.lignes, profile)
+                what = "Maquette vierge" + (f" ({kind})" if kind else "") + " créée"
         saveframe.ensure_folder(str(target.parent))
         written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force,
                                   verify=saveframe.verify_package())
     print(f"{what} : {target}" if written.changed else
           f"{what.replace(' créée', '')} : {target} déjà à jour (fichier inchangé)")
+    return 0
+
+
+def cmd_suivant(args) -> int:
+    """The following year: a new workbook (yearly convention) or the next column year (multi-year contract)."""
+    from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
+    from .app.suivant import carry_in_contract, next_name, prepare_next_year, summary_lines  # noqa: PLC0415
+    from .workbook.reader import read_workbook  # noqa: PLC0415
+    source = args.fichier
+    profile = _profile(args)
+    wb = PackageWorkbook.open(source)
+    read = read_workbook(wb.sheet_names(), wb.read_sheet, source, profile=profile)
+    if len(read.years) > 1:  # a multi-year contract: the same workbook, its next year
+        target = args.sortie or source
+        if args.sortie:
+            saveframe.check_output(target, inputs=[source])
+        with saveframe.exclusive(source, target):
+            wb = PackageWorkbook.open(source)
+            result = carry_in_contract(wb, profile)
+            wb.save(target, backup=True, force=args.force)
+        print(f"Contrat {read.years[0].maquette.annee}-{read.years[-1].maquette.annee} : année {result.annee} "
+              f"préparée dans {target}" + (f" (version précédente : {wb.saved.backup})"
+                                           if getattr(wb.saved, "backup", None) else ""))
+    else:
+        if not read.maquette.annee:
+            return _fail(f"« {source} » : l'année de la convention n'est pas renseignée (feuille « Paramètres ») : "
+                         "l'année suivante ne peut pas être préparée. [ANNEE_SUIVANTE_IMPOSSIBLE]")
+        target = args.sortie or next_name(source, read.maquette.annee)
+        if Path(target).suffix.lower() not in WORKBOOK_SUFFIXES:
+            return _fail(f"« {target} » : le nom doit finir par .xlsx ou .xlsm.")
+        saveframe.check_output(target, inputs=[source])
+        with saveframe.staging(target) as work:
+            staged = os.path.join(work, "suivant" + Path(target).suffix.lower())
+            result = prepare_next_year(wb, staged, profile)
+            saveframe.ensure_folder(str(Path(target).parent) or ".")
+            result.workbook.save(target, backup=True, replace=True, force=args.force)
+        print(f"Maquette {result.annee} préparée depuis « {source} » : {target}")
+    for line in summary_lines(result):
+        print(line)
+    findings = result.outcome.findings if result.outcome else []
+    errors = sum(1 for f in findings if f.severity.value == "erreur")
+    print(f"  Contrôles : {errors} erreur(s), {len(findings) - errors} autre(s) constat(s) (feuille « Contrôles »). "
+          "Chaque report est tracé dans la feuille « Journal », l'exécution dans « Suivi de l'exécution ».")
+    return 0
+
+
+def cmd_profils(args) -> int:
+    """The shipped profiles (id, intitulé, years), and how to use one's own."""
+    from .core.profile import shipped  # noqa: PLC0415
+    profiles = list(shipped().values())
+    if args.format == "json":
+        print(json.dumps({"profils": [p.as_dict() for p in profiles]}, ensure_ascii=False, indent=2))
+        return 0
+    for p in profiles:
+        years = f"{p.annees[0]}-{p.annees[1]}"
+        print(f"{p.id} — {p.intitule} ({years}{', pluriannuel' if p.pluriannuel else ''}, version {p.version})")
+        print(f"    {p.words.capitalize()} : " + " ; ".join(g.label for g in p.groupes))
+        if p.exemple:
+            print(f"    Exemple : calpae-xl nouveau maquette.xlsx --profil {p.id} --exemple")
+    print()
+    print("Votre propre convention : --profil FICHIER.toml (voir le README, « Écrire son profil »).")
     return 0
 
 
@@ -219,7 +328,7 @@ def cmd_comparer(args) -> int:
     maquettes = []
     for path in inputs:
         wb = PackageWorkbook.open(path)
-        maquettes.append(read_workbook(wb.sheet_names(), wb.read_sheet, path).maquette)
+        maquettes.append(read_workbook(wb.sheet_names(), wb.read_sheet, path, profile=_profile(args)).maquette)
     result = compare(*maquettes)
     print(f"Écarts entre « {args.ancien} » et « {args.nouveau} » :")
     if not result.changed:
@@ -270,19 +379,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"calpae-xl {__version__}")
     sub = p.add_subparsers(dest="commande", required=True, metavar="COMMANDE")
 
+    def profil(sp, text="la convention à appliquer (défaut : celle que nomme la feuille « Paramètres »)"):
+        sp.add_argument("--profil", metavar="PROFIL", help=text + " ; un identifiant (calpae-xl profils) ou un "
+                                                                   "fichier .toml")
+
     e = sub.add_parser("exemple", help="la maquette du Loiret 2020 (avenant n°3), recalculée, contrôlée, avec ses "
                                        "fiches")
     e.add_argument("dossier", nargs="?", default="exemple", help="dossier de sortie (défaut : ./exemple)")
     e.add_argument("--force", action="store_true", help="remplacer un exemple que vous avez modifié")
+    e.add_argument("--profil", metavar="PROFIL", help="l'exemple d'un autre profil (calpae-xl profils les liste)")
     e.set_defaults(func=cmd_exemple)
 
     n = sub.add_parser("nouveau", help="créer une maquette vierge ou d'exemple")
     n.add_argument("fichier")
-    n.add_argument("--exemple", choices=sorted(EXAMPLES), help="partir d'un exemple intégré")
+    n.add_argument("--exemple", nargs="?", const="", choices=sorted(EXAMPLES) + [""], metavar="EXEMPLE",
+                   help="partir d'un exemple intégré (seul : celui du profil ; "
+                        f"exemples : {', '.join(sorted(EXAMPLES))})")
     n.add_argument("--departement", default="")
     n.add_argument("--annee", type=int, default=0)
     n.add_argument("--lignes", type=int, default=10, help="lignes vides par bloc (défaut : 10)")
     n.add_argument("--force", action="store_true", help="remplacer un fichier existant")
+    profil(n, "la convention de la maquette (défaut : calpae)")
     n.set_defaults(func=cmd_nouveau)
 
     def envelope(sp):
@@ -294,18 +411,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
     r.add_argument("--force", action="store_true", help="remplacer une copie existante différente dans --sortie")
     envelope(r)
+    profil(r)
     r.set_defaults(func=lambda a: cmd_ops(a, [RECALCULER, CONTROLER]))
 
     c = sub.add_parser("controler", help="lister les incohérences (ne modifie pas le fichier)")
     c.add_argument("fichiers", nargs="+", metavar="FICHIER")
     c.add_argument("--format", choices=("texte", "json", "csv"), default="texte")
     envelope(c)
+    profil(c)
     c.set_defaults(func=lambda a: cmd_ops(a, [CONTROLER], write=False))
 
     f = sub.add_parser("fiches", help="créer ou rafraîchir une feuille par action")
     f.add_argument("fichiers", nargs="+", metavar="FICHIER")
     f.add_argument("--sortie", metavar="DOSSIER")
     f.add_argument("--force", action="store_true", help="remplacer une copie existante différente dans --sortie")
+    profil(f)
     f.set_defaults(func=lambda a: cmd_ops(a, [FICHES]))
 
     lot = sub.add_parser("lot", help="recalculer + contrôler + fiches sur chaque classeur d'un dossier")
@@ -315,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     lot.add_argument("--format", choices=("texte", "json", "csv"), default="texte")
     lot.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
     envelope(lot)
+    profil(lot)
     lot.set_defaults(func=cmd_lot)
 
     co = sub.add_parser("consolider", help="toutes les maquettes d'un dossier (départements, années) en un classeur")
@@ -330,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("nouveau")
     cp.add_argument("-o", "--sortie", metavar="ECARTS.xlsx", help="écrire aussi les écarts dans un classeur")
     cp.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
+    profil(cp)
     cp.set_defaults(func=cmd_comparer)
 
     pd_ = sub.add_parser("pdf", help="la maquette et les fiches en PDF (par LibreOffice)")
@@ -338,6 +460,19 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("--controles", action="store_true", help="inclure la feuille Contrôles")
     pd_.add_argument("--force", action="store_true", help="remplacer un PDF existant")
     pd_.set_defaults(func=cmd_pdf)
+
+    sv = sub.add_parser("suivant", help="préparer l'année suivante : actions et fiches reprises, reports calculés "
+                                        "depuis l'exécution")
+    sv.add_argument("fichier")
+    sv.add_argument("-o", "--sortie", metavar="FICHIER", help="défaut : le nom avec l'année suivante (ou le même "
+                                                              "classeur pour un contrat pluriannuel)")
+    sv.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
+    profil(sv)
+    sv.set_defaults(func=cmd_suivant)
+
+    pr = sub.add_parser("profils", help="les conventions que l'outil connaît (CALPAE, CLS, RSA / France Travail)")
+    pr.add_argument("--format", choices=("texte", "json"), default="texte")
+    pr.set_defaults(func=cmd_profils)
 
     cd = sub.add_parser("codes", help="le catalogue des constats et des refus, avec ce qu'il faut faire")
     cd.add_argument("--format", choices=("texte", "json"), default="texte")
@@ -431,6 +566,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      "entièrement. [ENREGISTREMENT_IMPOSSIBLE]")
     except CalpaeError as e:  # the code, which « calpae-xl codes » explains, in brackets
         return _fail(shown(f"{e.message} [{e.code}]"))
+    except ProfileError as e:
+        return _fail(shown(f"{e} [PROFIL_INVALIDE]"))
     except MissingExtra as e:
         return _fail(e.message)
     except KeyboardInterrupt:

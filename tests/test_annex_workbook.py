@@ -7,9 +7,9 @@ import pytest
 
 from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
 from calpae_xl.cli import main
-from calpae_xl.core import Bloc
 from calpae_xl.workbook.reader import read_workbook
 from tests.helpers.annex import COMMENT, SHEET, build_annex
+from tests.helpers.calpae import CALPAE, INITIATIVES, SOCLE  # noqa: F401
 
 
 @pytest.fixture
@@ -25,14 +25,14 @@ def test_reads_twenty_actions_with_blocs_codes_and_amounts(annex):
     read = read_workbook(wb.sheet_names(), wb.read_sheet, str(path))
     m = read.maquette
     assert len(m.actions) == 20
-    assert [a.bloc for a in m.actions] == [Bloc.SOCLE] * 10 + [Bloc.INITIATIVES] * 10
-    assert m.find(Bloc.SOCLE, "4.2").chorus.normalized == "0304 50 19 19 07"
-    assert m.find(Bloc.SOCLE, "5").chorus.normalized == "0304 50 19 19 07"  # merged over 4.1, 4.2 and 5
-    assert m.find(Bloc.SOCLE, "1.3").theme.startswith("1 - Prévenir")
-    assert m.find(Bloc.SOCLE, "1.3").report == D("753884")
-    assert m.find(Bloc.INITIATIVES, "4").part_etat == D("35813")
-    assert m.find(Bloc.INITIATIVES, "3").autres_financeurs == D("155000")
-    assert {a.chorus.suffix for a in m.bloc(Bloc.INITIATIVES)} == {"10"}
+    assert [a.bloc for a in m.actions] == [SOCLE] * 10 + [INITIATIVES] * 10
+    assert m.find(SOCLE, "4.2").chorus.normalized == "0304 50 19 19 07"
+    assert m.find(SOCLE, "5").chorus.normalized == "0304 50 19 19 07"  # merged over 4.1, 4.2 and 5
+    assert m.find(SOCLE, "1.3").theme.startswith("1 - Prévenir")
+    assert m.find(SOCLE, "1.3").report == D("753884")
+    assert m.find(INITIATIVES, "4").part_etat == D("35813")
+    assert m.find(INITIATIVES, "3").autres_financeurs == D("155000")
+    assert {a.chorus.suffix for a in m.bloc(INITIATIVES)} == {"10"}
     assert read.table.sheet == SHEET and read.table.total_row == rows["total"]
 
 

@@ -9,9 +9,10 @@ import pytest
 
 from calpae_xl.cli import main
 from calpae_xl.reports.compare import compare
-from calpae_xl.core.model import Action, Bloc, Column
+from calpae_xl.core.model import Action, Column
 from calpae_xl.core.rules import grand_total
 from tests.helpers.samples import variant, write_variant
+from tests.helpers.calpae import CALPAE, INITIATIVES, SOCLE  # noqa: F401
 
 MODELS = {
     "loiret_2020.xlsx": variant(),
@@ -69,7 +70,7 @@ def _printed(tmp_path, name, m):
 def test_comparison_reports_exactly_one_changed_amount_and_one_added_action(tmp_path, capsys):
     old = variant()
     a11 = old.actions[0]
-    new_action = Action(Bloc.INITIATIVES, "10", "Garage solidaire", theme=old.actions[-1].theme,
+    new_action = Action(INITIATIVES, "10", "Garage solidaire", theme=old.actions[-1].theme,
                         chorus=old.actions[-1].chorus, budget_global=Decimal(50000), budget_etat_cd=Decimal(50000),
                         part_etat=Decimal(25000), part_cd=Decimal(25000), libelle_numero="Action 10")
     new = replace(old, actions=(replace(a11, report=Decimal(1000)),) + old.actions[1:] + (new_action,))

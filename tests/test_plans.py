@@ -6,10 +6,11 @@ from decimal import Decimal as D
 from calpae_xl.app.session import CONTROLER, FICHES, RECALCULER, run
 from calpae_xl.app.template import plan_new_workbook
 from calpae_xl.core import load_example
-from calpae_xl.core.model import Action, Bloc, Chorus, Column, Maquette, SplitRule
+from calpae_xl.core.model import Action, Chorus, Column, Maquette, SplitRule
 from calpae_xl.workbook import layout as L
 from calpae_xl.workbook.port import Formula
 from tests.helpers.memory import MemoryWorkbook
+from tests.helpers.calpae import CALPAE, INITIATIVES, SOCLE  # noqa: F401
 
 COL = {f: L.template_col(f) for f in L.TEMPLATE_FIELDS}
 FIRST = L.MAQUETTE_FIRST_ROW
@@ -54,7 +55,7 @@ def test_a_second_run_writes_the_same_cells():
 
 
 def _libre(**kw) -> Action:
-    base = dict(bloc=Bloc.SOCLE, numero="1", libelle_numero="Action 1", intitule="Essai libre",
+    base = dict(bloc=SOCLE, numero="1", libelle_numero="Action 1", intitule="Essai libre",
                 theme="4 - Insertion", chorus=Chorus("0304 50 19 19 07"), regle=SplitRule.LIBRE,
                 part_etat=D("40"), part_cd=D("60"), report=D("10"), autres_financeurs=D("5"))
     base.update(kw)

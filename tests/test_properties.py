@@ -3,11 +3,12 @@ from decimal import Decimal as D
 
 from hypothesis import given, settings, strategies as st
 
-from calpae_xl.core import (Action, Bloc, Chorus, Column, Maquette, Severity, SplitRule, Unreadable, entry, recalculate,
+from calpae_xl.core import (Action, Chorus, Column, Maquette, Severity, SplitRule, Unreadable, entry, recalculate,
                             run_checks)
 from calpae_xl.core.checks import CHECKS, has_errors
 from calpae_xl.core.money import amount_from_cell, split_half
 from calpae_xl.core.rules import COLUMNS, derive, totals
+from tests.helpers.calpae import CALPAE, INITIATIVES, SOCLE  # noqa: F401
 
 cents = st.integers(min_value=0, max_value=10**11).map(lambda c: D(c) / 100)
 signed_cents = st.integers(min_value=-10**11, max_value=10**11).map(lambda c: D(c) / 100)
@@ -25,7 +26,7 @@ def test_parity_split_adds_up_to_the_cent(amount):
 
 @st.composite
 def actions(draw, free_amounts=False):
-    bloc = draw(st.sampled_from(list(Bloc)))
+    bloc = draw(st.sampled_from(list(CALPAE.groupes)))
     kw = {c.value: draw(amounts if free_amounts else st.one_of(st.none(), cents)) for c in Column}
     return Action(
         bloc=bloc, numero=draw(st.sampled_from(["1", "1.1", "2", "4.2", "", "x"])),
@@ -43,7 +44,7 @@ def maquettes(draw, free_amounts=False):
     typed = draw(st.dictionaries(st.sampled_from(list(Column)), amounts, max_size=3)) if free_amounts else {}
     return Maquette("Test", 2020, acts, credits_etat=draw(st.one_of(st.none(), cents)),
                     report_etat_notifie=draw(st.one_of(st.none(), cents)), total_saisi=typed,
-                    sous_totaux_saisis={Bloc.SOCLE: typed})
+                    sous_totaux_saisis={SOCLE: typed}, profile=CALPAE)
 
 
 @given(st.lists(actions(), max_size=10), st.lists(actions(), max_size=10))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Sequence
 
-from ..core.model import FICHE_TEXT_FIELDS, Action, Bloc, Column, Maquette
+from ..core.model import FICHE_TEXT_FIELDS, Action, Column, Maquette
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, EnsureSheet, Formula, Op, SheetSetup, Text
 from ..workbook.reader import FicheSheet, ReadResult, TableLayout
@@ -32,9 +32,21 @@ def _num(d: Decimal) -> str:
     return format(d.normalize(), "f").replace(".", ",")
 
 
-def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[str, object]:
+def _per_year(read: ReadResult, years, i: int) -> list[tuple[str, TableLayout, Action]]:
+    """(key suffix, the year's table, the year's action) of action ``i``: one
+    item with no suffix for a yearly maquette, one per year ("@2025") for a
+    multi-year one."""
+    if not years or len(years) == 1 or not getattr(read.profile, "pluriannuel", False):
+        view, m = years[0] if years else (read, read.maquette)
+        return [("", view.table, m.actions[i])]
+    return [(f"@{view.table.annee}", view.table, m.actions[i]) for view, m in years]
+
+
+def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int, per_year=None) -> dict[str, object]:
     """Every fiche row's value for a new sheet; computed rows are refreshed at
-    each generation, input rows are written only when the sheet is created."""
+    each generation, input rows are written only when the sheet is created.
+    ``per_year``: see :func:`_per_year` (the amounts of each year of a
+    multi-year maquette, with their keys)."""
     tref = L.sheet_ref(table.sheet)
     fb = a.fiche.budget
     numero_cell = table.cell(row, L.F_NUMERO)
@@ -47,20 +59,21 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[s
                                                if a.chorus else ""),
         "indicateurs": Text(_indicator_text(a, m.annee)),
     }
-    for key in ("part_etat", "part_cd", "report", "autres_financeurs", "budget_global"):
-        ref = table.cell(row, key)
-        v = a.amount(Column(key))
-        # a link to an empty cell shows 0 in a spreadsheet: the cached value says the same; a link to
-        # an amount typed as text shows that text: no figure is claimed for it
-        col = table.cols.get(key)
-        raw = table.raw.get((row, col)) if col else None
-        text = isinstance(raw, str) and (row, col) not in table.written
-        cached = None if text else v if isinstance(v, Decimal) else Decimal(0) if v is None else None
-        vals[key] = Formula(f"{tref}!{ref}", cached) if ref else None
+    for suffix, year_table, ya in per_year or [("", table, a)]:
+        for key in ("part_etat", "part_cd", "report", "autres_financeurs", "budget_global"):
+            ref = year_table.cell(row, key)
+            v = ya.amount(Column(key))
+            # a link to an empty cell shows 0 in a spreadsheet: the cached value says the same; a link to
+            # an amount typed as text shows that text: no figure is claimed for it
+            col = year_table.cols.get(key)
+            raw = year_table.raw.get((row, col)) if col else None
+            text = isinstance(raw, str) and (row, col) not in year_table.written
+            cached = None if text else v if isinstance(v, Decimal) else Decimal(0) if v is None else None
+            vals[key + suffix] = Formula(f"{tref}!{ref}", cached) if ref else None
+        vals["budget_execute" + suffix] = ya.budget_execute
     for key in FICHE_TEXT_FIELDS:
         vals[key] = Text(getattr(a.fiche, key))
     vals["periode_execution"] = Text(a.periode_execution)
-    vals["budget_execute"] = a.budget_execute
     vals["fapi"] = Text("" if a.fapi is None else "Oui" if a.fapi else "Non")
     for key, attr in (("fb_part_etat", "part_etat"), ("fb_report_etat", "report_etat"), ("fb_part_cd", "part_cd"),
                       ("fb_report_cd", "report_cd"), ("fb_autres", "autres"), ("fb_budget_global", "budget_global")):
@@ -71,51 +84,61 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[s
 COMPUTED_KINDS = ("title", "computed", "amount_link", "formula")
 
 
-def _taux(rows: dict[str, int], a: Action) -> Formula:
-    e, g = L.a1(rows["budget_execute"], L.FICHE_VALUE_COL), L.a1(rows["budget_global"], L.FICHE_VALUE_COL)
+def _taux(rows: dict[str, int], a: Action, suffix: str = "") -> Formula:
+    e = L.a1(rows["budget_execute" + suffix], L.FICHE_VALUE_COL)
+    g = L.a1(rows["budget_global" + suffix], L.FICHE_VALUE_COL)
     cached = None
     if a.budget_execute is not None and isinstance(a.budget_global, Decimal) and a.budget_global:
         cached = a.budget_execute / a.budget_global  # exact, as the spreadsheet computes it
     return Formula(f'IF(OR({e}="",N({g})=0),"",{e}/{g})', cached)
 
 
-def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: list[str]) -> list[Op]:
+def _tauxes(rows: dict[str, int], per_year) -> dict[str, Formula]:
+    """The rate of execution of each year the fiche has rows for."""
+    return {"taux_execution" + sfx: _taux(rows, ya, sfx) for sfx, _t, ya in per_year
+            if "budget_execute" + sfx in rows and "budget_global" + sfx in rows}
+
+
+def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: list[str], years=None) -> list[Op]:
     """One sheet per action. An existing fiche (found by its Bloc and N° rows,
     whatever the sheet is called) only gets its computed rows refreshed: the
     text the user typed is never overwritten. A fiche whose action left the
-    maquette is kept as it is and reported (FICHE_ORPHELINE)."""
+    maquette is kept as it is and reported (FICHE_ORPHELINE). ``years``: the
+    (view, maquette) of each year of a multi-year maquette."""
     ops: list[Op] = []
     new: dict = {}
     taken = {n.lower() for n in names}
+    multi = getattr(read.profile, "pluriannuel", False)
+    fiche_rows = L.fiche_rows(read.profile.years if multi else None)
     for i, a in enumerate(m.actions):
         row = read.table.action_rows[i]
-        vals = fiche_values(a, m, read.table, row)
+        per_year = _per_year(read, years, i)
+        vals = fiche_values(a, m, read.table, row, per_year)
         existing = read.fiches.get(a.key)
         if existing:
             rows = dict(existing.rows)
-            if "budget_execute" in rows and "budget_global" in rows:
-                vals["taux_execution"] = _taux(rows, a)
+            vals.update(_tauxes(rows, per_year))
             if existing.title_ours:
                 ops.append(Block(existing.sheet, rows["titre"], L.FICHE_LABEL_COL, [[vals["titre"]]]))
             if "numero" in rows and existing.link_ours:
                 ops.append(Block(existing.sheet, rows["numero"], L.FICHE_LINK_COL, [[vals["lien"]]]))
-            updates = {rows[k]: vals[k] for k in rows if k not in ("titre", "taux_execution") and k in vals
-                       and L.FICHE_ROW_BY_KEY.get(k) and L.FICHE_ROW_BY_KEY[k].kind in COMPUTED_KINDS}
+            updates = {rows[k]: vals[k] for k in rows if k != "titre" and not k.startswith("taux_execution")
+                       and k in vals and k.split("@")[0] in L.FICHE_ROW_BY_KEY
+                       and L.fiche_row(k).kind in COMPUTED_KINDS}
             for start, end in runs(updates):
                 ops.append(Block(existing.sheet, start, L.FICHE_VALUE_COL,
                                  [[updates[r]] for r in range(start, end + 1)],
                                  number_format=L.EUR_FORMAT))
-            if "taux_execution" in rows:  # a rate, not euros: its own block, so it is formatted once
-                ops.append(Block(existing.sheet, rows["taux_execution"], L.FICHE_VALUE_COL,
-                                 [[vals.get("taux_execution", KEEP)]],
+            for key in [k for k in rows if k.startswith("taux_execution")]:  # a rate: its own block
+                ops.append(Block(existing.sheet, rows[key], L.FICHE_VALUE_COL, [[vals.get(key, KEEP)]],
                                  styles="pct_computed"))
             continue
         name = L.fiche_sheet_name(a.bloc, a.numero, taken)
-        rows = {r.key: n for n, r in enumerate(L.FICHE_ROWS, 1)}
-        vals["taux_execution"] = _taux(rows, a)
+        rows = {r.key: n for n, r in enumerate(fiche_rows, 1)}
+        vals.update(_tauxes(rows, per_year))
         grid: list[list] = []
         styles: list[str] = []
-        for fr in L.FICHE_ROWS:
+        for fr in fiche_rows:
             if fr.kind == "title":
                 grid.append([vals["titre"], None])
                 styles.append("title")
@@ -140,11 +163,12 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
         ops.append(EnsureSheet(name))
         ops.append(Block(name, 1, L.FICHE_LABEL_COL, grid, number_format=L.EUR_FORMAT))
         ops += _fiche_styles(name, styles)
-        ops.append(Block(name, rows["taux_execution"], L.FICHE_VALUE_COL, [[KEEP]], styles="pct_computed"))
+        for key in [k for k in rows if k.startswith("taux_execution")]:
+            ops.append(Block(name, rows[key], L.FICHE_VALUE_COL, [[KEEP]], styles="pct_computed"))
         ops.append(Block(name, rows["numero"], L.FICHE_LINK_COL, [[vals["lien"]]]))
         ops.append(SheetSetup(name, widths=dict(enumerate(L.FICHE_WIDTHS, 1)),
                               wrap_rows=[rows[k] for k in L.FICHE_WRAPPED],
-                              tab_color="2E75B6" if a.bloc is Bloc.SOCLE else "70AD47"))
+                              tab_color=L.group_colour(read.profile, a.bloc)))
         created.append(name)
         new.setdefault(a.key, FicheSheet(name, rows, list(vent_rows), vent_rows.stop, a.bloc, a.numero))
     read.fiches.update({k: v for k, v in new.items() if k not in read.fiches})
@@ -158,22 +182,23 @@ def _fiche_styles(sheet: str, styles: list[str]) -> list[Op]:
             for start, n, st in style_runs(styles)]
 
 
-def plan_fiche_links(read: ReadResult, m: Maquette) -> list[Op]:
+def plan_fiche_links(read: ReadResult, m: Maquette, years=None) -> list[Op]:
     """The rows of the existing fiches that read the maquette (amounts, rate
     of execution), rewritten with the values Recalculer computed: a program
     reading saved values sees the fiches agree with the maquette. (Excel and
     LibreOffice recompute them anyway; the live path needs none of it.)"""
     ops: list[Op] = []
-    links = [r.key for r in L.FICHE_ROWS if r.kind == "amount_link"]
     for i, a in enumerate(m.actions):
         existing = read.fiches.get(a.key)
         if existing is None:
             continue
-        vals = fiche_values(a, m, read.table, read.table.action_rows[i])
-        updates = {existing.rows[k]: vals[k] for k in links if k in existing.rows and vals.get(k) is not None}
+        per_year = _per_year(read, years, i)
+        vals = fiche_values(a, m, read.table, read.table.action_rows[i], per_year)
+        links = [k for k in existing.rows if k.split("@")[0] in L.FICHE_ROW_BY_KEY
+                 and L.fiche_row(k).kind == "amount_link"]
+        updates = {existing.rows[k]: vals[k] for k in links if vals.get(k) is not None}
         for start, end in runs(updates):
             ops.append(Block(existing.sheet, start, L.FICHE_VALUE_COL, [[updates[r]] for r in range(start, end + 1)]))
-        rows = existing.rows
-        if "taux_execution" in rows and "budget_execute" in rows and "budget_global" in rows:
-            ops.append(Block(existing.sheet, rows["taux_execution"], L.FICHE_VALUE_COL, [[_taux(rows, a)]]))
+        for key, formula in _tauxes(existing.rows, per_year).items():
+            ops.append(Block(existing.sheet, existing.rows[key], L.FICHE_VALUE_COL, [[formula]]))
     return ops

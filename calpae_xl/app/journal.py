@@ -4,7 +4,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional, Sequence
 
-from ..core.model import Bloc
 from ..core.money import MERGED, NO_VALUE, Unreadable
 from ..core.rules import Change
 from ..workbook import layout as L
@@ -15,25 +14,32 @@ from .recalculer import TOOL_FORMULA, TYPED_OVER
 
 
 def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[str],
-                 old: Optional[Grid] = None) -> list[Op]:
+                 old: Optional[Grid] = None, carried: Sequence[list] = (), carried_note: str = "") -> list[Op]:
     """The journal of the last Recalculer that changed something (left as it
-    is when nothing changed, so that a second run gives the same file)."""
+    is when nothing changed, so that a second run gives the same file).
+    ``carried``: rows (ligne, colonne, ancienne, nouvelle, cellule) another
+    command wrote before Recalculer (« suivant »), said first, with ``carried_note``."""
     sheet = read.sheet_of(L.JOURNAL)
     controles = read.sheet_of(L.CONTROLES)
-    rows: list[list] = [[Text(L.JOURNAL_TITLE)],
-                        [Text(f"{len(changes)} valeur(s) modifiée(s) par « Recalculer ». Les saisies ne sont "
-                              "jamais modifiées, sauf les montants saisis en texte, convertis en nombres.")],
-                        [], [Text(h) for h in L.JOURNAL_HEADERS]]
+    note = (f"{len(changes)} valeur(s) modifiée(s) par « Recalculer ». Les saisies ne sont jamais modifiées, sauf "
+            "les montants saisis en texte, convertis en nombres.")
+    if carried:
+        note = f"{carried_note} {note}".strip()
+    rows: list[list] = [[Text(L.JOURNAL_TITLE)], [Text(note)], [], [Text(h) for h in L.JOURNAL_HEADERS]]
+    rows += [list(r) for r in carried]
+    tables = {view.table.annee: view.table for view in (read.years or [read])}
     for ch in changes:
+        table = tables.get(ch.annee, read.table)
         if ch.numero is not None:
-            row = read.table.action_rows[ch.index] if ch.index is not None else None
-            what = f"{ch.what} ({'socle' if ch.bloc is Bloc.SOCLE else 'initiatives locales'})"
+            row = table.action_rows[ch.index] if ch.index is not None else None
+            what = f"{ch.what} ({ch.bloc.nom})"
         else:
-            row = read.table.subtotal_rows.get(ch.bloc) if ch.bloc else read.table.total_row
+            row = table.subtotal_rows.get(ch.bloc) if ch.bloc else table.total_row
             what = ch.what
-        cell = read.table.cell(row, ch.column.value) if row else None
+        cell = table.cell(row, ch.column.value) if row else None
+        column = ch.column.label + (f" {ch.annee}" if ch.annee else "")
         old_v = ch.old if isinstance(ch.old, Decimal) else Text(_shown(ch.old))
-        rows.append([Text(what), Text(ch.column.label), old_v, ch.new, Text(cell or "")])
+        rows.append([Text(what), Text(column), old_v, ch.new, Text(cell or "")])
     width = len(L.JOURNAL_HEADERS)
     ops: list[Op] = []
     if sheet not in names:
@@ -43,7 +49,8 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
                 Block(sheet, L.JOURNAL_HEADER_ROW, 1, [[KEEP] * width], styles="header"),
                 SheetSetup(sheet, widths=dict(enumerate(L.JOURNAL_WIDTHS, 1)), freeze=L.a1(L.JOURNAL_FIRST_ROW, 1))]
     ops += owned_blocks(sheet, rows, old, width)
-    ops.append(Block(sheet, L.JOURNAL_FIRST_ROW, L.JOURNAL_OLD_COL, [[KEEP, KEEP]] * len(changes), styles="eur"))
+    ops.append(Block(sheet, L.JOURNAL_FIRST_ROW, L.JOURNAL_OLD_COL, [[KEEP, KEEP]] * (len(carried) + len(changes)),
+                     styles="eur"))
     return ops
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional
 
-from ..core.model import Action, Bloc, Column, Maquette, SplitRule
+from ..core.model import Action, Column, Maquette, SplitRule
+from ..core.profile import groups_of
 from ..core.money import Unreadable
 from ..core.rules import COLUMNS, Change, derive, derived_of, inputs_of
 from ..workbook import layout as L
@@ -187,7 +188,7 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
         c = amount_cols.get(ch.column.value)
         if c is not None and ch.index is not None and (table.action_rows[ch.index], c) not in cells:
             cells[(table.action_rows[ch.index], c)] = ch.new
-    rows_of = {b: [table.action_rows[i] for i, a in enumerate(m.actions) if a.bloc is b] for b in Bloc}
+    rows_of = {b: [table.action_rows[i] for i, a in enumerate(m.actions) if a.bloc == b] for b in groups_of(m)}
     total_rows: list[tuple[int, list[int], dict]] = [
         (row, rows_of[b], m.sous_totaux_saisis.get(b, {})) for b, row in table.subtotal_rows.items()]
     if table.total_row:

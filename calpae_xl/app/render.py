@@ -72,16 +72,19 @@ def exit_status(results: Sequence[FileResult]) -> int:
 
 def maquette_table(m) -> str:
     """The maquette as a table in the terminal: every action, sub-total and total."""
-    from ..core.model import Bloc, Column  # noqa: PLC0415
+    from ..core.model import Column  # noqa: PLC0415
+    from ..core.profile import groups_of  # noqa: PLC0415
     from ..core.money import format_eur  # noqa: PLC0415
     from ..core.rules import bloc_totals, grand_total  # noqa: PLC0415
     cols = (Column.BUDGET_GLOBAL, Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES)
     head = f"{'Action':<26}" + "".join(f"{c.label[:18]:>20}" for c in cols)
     lines = [head, "-" * len(head)]
     subtotals = bloc_totals(m)
-    for bloc in Bloc:
+    for bloc in groups_of(m):
+        if not m.bloc(bloc):
+            continue
         for a in m.bloc(bloc):
-            lines.append(f"{(('S ' if bloc is Bloc.SOCLE else 'IL ') + a.label)[:26]:<26}" +
+            lines.append(f"{(bloc.court + ' ' + a.label)[:26]:<26}" +
                          "".join(f"{format_eur(a.amount(c)):>20}" for c in cols))
         t = subtotals[bloc]
         lines.append(f"{'Sous-total ' + bloc.value:<26}" + "".join(f"{format_eur(t[c]):>20}" for c in cols))

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..core.checks import run_checks
+from ..core.checks import run_checks, run_contract_checks
 from ..core.findings import Finding, Severity, sort_findings
 from ..core.model import Column, Maquette, SplitRule
 from ..core.money import NO_VALUE, Unreadable
@@ -46,36 +46,48 @@ class Outcome:
 
 
 def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = None,
-        report: Optional[Decimal] = None, write: bool = True) -> Outcome:
+        report: Optional[Decimal] = None, write: bool = True, profile=None,
+        carried: Sequence[list] = (), carried_note: str = "") -> Outcome:
     """Run the chosen operations on an open workbook, in the order recalculer,
-    contrôler, fiches, and apply the resulting plan in one go."""
+    contrôler, fiches, and apply the resulting plan in one go. A multi-year
+    maquette is recalculated and checked year by year (a group of columns
+    each), then over the contract. ``carried``: Journal rows of what a command
+    wrote before this run (« suivant »), journaled with Recalculer's changes."""
     names = wb.sheet_names()
-    read = read_workbook(names, wb.read_sheet, wb.path, credits, report)
-    maquette, changes, ops = read.maquette, [], []
-    if RECALCULER in operations:
-        keep = kept_cells(read)
-        fixes = input_fixes(read, keep)
-        maquette, changes = recalculate(read.maquette, keep)
-        ops += plan_recalculer(read, maquette, fixes, keep)
-        table = read.table  # a sub-total or total the table has no row for is not journaled: nothing is written
-        changes = fixes + [ch for ch in changes if ch.numero is not None or (
-            table.subtotal_rows.get(ch.bloc) if ch.bloc is not None else table.total_row)]
-        changes += typed_over(read, changes, keep)
-        changes = [ch for ch in changes if _cell_of(read, ch) not in read.unknown]  # no figure claimed: none journaled
-        maquette = _forget_unknown(read, maquette)
+    read = read_workbook(names, wb.read_sheet, wb.path, credits, report, profile)
+    ops: list = []
+    years: list = []  # (the year's view, its maquette after this run)
+    changes: list[Change] = []
+    for view in read.years:
+        maquette = view.maquette
+        if RECALCULER in operations:
+            keep = kept_cells(view)
+            fixes = input_fixes(view, keep)
+            maquette, year_changes = recalculate(view.maquette, keep)
+            ops += plan_recalculer(view, maquette, fixes, keep)
+            table = view.table  # a sub-total or total the table has no row for is not journaled: nothing is written
+            year_changes = fixes + [ch for ch in year_changes if ch.numero is not None or (
+                table.subtotal_rows.get(ch.bloc) if ch.bloc is not None else table.total_row)]
+            year_changes += typed_over(view, year_changes, keep)
+            # no figure claimed: none journaled
+            year_changes = [ch for ch in year_changes if _cell_of(view, ch) not in view.unknown]
+            changes += [replace(ch, annee=table.annee) for ch in year_changes]
+            maquette = _forget_unknown(view, maquette)
+        years.append((view, maquette))
+    maquette = years[0][1]
     outcome = Outcome(wb.path, maquette, changes)
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
-        ops += plan_fiches(read, maquette, names, outcome.fiches_created)
+        ops += plan_fiches(read, maquette, names, outcome.fiches_created, years)
     elif RECALCULER in operations and not getattr(wb, "recalculates", False):
-        ops += plan_fiche_links(read, maquette)  # a file: its fiches' saved values follow the maquette
-    findings = outcome.findings = sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus)))
+        ops += plan_fiche_links(read, maquette, years)  # a file: its fiches' saved values follow the maquette
+    findings = outcome.findings = sort_findings(read.findings + _checks(read, years))
     checking = RECALCULER in operations or CONTROLER in operations
     created = []  # the roles of the owned sheets this run creates
     if checking:
         ops += plan_controles(read, maquette, findings, names, _old(wb, read.sheet_of(L.CONTROLES), names))
         created.append(L.CONTROLES)
-        if changes:
-            ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names))
+        if changes or carried:
+            ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names), carried, carried_note)
             created.append(L.JOURNAL)
     if checking or outcome.fiches_created:
         libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is not SplitRule.PARITE] \
@@ -86,6 +98,32 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         wb.apply(ops)
         outcome.wrote = True
     return outcome
+
+
+#: what a finding says of the action itself, not of one year's figures: said once, with the first year
+YEARLESS = {"NUMERO_MANQUANT", "NUMERO_EN_DOUBLE", "INTITULE_MANQUANT", "TEXTE_CARACTERES_INVALIDES", "TEXTE_TROP_LONG",
+            "CHORUS_MANQUANT", "CHORUS_MALFORME", "CHORUS_INCONNU", "CHORUS_BLOC", "CHORUS_THEME",
+            "INDICATEUR_ABSENT", "INDICATEUR_SANS_VALEUR", "REGLE_NON_PERMISE", "PARAMETRE_MANQUANT",
+            "VENTILATION_ECART", "FICHE_ECART"}
+
+
+def _checks(read, years) -> list[Finding]:
+    """The checks of each year (a multi-year maquette's findings say their
+    year), then those over the contract."""
+    if len(years) == 1:
+        view, m = years[0]
+        return view.locate(run_checks(m, read.extra_chorus))
+    out: list[Finding] = []
+    for i, (view, m) in enumerate(years):
+        for f in view.locate(run_checks(m, read.extra_chorus)):
+            if f.code in YEARLESS:
+                if i == 0:
+                    out.append(f)
+            else:
+                out.append(replace(f, message=f"{m.annee} — {f.message}"))
+    first = years[0][0]
+    out += first.locate(run_contract_checks([m for _v, m in years]))
+    return out
 
 
 def _forget_unknown(read, m: Maquette) -> Maquette:
@@ -159,7 +197,7 @@ def failure(path: str, exc: BaseException) -> tuple[str, str]:
 def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = None,
                  credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
                  write: bool = True, backup: bool = True, base: Optional[str] = None,
-                 force: bool = False) -> FileResult:
+                 force: bool = False, profile=None) -> FileResult:
     """Open, run the operations, save (through the save frame) — never raises.
     With ``sortie``, the copy goes to ``sortie/<path relative to base>``
     (``base``: the folder of a ``lot``, whose sub-folders are kept), else
@@ -176,7 +214,7 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
             if sortie else path
         with saveframe.exclusive(path, target) if write else contextlib.nullcontext():
             wb = PackageWorkbook.open(path)
-            outcome = run(wb, operations, credits, report, write=write)
+            outcome = run(wb, operations, credits, report, write=write, profile=profile)
             result.constats = [f.as_dict() for f in outcome.findings]
             result.changements = len(outcome.changes)
             result.fiches_creees = len(outcome.fiches_created)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Optional
 
 from ..core.model import Action, Bloc, Column, Maquette, SplitRule
-from ..core.referential import chorus_choices, THEMES, THEME_INITIATIVES
+from ..core.profile import is_shipped, profile_of
 from ..core.rules import bloc_totals, derived_of, grand_total
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, DefineName, EnsureSheet, Formula, Op, SheetSetup, Text, Workbook
@@ -18,34 +18,60 @@ from .fiches import plan_fiches
 from .recalculer import derived_formulas
 
 HEADER_ROW, FIRST_ROW = L.MAQUETTE_HEADER_ROW, L.MAQUETTE_FIRST_ROW
-_col = L.template_col
 
 
-def plan_parametres(m: Maquette) -> list[Op]:
-    p = L.PARAM_FIRST_ROW
-    rows = [
-        [Text(L.PARAM_LABELS[L.P_DEPARTEMENT]), Text(m.departement)],
-        [Text(L.PARAM_LABELS[L.P_ANNEE]), m.annee or None],
-        [Text(L.PARAM_LABELS[L.P_CREDITS]), m.credits_etat],
-        [Text(L.PARAM_LABELS[L.P_REPORT]), m.report_etat_notifie],
-        [Text(L.PARAM_LABELS[L.P_REGLE]), Text(m.regle_defaut.value)],
+def _lists(p) -> list[tuple[str, str, list[str]]]:
+    """The drop-down lists of a convention: imputations, thèmes, rules, groups."""
+    rules = []
+    for g in p.groupes:
+        rules += [r.value for r in g.regles if r.value not in rules]
+    return [
+        (L.REFERENTIAL_TITLE + " (ajoutez ici vos codes)", L.NAME_CHORUS,
+         [f"{c} - {lib}" for c, lib in p.imputations.items()] or [p.imputation_exemple]),
+        (L.THEMES_TITLE, L.NAME_THEMES, [t.libelle for t in p.themes] or ["(priorité du référentiel, à saisir)"]),
+        ("Règles de répartition", L.NAME_REGLES, rules),
+        (p.words.capitalize(), L.NAME_BLOCS, [g.label for g in p.groupes]),
     ]
+
+
+def plan_parametres(m: Maquette, years: Optional[list[Maquette]] = None) -> list[Op]:
+    """The Paramètres sheet: the convention's profile, the Département, the
+    year, the envelope (per group for volets without fungibility, per year for
+    a multi-year contract), the default rule, and the lists the drop-downs use."""
+    p = profile_of(m)
+    first = L.PARAM_FIRST_ROW
+    head = [[Text(L.PARAM_LABELS[L.P_PROFIL]), Text(p.id)],
+            [Text(L.PARAM_LABELS[L.P_DEPARTEMENT]), Text(m.departement)],
+            [Text(L.PARAM_LABELS[L.P_ANNEE]), m.annee or (p.annees[0] if p.pluriannuel else None)]]
+    money: list[list] = []
+    if p.fongible:
+        label = L.PARAM_LABELS[L.P_CREDITS] + (" (plafond annuel)" if p.pluriannuel else "")
+        money.append([Text(label), m.credits_etat])
+    else:
+        money += [[Text(f"Crédits État notifiés — {g.label}"), m.credits_groupes.get(g.value)] for g in p.groupes]
+    if p.pluriannuel and years:
+        money += [[Text(f"Crédits État notifiés {y.annee}"), y.credits_etat] for y in years
+                  if y.credits_etat is not None and y.credits_etat != m.credits_etat]
+    if p.report:
+        money.append([Text(L.PARAM_LABELS[L.P_REPORT]), m.report_etat_notifie])
+        if p.pluriannuel and years:
+            money += [[Text(f"Report N-1 État notifié {y.annee}"), y.report_etat_notifie] for y in years[1:]]
+    rule = [[Text(L.PARAM_LABELS[L.P_REGLE]), Text(m.regle_defaut.value)]] if len(p.first.regles) > 1 else []
+    rows = head + money + rule
     ops: list[Op] = [
         EnsureSheet(L.PARAMETRES),
-        Block(L.PARAMETRES, L.PARAM_TITLE_ROW, 1, [[Text("Paramètres de la convention"), None]], styles="title"),
-        Block(L.PARAMETRES, p, 1, rows[:2], styles=["fiche_label", "input"]),
-        Block(L.PARAMETRES, p + 2, 1, rows[2:4], styles=["fiche_label", "eur_input"], number_format=L.EUR_FORMAT),
-        Block(L.PARAMETRES, p + 4, 1, rows[4:], styles=["fiche_label", "input"]),
-        SheetSetup(L.PARAMETRES, validations=[(L.a1(p + 4, L.PARAM_VALUE_COL), L.NAME_REGLES)]),
+        Block(L.PARAMETRES, L.PARAM_TITLE_ROW, 1, [[Text(f"Paramètres de la convention — {p.intitule}"), None]],
+              styles="title"),
+        Block(L.PARAMETRES, first, 1, head, styles=["fiche_label", "input"]),
+        Block(L.PARAMETRES, first + len(head), 1, money, styles=["fiche_label", "eur_input"],
+              number_format=L.EUR_FORMAT),
     ]
-    r = p + len(rows) + 1
-    lists = [
-        (L.REFERENTIAL_TITLE + " (ajoutez ici vos codes)", L.NAME_CHORUS, chorus_choices()),
-        (L.THEMES_TITLE, L.NAME_THEMES, list(THEMES.values()) + [THEME_INITIATIVES]),
-        ("Règles de répartition", L.NAME_REGLES, list(L.REGLE_CHOICES)),
-        ("Blocs", L.NAME_BLOCS, list(L.BLOC_CHOICES)),
-    ]
-    for title, name, values in lists:
+    if rule:
+        r_rule = first + len(head) + len(money)
+        ops += [Block(L.PARAMETRES, r_rule, 1, rule, styles=["fiche_label", "input"]),
+                SheetSetup(L.PARAMETRES, validations=[(L.a1(r_rule, L.PARAM_VALUE_COL), L.NAME_REGLES)])]
+    r = first + len(rows) + 1
+    for title, name, values in _lists(p):
         ops.append(Block(L.PARAMETRES, r, 1, [[Text(title)]], styles="section"))
         ops.append(Block(L.PARAMETRES, r + 1, 1, [[Text(v)] for v in values]))
         extra = 10 if name == L.NAME_CHORUS else 0  # room for the Département's own codes
@@ -53,58 +79,96 @@ def plan_parametres(m: Maquette) -> list[Op]:
                                     f"{L.a1(r + len(values) + extra, 1, True)}"))
         r += len(values) + extra + 2
     ops.append(SheetSetup(L.PARAMETRES, widths={1: 60, 2: 28}))
-    return ops
+    return ops + plan_profile_sheet(p)
 
 
-def _action_values(a: Action, row: int, typed: bool) -> list:
-    """One maquette row. ``typed``: amounts as the model holds them (the annex
-    as printed); otherwise derived cells are live formulas already."""
-    refs = {f: L.a1(row, _col(f)) for f in L.AMOUNT_FIELDS}
-    formulas = {} if typed else derived_formulas(a, refs)
-    amounts = []
-    for c in Column:
-        v = a.amount(c)
-        amounts.append(Formula(formulas[c], v if isinstance(v, Decimal) else Decimal(0)) if c in formulas else v)
+def plan_profile_sheet(p) -> list[Op]:
+    """A user's profile travels in the workbook (hidden sheet, one TOML line
+    per row, as text): the Excel buttons, which take no --profil, read it."""
+    if is_shipped(p) or not p.texte:
+        return []
+    lines = p.texte.splitlines() or [""]
+    return [EnsureSheet(L.PROFILE_SHEET, hidden=True),
+            Block(L.PROFILE_SHEET, 1, 1, [[Text(line) if line else None] for line in lines])]
+
+
+def _action_values(fields, actions: list[Action], row: int, typed: bool, profile) -> list:
+    """One maquette row, from the action of each year (one for a yearly
+    maquette). ``typed``: amounts as the model holds them (the annex as
+    printed); otherwise derived cells are live formulas already."""
+    a = actions[0]
+    out: list = []
+    by_year = {None: a} if len(actions) == 1 else {str(x.annee): x for x in actions}
+    formulas = {}
+    for key, ya in by_year.items():
+        suffix = f"@{key}" if key else ""
+        refs = {f: L.a1(row, L.template_col(f + suffix, profile)) for f in L.AMOUNT_FIELDS}
+        for c, text in ({} if typed else derived_formulas(ya, refs)).items():
+            formulas[c.value + suffix] = text
     chorus = f"{a.chorus.normalized} - {a.chorus.libelle}".strip(" -") if a.chorus else None
-    return [Text(a.bloc.label), Text(a.theme), Text(chorus) if chorus else None,
-            Text(a.label) if (a.label and a.numero) else None, Text(a.intitule) if a.intitule else None,
-            *amounts, Text(a.regle.value)]
+    for f in fields:
+        base, _, year = f.partition("@")
+        if base in L.AMOUNT_FIELDS:
+            ya = by_year[year or None]
+            v = ya.amount(Column(base))
+            out.append(Formula(formulas[f], v if isinstance(v, Decimal) else Decimal(0)) if f in formulas else v)
+        elif base == L.F_BLOC:
+            out.append(Text(a.bloc.label))
+        elif base == L.F_THEME:
+            out.append(Text(a.theme))
+        elif base == L.F_CHORUS:
+            out.append(Text(chorus) if chorus else None)
+        elif base == L.F_NUMERO:
+            out.append(Text(a.label) if (a.label and a.numero) else None)
+        elif base == L.F_INTITULE:
+            out.append(Text(a.intitule) if a.intitule else None)
+        else:  # the rule
+            out.append(Text(a.regle.value))
+    return out
 
 
-def _styles(rule: SplitRule) -> list[str]:
+def _styles(fields, rule: SplitRule) -> list[str]:
     derived = {c.value for c in derived_of(rule)}
-    amounts = [("eur_computed" if f in derived else "eur_input") for f in L.AMOUNT_FIELDS]
-    return ["row_input"] * 5 + amounts + ["row_input"]
+    return [("eur_computed" if f.split("@")[0] in derived else "eur_input") if f.split("@")[0] in L.AMOUNT_FIELDS
+            else "row_input" for f in fields]
 
 
-def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[Op]:
-    """The Maquette sheet: title, legend, headers, the actions of each bloc
-    (plus ``empty_rows`` ready-to-type rows), sub-totals and total."""
-    n_cols = len(L.TEMPLATE_FIELDS)
-    title = f"Maquette financière CALPAE — {m.departement or 'Département'} {m.annee or ''}".strip()
+def plan_maquette(years: list[Maquette], empty_rows: int = 0, typed: bool = True) -> list[Op]:
+    """The Maquette sheet: title, legend, headers, the actions of each group
+    (plus ``empty_rows`` ready-to-type rows), sub-totals and total; a
+    multi-year contract has one group of amount columns per year."""
+    m = years[0]
+    p = profile_of(m)
+    fields = L.template_fields(p)
+    n_cols = len(fields)
+    short = "CALPAE" if p.id == "calpae" else p.intitule.split(" (")[0]
+    period = f"{p.annees[0]}-{p.annees[1]}" if p.pluriannuel else (m.annee or "")
+    title = f"Maquette financière {short} — {m.departement or 'Département'} {period}".strip()
     legend = ("Cellules jaunes : à saisir. Cellules grises : calculées par « Recalculer » (formules). "
               "Parité : part État = part CD = (budget global − autres financeurs − report) / 2 ; "
-              "« libre » : parts saisies, part CD ≥ part État.")
+              "« libre » : parts saisies ; « 100 % État » : part CD nulle.")
     ops: list[Op] = [
         EnsureSheet(L.MAQUETTE),
         Block(L.MAQUETTE, L.MAQUETTE_TITLE_ROW, 1, [[Text(title)]], styles="title"),
         Block(L.MAQUETTE, L.MAQUETTE_LEGEND_ROW, 1, [[Text(legend)]], styles="legend"),
-        Block(L.MAQUETTE, HEADER_ROW, 1, [[Text(L.HEADERS[f]) for f in L.TEMPLATE_FIELDS]], styles="header"),
+        Block(L.MAQUETTE, HEADER_ROW, 1, [[Text(L.template_header(f, p)) for f in fields]], styles="header"),
     ]
     row = FIRST_ROW
     rows_of: dict[Bloc, list[int]] = {}
     subtotal_rows: dict[Bloc, int] = {}
-    typed_totals = m.sous_totaux_saisis
-    computed_totals = bloc_totals(m)
-    for bloc in Bloc:
-        actions = list(m.bloc(bloc))
-        blank = Action(bloc=bloc, numero="", intitule="", theme=THEME_INITIATIVES if bloc is Bloc.INITIATIVES else "",
-                       regle=m.regle_defaut)
+    default_theme = {t.groupe: t.libelle for t in p.themes if not t.numero}
+    for bloc in p.groupes:
+        indexes = [i for i, a in enumerate(m.actions) if a.bloc == bloc]
+        if not indexes and not empty_rows and not bloc.obligatoire:
+            continue
+        blank = Action(bloc=bloc, numero="", intitule="", theme=default_theme.get(bloc.value, ""),
+                       regle=bloc.regle)
         start = row
         grid, styles = [], []
-        for a in actions + [blank] * empty_rows:
-            grid.append(_action_values(a, row, typed and a is not blank))
-            styles.append(_styles(a.regle))
+        for i in indexes + [None] * empty_rows:
+            acts = [y.actions[i] for y in years] if i is not None else [blank] * len(years)
+            grid.append(_action_values(fields, _with_years(acts, years), row, typed and i is not None, p))
+            styles.append(_styles(fields, acts[0].regle))
             row += 1
         rows_of[bloc] = list(range(start, row))
         if grid:
@@ -113,42 +177,72 @@ def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[
             ops += [Block(L.MAQUETTE, start + i, 1, [[KEEP] * n_cols] * n, styles=st)
                     for i, n, st in style_runs(styles)]
         subtotal_rows[bloc] = row
-        computed = computed_totals[bloc]
-        ops.append(_total_row(row, L.SUBTOTAL_LABELS[bloc], rows_of[bloc], typed_totals.get(bloc) if typed else None,
-                              computed))
+        ops.append(_total_row(fields, p, row, bloc.sous_total or f"SOUS-TOTAL {bloc.label.upper()}", rows_of[bloc],
+                              [y.sous_totaux_saisis.get(bloc) if typed else None for y in years],
+                              [bloc_totals(y).get(bloc, {}) for y in years]))
         row += 1
-    all_rows = [r for b in Bloc for r in rows_of[b]]
-    ops.append(_total_row(row, L.TOTAL_LABEL, all_rows, m.total_saisi if typed else None, grand_total(m)))
-    ops.append(Block(L.MAQUETTE, subtotal_rows[Bloc.SOCLE], 1, [[KEEP] * n_cols], styles="total"))
-    ops.append(Block(L.MAQUETTE, subtotal_rows[Bloc.INITIATIVES], 1, [[KEEP] * n_cols], styles="total"))
-    ops.append(Block(L.MAQUETTE, row, 1, [[KEEP] * n_cols], styles="total"))
-    widths = {i: L.COLUMN_WIDTHS.get(f, L.AMOUNT_WIDTH) for i, f in enumerate(L.TEMPLATE_FIELDS, 1)}
+    all_rows = [r for rows in rows_of.values() for r in rows]
+    ops.append(_total_row(fields, p, row, L.TOTAL_LABEL, all_rows, [y.total_saisi if typed else None for y in years],
+                          [grand_total(y) for y in years]))
+    for r in list(subtotal_rows.values()) + [row]:
+        ops.append(Block(L.MAQUETTE, r, 1, [[KEEP] * n_cols], styles="total"))
+    widths = {i: L.COLUMN_WIDTHS.get(f.split("@")[0], L.AMOUNT_WIDTH) for i, f in enumerate(fields, 1)}
     first, last = FIRST_ROW, max(all_rows) if all_rows else FIRST_ROW
     val = []
     for field, name in ((L.F_BLOC, L.NAME_BLOCS), (L.F_THEME, L.NAME_THEMES), (L.F_CHORUS, L.NAME_CHORUS),
                         (L.F_REGLE, L.NAME_REGLES)):
-        c = _col(field)
+        c = L.template_col(field, p)
         val.append((f"{L.a1(first, c)}:{L.a1(last, c)}", name))
-    ops.append(SheetSetup(L.MAQUETTE, widths=widths, freeze=L.a1(FIRST_ROW, _col(L.F_INTITULE) + 1),
+    ops.append(SheetSetup(L.MAQUETTE, widths=widths, freeze=L.a1(FIRST_ROW, L.template_col(L.F_INTITULE, p) + 1),
                           validations=val, wrap_rows=[HEADER_ROW], tab_color="1F4E78"))
     return ops
 
 
-def _total_row(row: int, label: str, rows: list[int], typed: Optional[dict], computed: dict) -> Block:
-    values: list = [None] * len(L.TEMPLATE_FIELDS)
-    values[_col(L.F_NUMERO) - 1] = Text(label)
-    for f in L.AMOUNT_FIELDS:
-        col = _col(f)
-        if typed is not None:
-            values[col - 1] = typed.get(Column(f))
+def _with_years(acts: list[Action], years: list[Maquette]) -> list:
+    """The actions of a row, each knowing its year (for the columns of a multi-year maquette)."""
+    if len(years) == 1:
+        return acts
+    return [_Yearly(a, y.annee) for a, y in zip(acts, years, strict=True)]
+
+
+class _Yearly:
+    """An action seen with its year (``annee``), for the template's columns."""
+
+    def __init__(self, action: Action, annee: int):
+        self._a, self.annee = action, annee
+
+    def __getattr__(self, name):
+        return getattr(self._a, name)
+
+
+def _total_row(fields, p, row: int, label: str, rows: list[int], typed: list, computed: list) -> Block:
+    values: list = [None] * len(fields)
+    values[L.template_col(L.F_NUMERO, p) - 1] = Text(label)
+    for j, f in enumerate(fields):
+        base, _, year = f.partition("@")
+        if base not in L.AMOUNT_FIELDS:
+            continue
+        k = p.years.index(int(year)) if year else 0
+        col = j + 1
+        if typed[k] is not None:
+            values[col - 1] = typed[k].get(Column(base))
         else:
-            values[col - 1] = Formula(sum_formula(col, rows), computed[Column(f)])
+            values[col - 1] = Formula(sum_formula(col, rows), computed[k].get(Column(base), Decimal(0)))
     return Block(L.MAQUETTE, row, 1, [values], number_format=L.EUR_FORMAT)
 
 
 def plan_indicateurs(m: Maquette) -> list[Op]:
-    years = L.indicator_year_headers(m.annee or 2020)
+    """The indicators matrix (article 3 of the CALPAE avenant): target and
+    result per year — N-1, N, N+1 for a yearly convention, every year of a
+    multi-year contract."""
+    p = profile_of(m)
+    if p.pluriannuel:
+        years = [(y, kind, f"{y} {label}") for y in p.years for kind, label in (("cible", "cible"),
+                                                                               ("resultat", "résultat"))]
+    else:
+        years = L.indicator_year_headers(m.annee or p.annees[0])
     headers = [Text(h) for h in L.IND_FIXED] + [Text(h) for _, _, h in years] + [Text(L.IND_COMMENT)]
+    headers[L.IND_COL_BLOC - 1] = Text(p.word.capitalize())
     rows = []
     for a in m.actions:
         for ind in a.indicateurs:
@@ -159,11 +253,11 @@ def plan_indicateurs(m: Maquette) -> list[Op]:
             comment = " | ".join(f"{v.annee} : {v.commentaire}" for v in ind.valeurs if v.commentaire)
             rows.append([Text(a.bloc.label), Text(a.label), Text(a.intitule), Text(ind.libelle), Text(ind.unite),
                          Text(ind.source), *vals, Text(comment)])
+    period = f"{p.annees[0]}-{p.annees[1]}" if p.pluriannuel else (m.annee or "")
+    title = f"Matrice des indicateurs — {m.departement or 'Département'} {period}".strip()
     ops: list[Op] = [
         EnsureSheet(L.INDICATEURS),
-        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(f"Matrice des indicateurs (article 3 de l'avenant) — "
-                                                        f"{m.departement} "
-                                          f"{m.annee}")]], styles="title"),
+        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(title)]], styles="title"),
         Block(L.INDICATEURS, L.IND_HEADER_ROW, 1, [headers], styles="header"),
     ]
     if rows:
@@ -177,42 +271,57 @@ def plan_indicateurs(m: Maquette) -> list[Op]:
     return ops
 
 
-def plan_new_workbook(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[Op]:
-    return plan_parametres(m) + plan_maquette(m, empty_rows, typed) + plan_indicateurs(m)
+def plan_new_workbook(m, empty_rows: int = 0, typed: bool = True) -> list[Op]:
+    """A new workbook's plan, from a maquette or the list of a contract's years."""
+    years = list(m) if isinstance(m, (list, tuple)) else [m]
+    return plan_parametres(years[0], years) + plan_maquette(years, empty_rows, typed) + plan_indicateurs(years[0])
 
 
-def create(wb: Workbook, m: Maquette, empty_rows: int = 0, typed: bool = True, fiches: bool = True) -> None:
-    """Fill an empty workbook with a maquette and its fiches. The fiches carry
-    the model's own text (the embedded default's summaries, budgets stated by
-    the fiche, executions, ventilations), read back like any user's fiche."""
-    wb.apply(plan_new_workbook(m, empty_rows, typed))
+def create(wb: Workbook, m, empty_rows: int = 0, typed: bool = True, fiches: bool = True) -> None:
+    """Fill an empty workbook with a maquette (or a contract's years) and its
+    fiches. The fiches carry the model's own text (the embedded default's
+    summaries, budgets stated by the fiche, executions, ventilations), read
+    back like any user's fiche."""
+    years = list(m) if isinstance(m, (list, tuple)) else [m]
+    wb.apply(plan_new_workbook(years, empty_rows, typed))
     if not fiches:
         return
-    read = read_workbook(wb.sheet_names(), wb.read_sheet, wb.path)
-    by_key = {a.key: a for a in m.actions}
-    actions = []
-    for a in read.maquette.actions:
-        src = by_key.get(a.key)
-        if src is not None:
-            a = replace(a, fiche=src.fiche, budget_execute=src.budget_execute, periode_execution=src.periode_execution,
-                        fapi=src.fapi, ventilation=src.ventilation)
-        actions.append(a)
-    seeded = replace(read.maquette, actions=tuple(actions))
-    wb.apply(plan_fiches(read, seeded, wb.sheet_names(), []))
+    read = read_workbook(wb.sheet_names(), wb.read_sheet, wb.path, profile=profile_of(years[0]))
+    seeded_years = []
+    for view, src_m in zip(read.years, years, strict=False):
+        by_key = {a.key: a for a in src_m.actions}
+        actions = []
+        for a in view.maquette.actions:
+            src = by_key.get(a.key)
+            if src is not None:
+                a = replace(a, fiche=src.fiche, budget_execute=src.budget_execute,
+                            periode_execution=src.periode_execution, fapi=src.fapi, ventilation=src.ventilation)
+            actions.append(a)
+        seeded_years.append((view, replace(view.maquette, actions=tuple(actions))))
+    wb.apply(plan_fiches(read, seeded_years[0][1], wb.sheet_names(), [], seeded_years))
 
 
 def write_example(target: str, name: str = "loiret-2020", empty_rows: int = 0) -> None:
-    """The embedded default as a workbook: figures as printed, fiches included."""
+    """An embedded example as a workbook: figures as given, fiches included."""
     from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-    from ..core.serialize import load_example  # noqa: PLC0415
+    from ..core.serialize import load_years  # noqa: PLC0415
     wb = OpenpyxlWorkbook.new(target)
-    create(wb, load_example(name), empty_rows=empty_rows, typed=True)
+    create(wb, load_years(name), empty_rows=empty_rows, typed=True)
     wb.save(backup=False, replace=True)
 
 
-def write_template(target: str, departement: str = "", annee: int = 0, empty_rows: int = 10) -> None:
-    """An empty maquette, ready to type in."""
+def template_years(profile=None, departement: str = "", annee: int = 0) -> list[Maquette]:
+    """An empty maquette of a convention: its year, or every year of a multi-year contract."""
+    from ..core.profile import profile as shipped  # noqa: PLC0415
+    p = profile or shipped()
+    if p.pluriannuel:
+        return [Maquette(departement, y, profile=p) for y in p.years]
+    return [Maquette(departement, annee, profile=p, regle_defaut=p.first.regle)]
+
+
+def write_template(target: str, departement: str = "", annee: int = 0, empty_rows: int = 10, profile=None) -> None:
+    """An empty maquette of a convention (default: the CALPAE), ready to type in."""
     from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
     wb = OpenpyxlWorkbook.new(target)
-    create(wb, Maquette(departement, annee), empty_rows=empty_rows, typed=False)
+    create(wb, template_years(profile, departement, annee), empty_rows=empty_rows, typed=False)
     wb.save(backup=False, replace=True)

@@ -113,9 +113,30 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("REPORT_NON_CONSOMME", CONSTAT, W, "Report non programmé",
      "La part État des reports N-1 est inférieure au report notifié.",
      "Vérifiez que c'est voulu ; sinon répartissez le reliquat du report."),
+    ("PLAFOND_NON_CONSTANT", CONSTAT, E, "Plafond annuel non constant",
+     "Le contrat est financé dans le cadre de montants annuels plafonds constants, mais les crédits notifiés "
+     "diffèrent d'une année à l'autre.", "Vérifiez les crédits de chaque année dans la feuille « Paramètres »."),
+    ("CONTRAT_DEPASSE", CONSTAT, E, "Contrat dépassé",
+     "Sur l'ensemble des années du contrat, la somme des parts État dépasse la somme des plafonds annuels.",
+     "Réduisez des parts État ou vérifiez les crédits notifiés."),
+    ("REPORT_SANS_RELIQUAT", CONSTAT, W, "Report sans reliquat",
+     "Le report d'une action dépasse ce que l'année précédente a laissé non consommé (part État moins la part "
+     "État du budget exécuté).", "Vérifiez le report et le budget exécuté de l'année précédente dans la fiche."),
     ("PARAMETRE_MANQUANT", CONSTAT, INFO, "Paramètre non renseigné",
      "Les crédits notifiés ou le report notifié ne sont pas connus : le contrôle de l'enveloppe n'est pas fait.",
      "Renseignez la feuille « Paramètres », ou donnez --credits-etat / --report-etat."),
+    ("PROFIL_INCONNU", CONSTAT, E, "Profil de convention inconnu",
+     "La feuille « Paramètres » nomme un profil de convention que l'outil ne connaît pas : la maquette est lue "
+     "comme une CALPAE, ce qui n'est sans doute pas juste.",
+     "Corrigez le nom du profil (calpae-xl profils les liste) ou donnez votre fichier de profil avec --profil."),
+    ("PROFIL_DIFFERENT", CONSTAT, W, "Profil demandé différent de celui du classeur",
+     "La maquette a été lue avec le profil donné par --profil, mais sa feuille « Paramètres » en nomme un autre : "
+     "les contrôles suivent le profil demandé, le classeur en attend un autre.",
+     "Vérifiez lequel est le bon ; corrigez le profil dans « Paramètres » ou relancez sans --profil."),
+    ("REGLE_NON_PERMISE", CONSTAT, E, "Règle de répartition non permise",
+     "La règle de répartition de l'action n'est pas permise dans son groupe (bloc, axe ou volet) par la "
+     "convention (par exemple « libre » dans un volet financé à 100 % par l'État).",
+     "Choisissez une règle permise dans la colonne « Répartition »."),
     ("PARAMETRE_ILLISIBLE", CONSTAT, E, "Paramètre illisible",
      "Un montant de la feuille « Paramètres » n'est pas lisible.", "Saisissez-le en chiffres."),
     # --- totals ------------------------------------------------------------------------------
@@ -228,6 +249,16 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "Le fichier est protégé en écriture (lecture seule) : l'outil ne le remplace pas.",
      "Retirez la lecture seule (Propriétés du fichier, ou chmod u+w) si le fichier doit être modifié, ou écrivez "
      "une copie avec --sortie DOSSIER."),
+    ("PROFIL_INVALIDE", FICHIER, E, "Profil de convention inutilisable",
+     "Le profil donné par --profil n'existe pas ou son fichier n'est pas un profil valide : la commande ne fait rien "
+     "plutôt que d'appliquer de mauvaises règles.",
+     "Lisez la liste des problèmes affichée et corrigez le fichier TOML (voir le README, « Écrire son profil »), "
+     "ou choisissez un profil livré (calpae-xl profils)."),
+    ("ANNEE_SUIVANTE_IMPOSSIBLE", FICHIER, E, "Pas d'année suivante à préparer",
+     "La commande « suivant » ne peut pas préparer l'année suivante : l'année de la convention n'est pas "
+     "renseignée, ou le contrat pluriannuel est à sa dernière année.",
+     "Renseignez « Année de la convention » dans « Paramètres » ; à la fin d'un contrat, créez la maquette du "
+     "contrat suivant (calpae-xl nouveau)."),
     ("FICHIER_EXISTANT", FICHIER, E, "Le fichier de sortie existe déjà",
      "Le fichier à écrire existe déjà et son contenu diffère de ce que la commande produit : il n'est pas remplacé "
      "sans votre accord.", "Choisissez un autre nom, ou ajoutez --force pour le remplacer."),

@@ -14,10 +14,10 @@ from typing import Callable, Iterable, Iterator, Optional
 
 from .catalogue import severity
 from .findings import Finding, Severity, Where, count_by_severity, has_errors, sort_findings
-from .model import FICHE_TEXT_FIELDS, Action, Bloc, Column, Maquette, SplitRule, theme_number
+from .model import FICHE_TEXT_FIELDS, Action, Column, Maquette, SplitRule, theme_number
 from .money import (DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, ZERO, Unreadable, format_eur,
                     value_or_zero)
-from .referential import CHORUS_CODES, CHORUS_PATTERN, INITIATIVES_SUFFIX, THEME_CHORUS_SUFFIX
+from .profile import profile_of
 from .rules import COLUMNS, column_sum, drivers_of, inputs_of, report_etat, report_etat_total
 
 __all__ = ["CHECKS", "Finding", "Severity", "Where", "count_by_severity", "has_errors", "run_checks",
@@ -39,8 +39,7 @@ def _f(code: str, message: str, action: Optional[Action] = None, field=None, whe
 
 
 def _name(action: Action) -> str:
-    bloc = "socle" if action.bloc is Bloc.SOCLE else "initiatives locales"
-    return f"{action.label} ({bloc})"
+    return f"{action.label} ({action.bloc.nom})"
 
 
 def unreadable(v: Unreadable, what: str) -> tuple[str, str]:
@@ -152,24 +151,49 @@ def check_split(m: Maquette) -> Iterator[Finding]:
                      f"part État ({format_eur(etat)}).", a, Column.PART_CD.value)
 
 
+def check_rules_allowed(m: Maquette) -> Iterator[Finding]:
+    """The convention says which split rules each group allows (a volet the
+    State finances alone: « 100 % État » only)."""
+    p = profile_of(m)
+    for a in m.actions:
+        if a.bloc.regles and a.regle not in a.bloc.regles:
+            allowed = ", ".join(f"« {r.value} »" for r in a.bloc.regles)
+            yield _f("REGLE_NON_PERMISE", f"{_name(a)} : la règle « {a.regle.value} » n'est pas permise dans le "
+                     f"{p.word} « {a.bloc.label} » (règles permises : {allowed}).", a, "regle")
+
+
 def check_envelope(m: Maquette) -> Iterator[Finding]:
-    """Article 2 of the avenant: the parts État add up to the credits notified,
-    and the State's half of the reports to the report notified."""
-    pairs = [
-        ("ENVELOPPE", "la somme des parts État", column_sum(m.actions, Column.PART_ETAT), m.credits_etat,
-         "les crédits notifiés", "aux crédits notifiés", Column.PART_ETAT),
-        ("REPORT", "la part État des reports N-1 (moitié de la colonne report)", report_etat_total(m),
-         m.report_etat_notifie, "le report notifié", "au report notifié", Column.REPORT),
-    ]
-    for code, what, used, notified, name, to_name, col in pairs:
-        where = Where(field=col.value, total=True)
+    """Article 2 of the avenant (the profile's envelope): the parts État add up
+    to the credits notified, and the State's half of the reports to the report
+    notified; for a convention whose groups are not fungible (the RSA / France
+    Travail volets), each group against its own credits."""
+    p = profile_of(m)
+    pairs = []
+    if p.fongible:
+        pairs.append(("ENVELOPPE", "la somme des parts État", column_sum(m.actions, Column.PART_ETAT),
+                      m.credits_etat, "les crédits notifiés", "aux crédits notifiés", Column.PART_ETAT, None))
+    else:
+        for g in p.groupes:
+            acts = m.bloc(g)
+            if not acts and g.value not in m.credits_groupes:
+                continue
+            pairs.append(("ENVELOPPE", f"la somme des parts État du {p.word} « {g.label} »",
+                          column_sum(acts, Column.PART_ETAT), m.credits_groupes.get(g.value),
+                          f"les crédits notifiés pour ce {p.word}", f"aux crédits notifiés pour ce {p.word}",
+                          Column.PART_ETAT, g))
+    if p.report:
+        pairs.append(("REPORT", "la part État des reports N-1 (moitié de la colonne report)", report_etat_total(m),
+                      m.report_etat_notifie, "le report notifié", "au report notifié", Column.REPORT, None))
+    for code, what, used, notified, name, to_name, col, group in pairs:
+        where = Where(bloc=group, field=col.value, total=True)
+        rows = m.bloc(group) if group is not None else m.actions
         if notified is None:
             yield _f("PARAMETRE_MANQUANT", f"{_cap(name)} ne sont pas renseignés (feuille "
                      "« Paramètres » ou option) : contrôle de l'enveloppe non effectué."
                      if code == "ENVELOPPE" else f"{_cap(name)} n'est pas renseigné : contrôle du "
                      "report non effectué.", where=where)
             continue
-        if any(isinstance(a.amount(col), Unreadable) for a in m.actions):
+        if any(isinstance(a.amount(col), Unreadable) for a in rows):
             continue  # a sum with a cell left out would be a wrong figure: the unreadable cell is said
         gap = used - notified
         if gap > 0:
@@ -240,33 +264,40 @@ def check_texts(m: Maquette) -> Iterator[Finding]:
 
 
 def check_chorus(m: Maquette, extra_codes: Iterable[str] = ()) -> Iterator[Finding]:
-    """The imputation Chorus is well formed, known, and the one of its bloc
-    (initiatives locales: '… 10') and thème (annexe financière)."""
-    known = set(CHORUS_CODES) | set(extra_codes)
+    """The imputation is there (when the profile requires it), has the
+    profile's form, is in its referential, and is the one of its group (the
+    CALPAE's initiatives locales: « … 10 ») and of its thème (annexe financière)."""
+    p = profile_of(m)
+    pattern = re.compile(p.imputation_forme)
+    known = set(p.imputations) | set(extra_codes)
+    exclusive = {g.imputation: g for g in p.groupes if g.imputation}
     for a in m.actions:
         if a.chorus is None or not a.chorus.code.strip():
-            yield _f("CHORUS_MANQUANT", f"{_name(a)} n'a pas d'imputation Chorus.", a, "chorus")
+            if p.imputation_requise:
+                yield _f("CHORUS_MANQUANT", f"{_name(a)} n'a pas d'imputation Chorus.", a, "chorus")
             continue
         code = a.chorus.normalized
-        if not CHORUS_PATTERN.match(code):
+        if not pattern.match(code):
             yield _f("CHORUS_MALFORME", f"{_name(a)} : le code Chorus « {a.chorus.code} » n'a pas la forme "
-                     "« 0304 50 19 19 07 » (douze chiffres).", a, "chorus")
+                     f"attendue (par exemple « {p.imputation_exemple} »).", a, "chorus")
             continue
-        if code not in known:
+        if p.imputations and code not in known:
             yield _f("CHORUS_INCONNU", f"{_name(a)} : le code Chorus {code} ne figure pas au référentiel.",
                      a, "chorus")
-        suffix = a.chorus.suffix
-        if a.bloc is Bloc.INITIATIVES and suffix != INITIATIVES_SUFFIX:
-            yield _f("CHORUS_BLOC", f"{_name(a)} : une initiative locale s'impute sur « … "
-                     f"{INITIATIVES_SUFFIX} – Initiatives locales », pas sur {code}.", a, "chorus")
-        elif a.bloc is Bloc.SOCLE and suffix == INITIATIVES_SUFFIX:
-            yield _f("CHORUS_BLOC", f"{_name(a)} : une action du socle ne s'impute pas sur le code des "
-                     f"initiatives locales ({code}).", a, "chorus")
-        elif a.bloc is Bloc.SOCLE:
-            expected = THEME_CHORUS_SUFFIX.get(theme_number(a.theme) or "")
-            if expected and suffix != expected:
+        own = a.bloc.imputation or next((g.imputation for g in p.groupes if g == a.bloc and g.imputation), "")
+        if own and code != own:
+            yield _f("CHORUS_BLOC", f"{_name(a)} : une action du {p.word} « {a.bloc.label} » s'impute sur « {own} – "
+                     f"{p.imputations.get(own, a.bloc.label)} », pas sur {code}.", a, "chorus")
+        elif code in exclusive and exclusive[code] != a.bloc:
+            yield _f("CHORUS_BLOC", f"{_name(a)} : le code {code} est réservé au {p.word} « "
+                     f"{exclusive[code].label} ».", a, "chorus")
+        else:
+            number = theme_number(a.theme)
+            expected = p.theme_imputation(number) if number else next(
+                (t.imputation for t in p.themes if a.theme.strip() and t.libelle == a.theme.strip()), None)
+            if expected and code != expected:
                 yield _f("CHORUS_THEME", f"{_name(a)} : le thème {theme_number(a.theme)} s'impute "
-                         f"habituellement sur « … {expected} », pas sur {code}.", a, "chorus")
+                         f"habituellement sur {expected}, pas sur {code}.", a, "chorus")
 
 
 def check_ventilation(m: Maquette) -> Iterator[Finding]:
@@ -356,6 +387,7 @@ def check_indicators(m: Maquette) -> Iterator[Finding]:
 
 CHECKS: tuple[Callable[[Maquette], Iterable[Finding]], ...] = (
     check_amounts,
+    check_rules_allowed,
     check_identities,
     check_split,
     check_envelope,
@@ -384,3 +416,63 @@ def run_checks(m: Maquette, extra_chorus_codes: Iterable[str] = ()) -> list[Find
                                     f"mené : {exc!r}. Signalez-le à l'équipe calpae_xl."))
     return sort_findings(findings)
 
+
+
+def executed_etat(a: Action) -> Optional[Decimal]:
+    """The State's share of an action's budget exécuté: each financer's share
+    of the execution in proportion of its share of the budget global (part
+    État / budget global; part État / (part État + part CD) when the budget
+    global is not known), at the cent."""
+    if a.budget_execute is None or not isinstance(a.part_etat, Decimal):
+        return None
+    if isinstance(a.budget_global, Decimal) and a.budget_global > 0:
+        base = a.budget_global
+    else:
+        base = a.part_etat + (a.part_cd if isinstance(a.part_cd, Decimal) else ZERO)
+    if base == 0:
+        return ZERO
+    return min(a.budget_execute * a.part_etat / base, a.part_etat).quantize(Decimal("0.01"))
+
+
+def run_contract_checks(years: list[Maquette]) -> list[Finding]:
+    """Over a multi-year contract (the contrats locaux des solidarités: « montants
+    annuels plafonds constants »): the ceiling the same every year, the parts
+    État of the contract within its ceilings, and each year's report within
+    what the year before left unspent."""
+    if not years:
+        return []
+    p = profile_of(years[0])
+    out: list[Finding] = []
+    try:
+        credits = [m.credits_etat for m in years]
+        known = [c for c in credits if c is not None]
+        if p.plafond_annuel_constant and len(set(known)) > 1:
+            shown = ", ".join(f"{m.annee} : {format_eur(m.credits_etat)}" for m in years if m.credits_etat is not None)
+            out.append(_f("PLAFOND_NON_CONSTANT", f"Le contrat prévoit un montant annuel plafond constant, mais les "
+                          f"crédits notifiés varient selon l'année ({shown}).", where=Where(total=True)))
+        if len(known) == len(years) and not any(isinstance(a.part_etat, Unreadable) for m in years for a in m.actions):
+            used = sum((column_sum(m.actions, Column.PART_ETAT) for m in years), ZERO)
+            ceiling = sum(known, ZERO)
+            span = f"{years[0].annee}-{years[-1].annee}"
+            if used > ceiling:
+                out.append(_f("CONTRAT_DEPASSE", f"Sur le contrat {span}, la somme des parts État ({format_eur(used)}) "
+                              f"dépasse la somme des plafonds annuels ({format_eur(ceiling)}) de "
+                              f"{format_eur(used - ceiling)}.", where=Where(field=Column.PART_ETAT.value, total=True)))
+        for before, after in zip(years, years[1:], strict=False):
+            for a in after.actions:
+                prev = before.find(a.bloc, a.numero)
+                if prev is None or not isinstance(a.report, Decimal) or a.report == 0:
+                    continue
+                spent = executed_etat(prev)
+                if spent is None or not isinstance(prev.part_etat, Decimal):
+                    continue
+                left = prev.part_etat - spent
+                if report_etat(a) > left:
+                    out.append(_f("REPORT_SANS_RELIQUAT", f"{_name(a)} : {after.annee}, la part État du report "
+                                  f"({format_eur(report_etat(a))}) dépasse ce que {before.annee} a laissé non "
+                                  f"consommé (part État {format_eur(prev.part_etat)} − exécuté État "
+                                  f"{format_eur(spent)} = {format_eur(left)}).", a, Column.REPORT.value))
+    except Exception as exc:  # noqa: BLE001 - the boundary that turns bugs into findings
+        out.append(_f("CONTROLE_IMPOSSIBLE", f"Le contrôle du contrat n'a pas pu être mené : {exc!r}. Signalez-le à "
+                      "l'équipe calpae_xl."))
+    return out

@@ -10,24 +10,9 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from .money import Amount
-
-
-class Bloc(str, Enum):
-    SOCLE = "socle"
-    INITIATIVES = "initiatives"
-
-    @property
-    def label(self) -> str:
-        return BLOC_LABELS[self]
-
-
-BLOC_LABELS = {
-    Bloc.SOCLE: "Engagements du socle",
-    Bloc.INITIATIVES: "Initiatives locales",
-}
 
 
 class SplitRule(str, Enum):
@@ -43,6 +28,41 @@ class SplitRule(str, Enum):
     def typed_parts(self) -> bool:
         """Whether the officer types the parts (else they are derived from the budget global)."""
         return self in (SplitRule.CD_MAJORITAIRE, SplitRule.LIBRE)
+
+
+@dataclass(frozen=True, eq=False)
+class Bloc:
+    """A group of actions of a convention — a bloc (CALPAE: socle, initiatives
+    locales), an axe (contrats locaux des solidarités) or a volet (RSA / France
+    Travail) — as its profile defines it. Two groups are the same group when
+    their ids are (``value``, also what the JSON contract says)."""
+
+    value: str  # the id: "socle", "axe1", "volet1"
+    label: str  # "Engagements du socle"
+    court: str = ""  # in sheet names: "Fiche S 4.2"
+    alias: tuple[str, ...] = ()  # words by which a file names it
+    regle: SplitRule = SplitRule.PARITE  # the default split rule of its actions
+    regles: tuple[SplitRule, ...] = (SplitRule.PARITE, SplitRule.LIBRE)  # the rules allowed
+    imputation: str = ""  # the one code all its actions impute on, if any
+    sous_total: str = ""  # the label of its sub-total row
+    obligatoire: bool = True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bloc) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"Bloc({self.value!r})"
+
+    @property
+    def nom(self) -> str:
+        """How a message names it after an action: "socle", "initiatives locales", "axe 1"."""
+        if self.label.lower().startswith("engagements du "):
+            return self.label[len("Engagements du "):].lower()
+        head = self.label.split(" – ")[0].split(" - ")[0]
+        return head[:1].lower() + head[1:]
 
 
 class Column(str, Enum):
@@ -212,6 +232,10 @@ class Maquette:
     credits_etat: Optional[Decimal] = None  # crédits notifiés (article 2)
     report_etat_notifie: Optional[Decimal] = None  # report N-1 notifié (article 2)
     regle_defaut: SplitRule = SplitRule.PARITE
+    #: the convention (a core.profile.Profile; None: the CALPAE, the toolkit's first one)
+    profile: Any = field(default=None, compare=False)
+    #: crédits notifiés per group, for a convention whose groups have each their own envelope (volets)
+    credits_groupes: Mapping[str, Decimal] = field(default_factory=dict)
     #: sub-totals and total as typed in the annex (None when not typed)
     sous_totaux_saisis: Mapping[Bloc, Totals] = field(default_factory=dict)
     total_saisi: Totals = field(default_factory=dict)

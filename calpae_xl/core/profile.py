@@ -10,7 +10,7 @@ refused with French messages naming the key, never half-used.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
@@ -68,6 +68,10 @@ class Profile:
     sources: tuple[str, ...] = ()
     exemple: str = ""  # the worked example shipped with the profile (calpae_xl/data/exemples)
     sections_fiche: tuple[str, ...] = ()
+    #: a column's other headers in this convention's own tables: field -> labels ("Coût de l'action")
+    entetes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: the TOML text a user's profile was read from: the workbook carries it (the buttons have no --profil)
+    texte: str = field(default="", compare=False, repr=False)
 
     # --- groups -----------------------------------------------------------------------
     def group(self, ident: str) -> Bloc:
@@ -120,7 +124,7 @@ class Profile:
 
 # --- loading -----------------------------------------------------------------------------------
 
-_RULES = {r.value: r for r in SplitRule} | {r.name.lower(): r for r in SplitRule}
+_RULES = {r.value.lower(): r for r in SplitRule} | {r.name.lower(): r for r in SplitRule}
 
 
 def _rule(value: Any, where: str, problems: list[str]) -> Optional[SplitRule]:
@@ -147,7 +151,7 @@ def profile_from_dict(d: dict, source: str) -> Profile:
     """Validate and build a profile; every problem is reported at once."""
     problems: list[str] = []
     known = {"format", "id", "intitule", "version", "mot_groupe", "annees", "pluriannuel", "groupes", "themes",
-             "imputations", "imputation", "enveloppe", "regles", "fiche", "sources", "exemple"}
+             "imputations", "imputation", "enveloppe", "regles", "fiche", "sources", "exemple", "entetes"}
     for k in d:
         if k not in known:
             problems.append(f"clé « {k} » inconnue (clés possibles : {', '.join(sorted(known))})")
@@ -231,6 +235,7 @@ def profile_from_dict(d: dict, source: str) -> Profile:
     env = d.get("enveloppe", {})
     fiche = d.get("fiche", {})
     sources = d.get("sources", [])
+    entetes = _headers(d.get("entetes", {}), problems)
     if problems:
         raise ProfileError(source, problems)
     return Profile(
@@ -243,21 +248,68 @@ def profile_from_dict(d: dict, source: str) -> Profile:
         plafond_annuel_constant=bool(env.get("plafond_annuel_constant", False)),
         libre_cd_au_moins_etat=bool(regles.get("libre_cd_au_moins_etat", True)),
         article_enveloppe=env.get("article", "article 2 de l'avenant"), sources=tuple(sources),
-        exemple=str(d.get("exemple", "")), sections_fiche=tuple(fiche.get("sections", ())))
+        exemple=str(d.get("exemple", "")), sections_fiche=tuple(fiche.get("sections", ())), entetes=entetes)
+
+
+def _headers(d: Any, problems: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[entetes]``: other headers of a column, ``budget_global = ["Coût de l'action"]``."""
+    from ..workbook.layout import HEADERS  # noqa: PLC0415 - the fields the reader knows
+    if not isinstance(d, dict):
+        problems.append("« entetes » : une table colonne = [\"en-tête\", …] est attendue")
+        return ()
+    out = []
+    for key, labels in d.items():
+        if key not in HEADERS:
+            problems.append(f"entetes : colonne « {key} » inconnue (colonnes : {', '.join(HEADERS)})")
+            continue
+        if not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
+            problems.append(f"entetes.{key} : une liste de textes est attendue")
+            continue
+        out.append((key, tuple(x.strip() for x in labels)))
+    return tuple(out)
+
+
+MAX_PROFILE_BYTES = 256 * 1024  # a profile is a few kilobytes; anything larger is not one
 
 
 def load_profile(path: str) -> Profile:
     """A user's own profile file (``--profil FICHIER``)."""
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        if p.stat().st_size > MAX_PROFILE_BYTES:
+            raise ProfileError(str(path), [f"fichier trop grand pour un profil (plus de "
+                                           f"{MAX_PROFILE_BYTES // 1024} Ko)"])
+        raw = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ProfileError(str(path), ["le fichier n'existe pas"]) from None
+    except IsADirectoryError:
+        raise ProfileError(str(path), ["c'est un dossier, pas un fichier de profil"]) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ProfileError(str(path), [f"illisible ({e})"]) from None
+        raise ProfileError(str(path), [f"illisible ({type(e).__name__} : {e})"]) from None
+    return profile_from_text(raw, str(path))
+
+
+def profile_from_text(raw: str, source: str) -> Profile:
+    """A profile from its TOML text (a user's file, or the copy a workbook carries)."""
+    try:
+        data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as e:
-        raise ProfileError(str(path), [f"ce n'est pas un fichier TOML valide : {e}"]) from None
-    return profile_from_dict(data, str(path))
+        raise ProfileError(source, [f"ce n'est pas un fichier TOML valide : {e}"]) from None
+    p = profile_from_dict(data, source)
+    if is_shipped(p):
+        return shipped()[p.id]
+    return replace(p, texte=raw)
+
+
+def is_shipped(p: Profile) -> bool:
+    """A profile the toolkit ships, as shipped (a user's file may reuse an id and change it)."""
+    return shipped().get(p.id) == p
+
+
+def resolve(arg: str) -> Profile:
+    """``--profil``: a shipped profile's id, or the path of a TOML file."""
+    looks_like_file = arg.lower().endswith(".toml") or "/" in arg or "\\" in arg or Path(arg).is_file()
+    return load_profile(arg) if looks_like_file else profile(arg)
 
 
 def _shipped_files() -> dict[str, str]:
@@ -285,3 +337,17 @@ def profile(ident: str = "calpae") -> Profile:
                                    f"{', '.join(sorted(profiles))})"])
     return profiles[ident]
 
+
+
+def profile_of(m) -> Profile:
+    """The profile of a maquette (the CALPAE when none is given)."""
+    return m.profile if getattr(m, "profile", None) is not None else profile("calpae")
+
+
+def groups_of(m) -> tuple[Bloc, ...]:
+    """The groups of a maquette's profile, then any other group its actions name."""
+    groups = list(profile_of(m).groupes)
+    for a in getattr(m, "actions", ()):
+        if a.bloc not in groups:
+            groups.append(a.bloc)
+    return tuple(groups)

@@ -37,6 +37,7 @@ class Change:
     new: Decimal
     label: str = ""
     index: Optional[int] = None  # the action's position in the maquette (a N° may repeat)
+    annee: Optional[int] = None  # the year's columns, in a multi-year maquette
 
     @property
     def what(self) -> str:
@@ -48,8 +49,21 @@ class Change:
 
 
 def report_etat(action: Action) -> Decimal:
-    """The State's share of an action's report N-1 (half of the column)."""
-    return split_half(value_or_zero(action.report))[0] if _readable(action.report) else ZERO
+    """The State's share of an action's report N-1: half of the column (the
+    report is shared like the parts, the odd cent to the CD), all of it in an
+    action the State finances alone (« 100 % État »)."""
+    if not _readable(action.report):
+        return ZERO
+    if action.regle is SplitRule.ETAT_100:
+        return value_or_zero(action.report)
+    return split_half(value_or_zero(action.report))[0]
+
+
+def report_column_for(etat_share: Decimal, rule: SplitRule) -> Decimal:
+    """The report column whose State share is ``etat_share`` (the inverse of
+    :func:`report_etat`): the whole of it under « 100 % État », twice it
+    otherwise (the CD's matching half)."""
+    return etat_share if rule is SplitRule.ETAT_100 else etat_share * 2
 
 
 def _readable(amount: Amount) -> bool:
@@ -109,7 +123,8 @@ def totals(actions: Iterable[Action]) -> dict[Column, Decimal]:
 
 def bloc_totals(maquette: Maquette) -> dict[Bloc, dict[Column, Decimal]]:
     """The sub-total of each bloc (one pass over the actions)."""
-    groups: dict[Bloc, list[Action]] = {b: [] for b in Bloc}
+    from .profile import groups_of  # noqa: PLC0415 - the profile module imports this one's model
+    groups: dict[Bloc, list[Action]] = {b: [] for b in groups_of(maquette)}
     for a in maquette.actions:
         groups[a.bloc].append(a)
     return {b: totals(acts) for b, acts in groups.items()}

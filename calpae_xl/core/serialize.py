@@ -9,7 +9,7 @@ from importlib import resources
 import json
 from typing import Any, Optional
 
-from .model import (FICHE_TEXT_FIELDS, Action, Bloc, Chorus, Column, Fiche, FicheBudget, Indicator,
+from .model import (FICHE_TEXT_FIELDS, Action, Chorus, Column, Fiche, FicheBudget, Indicator,
                     IndicatorValue, Maquette, SplitRule, VentilationLine)
 from .money import Amount, Unreadable, amount_from_cell, to_cent
 
@@ -26,13 +26,15 @@ def _totals(d: dict) -> dict[Column, Amount]:
     return {Column(k): _amount(v) for k, v in (d or {}).items()}
 
 
-def action_from_dict(d: dict) -> Action:
+def action_from_dict(d: dict, p=None) -> Action:
+    from .profile import profile  # noqa: PLC0415 - profile imports model, as this module does
+    p = p or profile()
     fiche = dict(d.get("fiche") or {})
     budget = fiche.pop("budget", None)
     fb = FicheBudget(**{k: _dec(v) for k, v in budget.items()}) if budget else None
     chorus = d.get("chorus")
     return Action(
-        bloc=Bloc(d["bloc"]),
+        bloc=p.group(d["bloc"]),
         numero=str(d["numero"]),
         libelle_numero=d.get("libelle_numero", ""),
         intitule=d.get("intitule", ""),
@@ -57,14 +59,18 @@ def action_from_dict(d: dict) -> Action:
 
 
 def maquette_from_dict(d: dict) -> Maquette:
+    from .profile import profile  # noqa: PLC0415
+    p = profile(d.get("profil", "calpae"))
     return Maquette(
         departement=d.get("departement", ""),
         annee=int(d.get("annee", 0)),
         credits_etat=_dec(d.get("credits_etat")),
         report_etat_notifie=_dec(d.get("report_etat_notifie")),
         regle_defaut=SplitRule(d.get("regle_defaut", "parité")),
-        actions=tuple(action_from_dict(a) for a in d.get("actions", [])),
-        sous_totaux_saisis={Bloc(b): _totals(t) for b, t in (d.get("sous_totaux_saisis") or {}).items()},
+        actions=tuple(action_from_dict(a, p) for a in d.get("actions", [])),
+        profile=p,
+        credits_groupes={k: _dec(v) for k, v in (d.get("credits_groupes") or {}).items()},
+        sous_totaux_saisis={p.group(b): _totals(t) for b, t in (d.get("sous_totaux_saisis") or {}).items()},
         total_saisi=_totals(d.get("total_saisi") or {}),
     )
 
@@ -99,9 +105,11 @@ def maquette_to_dict(m: Maquette) -> dict:
         }
 
     return {
+        "profil": m.profile.id if m.profile is not None else "calpae",
         "departement": m.departement, "annee": m.annee,
         "credits_etat": _out(m.credits_etat), "report_etat_notifie": _out(m.report_etat_notifie),
         "regle_defaut": m.regle_defaut.value,
+        "credits_groupes": {k: _out(v) for k, v in m.credits_groupes.items()},
         "sous_totaux_saisis": {b.value: {c.value: _out(v) for c, v in t.items()}
                                for b, t in m.sous_totaux_saisis.items()},
         "total_saisi": {c.value: _out(v) for c, v in m.total_saisi.items()},
@@ -109,10 +117,34 @@ def maquette_to_dict(m: Maquette) -> dict:
     }
 
 
-EXAMPLES = {"loiret-2020": "loiret_2020.json"}
+EXAMPLES = {"loiret-2020": "loiret_2020.json", "cls-exemple": "cls_exemple.json",
+            "rsa-exemple": "rsa_exemple.json"}
 
 
 def load_example(name: str = "loiret-2020") -> Maquette:
     """The embedded reference data: the Loiret's avenant n°3 (2020), figures as printed."""
     text = resources.files("calpae_xl.data").joinpath(EXAMPLES[name]).read_text(encoding="utf-8")
     return maquette_from_dict(json.loads(text))
+
+
+def maquettes_from_dict(d: dict) -> list[Maquette]:
+    """A yearly maquette, or the years of a multi-year contract: the actions
+    once, their amounts per year under « montants » {"2024": {...}, ...}, the
+    envelope per year under « annees » {"2024": {"credits_etat": ...}}."""
+    if "annees" not in d:
+        return [maquette_from_dict(d)]
+    from dataclasses import replace  # noqa: PLC0415
+    years = []
+    for year, env in sorted(d["annees"].items()):
+        flat = {**d, **(env or {}), "annee": int(year)}
+        flat.pop("annees", None)
+        flat["actions"] = [{**{k: v for k, v in a.items() if k != "montants"}, **(a.get("montants", {}).get(year, {}))}
+                           for a in d.get("actions", [])]
+        years.append(maquette_from_dict(flat))
+    return [replace(m) for m in years]
+
+
+def load_years(name: str = "loiret-2020") -> list[Maquette]:
+    """An embedded example: its maquette, or its contract's years."""
+    text = resources.files("calpae_xl.data").joinpath(EXAMPLES[name]).read_text(encoding="utf-8")
+    return maquettes_from_dict(json.loads(text))

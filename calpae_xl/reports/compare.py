@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Optional
 
 from ..core.model import Action, Bloc, Column, Maquette
+from ..core.profile import groups_of
 from ..core.money import Unreadable, format_eur
 from ..core.rules import COLUMNS, grand_total
 
@@ -59,7 +60,7 @@ class ActionDiff:
     @property
     def label(self) -> str:
         a = self.new or self.old
-        return f"{a.label} ({'socle' if self.bloc is Bloc.SOCLE else 'initiatives locales'})"
+        return f"{a.label} ({self.bloc.nom})"
 
     def describe(self) -> list[str]:
         """French lines, one per change."""
@@ -74,7 +75,7 @@ class ActionDiff:
         out = []
         if self.renumbered:
             out.append(f"Action renumérotée : {self.old.label} → {self.new.label} "
-                       f"({'socle' if self.bloc is Bloc.SOCLE else 'initiatives locales'}) — {self.new.intitule}")
+                       f"({self.bloc.nom}) — {self.new.intitule}")
         if self.retitled:
             out.append(f"Intitulé modifié : {self.label} : « {self.old.intitule} » → « {self.new.intitule} »")
         for ch in self.amounts:
@@ -176,7 +177,9 @@ def compare(old: Maquette, new: Maquette) -> Comparison:
     diffs += [ActionDiff("ajoutée", b.bloc, new=b) for b in right]
     order = {a.key: i for i, a in enumerate(new.actions)}
     order_old = {a.key: i for i, a in enumerate(old.actions)}
-    diffs.sort(key=lambda d: (d.bloc is not Bloc.SOCLE, order.get(d.new.key, 10**6) if d.new else
+    groups = list(groups_of(new))
+    diffs.sort(key=lambda d: (groups.index(d.bloc) if d.bloc in groups else len(groups),
+                              order.get(d.new.key, 10**6) if d.new else
                               order_old.get(d.old.key, 10**6)))
     return Comparison(old, new, diffs)
 

@@ -22,6 +22,7 @@ PARAMETRES = "Paramètres"
 MAQUETTE = "Maquette"
 CONTROLES = "Contrôles"
 JOURNAL = "Journal"
+SUIVI = "Suivi de l'exécution"
 INDICATEURS = "Indicateurs"
 FICHE_PREFIX = "Fiche"
 
@@ -83,6 +84,9 @@ REPORT_MARKER = "calpae_rapport"
 # writes one block of keys whatever the number of findings, and the user's
 # own cell styles are never touched.
 TECH = "calpae_technique"
+#: a user's own convention profile (TOML), one line per row of column A: the
+#: workbook carries it, so that its buttons read it as the command line did
+PROFILE_SHEET = "calpae_profil"
 TECH_HEADERS = ("Cellules en erreur", "Cellules en avertissement", "", "Feuilles équipées", "Feuilles de l'outil",
                 "Actions colorées en répartition libre")
 TECH_ERR_COL, TECH_WARN_COL, TECH_RULES_COL, TECH_OWNED_COL, TECH_LIBRE_COL = 1, 2, 4, 5, 6
@@ -145,9 +149,29 @@ MAQUETTE_FIRST_ROW = MAQUETTE_HEADER_ROW + 1
 HEADER_SCAN_ROWS = 40  # the reader looks for the header row in the first rows of a sheet
 
 
-def template_col(field: str) -> int:
+def template_fields(profile=None) -> tuple[str, ...]:
+    """The fields of the project's template for a convention: a multi-year one
+    has its amount columns once per year ("budget_global@2025")."""
+    if profile is None or not getattr(profile, "pluriannuel", False):
+        return TEMPLATE_FIELDS
+    fixed = (F_BLOC, F_THEME, F_CHORUS, F_NUMERO, F_INTITULE)
+    return fixed + tuple(f"{f}@{y}" for y in profile.years for f in AMOUNT_FIELDS) + (F_REGLE,)
+
+
+def template_col(field: str, profile=None) -> int:
     """The column of a field in the project's template."""
-    return TEMPLATE_FIELDS.index(field) + 1
+    return template_fields(profile).index(field) + 1
+
+
+def template_header(field: str, profile=None) -> str:
+    """A column's header in the template: the group word of the convention
+    ("Axe"), a year after a multi-year amount ("Participation État 2025")."""
+    base, _, year = field.partition("@")
+    if base == F_BLOC and profile is not None:
+        return profile.word.capitalize()
+    if base == Column.REPORT.value and year:
+        return f"Report {year}"
+    return HEADERS[base] + (f" {year}" if year else "")
 
 
 # the three buttons, top right of the Maquette sheet, above nothing the table uses:
@@ -181,7 +205,7 @@ def _normalize(text: str) -> str:
 HEADER_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
     (field, re.compile(p))
     for field, p in (
-        (F_BLOC, r"^bloc( de l action)?$"),
+        (F_BLOC, r"^(bloc|axe|volet)s?( de l action)?$"),
         (F_THEME, r"^themes?( de la contractualisation)?\b"),
         (F_CHORUS, r"^(imputation )?chorus\b|^imputation\b|^code chorus\b"),
         (F_NUMERO, r"^(fiche )?action n\b|^fiche action\b|^n( de)? fiche\b|^n( o)?$|^n( de)? l action\b|^numero\b"
@@ -200,10 +224,17 @@ HEADER_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
 )
 
 
-def match_header(text: object) -> Optional[str]:
+def match_header(text: object, profile=None) -> Optional[str]:
+    """The field a header names: the convention's own headers first (the
+    profile's ``[entetes]``, which start the label), then the known spellings."""
     label = normalize_label(text)
     if not label:
         return None
+    for field, labels in getattr(profile, "entetes", ()):
+        for alias in labels:
+            a = normalize_label(alias)
+            if label == a or label.startswith(a + " "):
+                return field
     for field, pattern in HEADER_PATTERNS:
         if pattern.search(label):
             return field
@@ -214,11 +245,11 @@ def match_header(text: object) -> Optional[str]:
 _GRAND_TOTAL = re.compile(r"^(general|generale|global|globale|de la maquette|de l annexe|des actions)?$")
 
 
-def total_kind(text: object) -> Optional[tuple[str, Optional[Bloc]]]:
-    """What a total row label says: ('sous-total', bloc) — the bloc named, or
-    None for the current section —, ('total', None), or ('intermediaire',
-    None) for a total of something else (a thème…), which is not an action and
-    is not checked; None when the label is no total."""
+def total_kind(text: object, profile=None) -> Optional[tuple[str, Optional[Bloc]]]:
+    """What a total row label says: ('sous-total', group) — the group of the
+    profile it names, or None for the current section —, ('total', None), or
+    ('intermediaire', None) for a total of something else (a thème…), which
+    is not an action and is not checked; None when the label is no total."""
     if "total" not in str(text or "").lower():  # most cells: no need to normalize
         return None
     s = normalize_label(text)
@@ -226,7 +257,7 @@ def total_kind(text: object) -> Optional[tuple[str, Optional[Bloc]]]:
     if not sub and not (s == "total" or s.startswith("total ")):
         return None
     rest = s[len("sous total"):].strip() if sub else s[len("total"):].strip()
-    bloc = bloc_of_label(rest)
+    bloc = bloc_of_label(rest, profile)
     if bloc is not None:
         return ("sous-total", bloc)
     if _GRAND_TOTAL.match(rest):
@@ -234,26 +265,26 @@ def total_kind(text: object) -> Optional[tuple[str, Optional[Bloc]]]:
     return ("intermediaire", None)
 
 
-def bloc_of_label(text: object) -> Optional[Bloc]:
-    """The bloc a label names ("Engagements du socle", "Initiatives locales (hors socle)")."""
-    s = normalize_label(text)
-    if "initiative" in s or "hors socle" in s:
-        return Bloc.INITIATIVES
-    if "socle" in s:
-        return Bloc.SOCLE
-    return None
+def bloc_of_label(text: object, profile=None) -> Optional[Bloc]:
+    """The group of the profile a label names ("Engagements du socle",
+    "Initiatives locales (hors socle)", "Axe 2 – …"); CALPAE when no profile."""
+    if text is None or not str(text).strip():
+        return None
+    if profile is None:
+        from ..core.profile import profile as shipped  # noqa: PLC0415
+        profile = shipped()
+    return profile.group_of_label(str(text))
 
 
-SUBTOTAL_LABELS = {Bloc.SOCLE: "SOUS-TOTAL SOCLE", Bloc.INITIATIVES: "SOUS-TOTAL INITIATIVES LOCALES"}
 TOTAL_LABEL = "TOTAL"
-REGLE_CHOICES = ("parité", "libre")
-BLOC_CHOICES = ("Engagements du socle", "Initiatives locales")
 
 # --- Paramètres -------------------------------------------------------------------
 PARAM_TITLE_ROW, PARAM_FIRST_ROW = 1, 3
 PARAM_LABEL_COL, PARAM_VALUE_COL = 1, 2
 P_DEPARTEMENT, P_ANNEE, P_CREDITS, P_REPORT, P_REGLE = "departement", "annee", "credits", "report", "regle"
+P_PROFIL, P_AVENANT = "profil", "avenant"
 PARAM_LABELS = {
+    P_PROFIL: "Profil de la convention",
     P_DEPARTEMENT: "Département",
     P_ANNEE: "Année de la convention",
     P_CREDITS: "Crédits État notifiés (article 2)",
@@ -261,6 +292,7 @@ PARAM_LABELS = {
     P_REGLE: "Règle de répartition par défaut",
 }
 PARAM_PATTERNS = {
+    P_PROFIL: r"^profil\b",
     P_DEPARTEMENT: r"^departement\b",
     P_ANNEE: r"^annee\b",
     P_CREDITS: r"^credits?\b",
@@ -283,12 +315,22 @@ VERDICT_OK = "Aucune erreur : la maquette peut être transmise."
 JOURNAL_HEADERS = ("Ligne", "Colonne", "Ancienne valeur", "Nouvelle valeur", "Cellule")
 CONTROLES_TITLE = "Contrôles de la maquette"
 JOURNAL_TITLE = "Journal du dernier recalcul ayant modifié des valeurs"
+SUIVI_TITLE = "Suivi de l'exécution, année par année"
 #: the sheets the project owns and empties at each run, and how their first cell begins
-OWNED_ROLES = (CONTROLES, JOURNAL, TECH)
-OWNED_TITLES = {CONTROLES: CONTROLES_TITLE, JOURNAL: JOURNAL_TITLE, TECH: TECH_HEADERS[0]}
+OWNED_ROLES = (CONTROLES, JOURNAL, TECH, SUIVI)
+OWNED_TITLES = {CONTROLES: CONTROLES_TITLE, JOURNAL: JOURNAL_TITLE, TECH: TECH_HEADERS[0], SUIVI: SUIVI_TITLE}
 JOURNAL_WIDTHS = (36, 34, 18, 18, 12)
 JOURNAL_TITLE_ROW, JOURNAL_NOTE_ROW, JOURNAL_HEADER_ROW, JOURNAL_FIRST_ROW = 1, 2, 4, 5
 JOURNAL_OLD_COL, JOURNAL_NEW_COL = 3, 4  # the amounts, in euros
+
+# --- Suivi de l'exécution (written by « suivant », one line per action and year) ---------------
+SUIVI_HEADERS = ("Année", "Groupe", "N°", "Intitulé de l'action", "Budget global", "Part État", "Part CD",
+                 "Budget exécuté", "Taux d'exécution", "Exécuté État", "Non consommé État", "Report l'année suivante",
+                 "Remarque")
+SUIVI_WIDTHS = (8, 24, 8, 44, 15, 15, 15, 15, 11, 15, 15, 16, 60)
+SUIVI_TITLE_ROW, SUIVI_NOTE_ROW, SUIVI_HEADER_ROW, SUIVI_FIRST_ROW = 1, 2, 4, 5
+SUIVI_EUR_COLS = (5, 6, 7, 8, 10, 11, 12)
+SUIVI_TAUX_COL = 9
 
 # --- Indicateurs -----------------------------------------------------------------
 IND_FIXED = ("Bloc", "Fiche action N°", "Intitulé de l'action", "Indicateur", "Unité", "Source")
@@ -369,14 +411,48 @@ VENTILATION_TOTAL = "Total de la ventilation"
 FICHE_LINK_TEXT = "→ ligne de la maquette"
 FICHE_WIDTHS = (44, 90, 24)
 FICHE_ROW_BY_KEY = {r.key: r for r in FICHE_ROWS}
+#: the fiche rows a multi-year fiche has once per year ("Part État 2025")
+FICHE_YEARLY = ("part_etat", "part_cd", "report", "autres_financeurs", "budget_global", "budget_execute",
+                "taux_execution")
+
+
+def fiche_rows(years: Optional[tuple[int, ...]] = None) -> tuple[FicheRow, ...]:
+    """The rows of a fiche: as FICHE_ROWS for a yearly convention; for a
+    multi-year one, each yearly row once per year (key "part_etat@2025")."""
+    if not years:
+        return FICHE_ROWS
+    out: list[FicheRow] = []
+    for r in FICHE_ROWS:
+        if r.key in FICHE_YEARLY:
+            out += [FicheRow(f"{r.key}@{y}", f"{r.label} {y}", r.kind) for y in years]
+        else:
+            out.append(r)
+    return tuple(out)
+
+
+def fiche_row(key: str) -> FicheRow:
+    """A fiche row by key, yearly ones included."""
+    base, _, year = key.partition("@")
+    r = FICHE_ROW_BY_KEY[base]
+    return FicheRow(key, f"{r.label} {year}" if year else r.label, r.kind)
 FICHE_KEY_BY_LABEL = {normalize_label(r.label): r.key for r in FICHE_ROWS}
 
 
+GROUP_COLOURS = ("2E75B6", "70AD47", "C55A11", "7030A0", "BF9000", "2F5597")
+
+
+def group_colour(profile, bloc: Bloc) -> str:
+    """The tab colour of a group's fiches (in the order of the profile's groups)."""
+    groups = list(getattr(profile, "groupes", ()))
+    i = groups.index(bloc) if bloc in groups else 0
+    return GROUP_COLOURS[i % len(GROUP_COLOURS)]
+
+
 def fiche_sheet_name(bloc: Bloc, numero: str, taken: set[str]) -> str:
-    """A valid, unique sheet name: 'Fiche S 4.2', 'Fiche IL 4' (N° repeat across blocs).
-    ``taken``: the names in use, in lower case (Excel compares them so); the
-    name chosen is added to it."""
-    prefix = "S" if bloc is Bloc.SOCLE else "IL"
+    """A valid, unique sheet name: 'Fiche S 4.2', 'Fiche IL 4', 'Fiche A2 3' (N°
+    repeat across groups). ``taken``: the names in use, in lower case (Excel
+    compares them so); the name chosen is added to it."""
+    prefix = bloc.court or bloc.value[:3].upper()
     num = INVALID_SHEET_CHARS.sub("-", numero or "sans N°").strip("'") or "sans N°"
     base = f"{FICHE_PREFIX} {prefix} {num}"[:MAX_SHEET_NAME].rstrip()
     name, i = base, 2

@@ -19,12 +19,12 @@ from . import layout as L
 from ..core.catalogue import severity
 from ..core.findings import Finding, Where
 from ..core.model import (FICHE_TEXT_FIELDS, Bloc, Fiche, FicheBudget, Indicator,
-                          IndicatorValue, Maquette, SplitRule, VentilationLine, normalize_numero)
+                          IndicatorValue, Maquette, VentilationLine, normalize_numero)
 from ..core.money import Unreadable, amount_from_cell
 from ..core.referential import DEPARTEMENTS
 from ..errors import NoMaquette
 from .port import Grid
-from .table import TableLayout, chorus_of, find_header, read_table, rule_of, text
+from .table import TableLayout, chorus_of, find_header, read_table, read_tables, rule_of, text
 
 __all__ = ["FicheSheet", "ReadResult", "TableLayout", "find_header", "read_table", "read_workbook"]
 
@@ -55,6 +55,10 @@ class ReadResult:
     libre_styled: list[str] = field(default_factory=list)
     #: cells Recalculer writes without a cached value (what the spreadsheet shows there is not known)
     unknown: set = field(default_factory=set)
+    #: the convention (core.profile.Profile)
+    profile: object = None
+    #: one view per year of a multi-year maquette (the first is this one); [self] for a yearly one
+    years: list = field(default_factory=list)
 
     def sheet_of(self, role: str) -> str:
         return self.owned.get(role, role)
@@ -99,27 +103,31 @@ class ReadResult:
 
 # --- Paramètres -----------------------------------------------------------------------
 
-def read_parametres(grid: Grid) -> tuple[dict[str, object], list[str]]:
-    """Key/value rows of the Paramètres sheet, and the Chorus codes it lists."""
+def read_parametres(grid: Grid) -> tuple[dict[str, object], list[str], dict[str, object]]:
+    """Key/value rows of the Paramètres sheet, the Chorus codes it lists, and
+    every row (normalised label -> value: a group's or a year's credits)."""
     params: dict[str, object] = {}
     codes: list[str] = []
+    rows: dict[str, object] = {}
     for r in range(1, grid.n_rows + 1):
         label = L.normalize_label(grid.get(r, L.PARAM_LABEL_COL))
         if not label:
             continue
+        rows.setdefault(label, grid.get(r, L.PARAM_VALUE_COL))
         for key, pattern in L.PARAM_PATTERNS.items():
             if key not in params and re.search(pattern, label):
                 params[key] = grid.get(r, L.PARAM_VALUE_COL)
+                rows["@" + key] = r  # where it is, to point at it
                 break
         chorus = chorus_of(text(grid.get(r, L.PARAM_LABEL_COL)))
         if chorus and re.fullmatch(r"\d{4} \d{2} \d{2} \d{2} \d{2}", chorus.normalized):
             codes.append(chorus.normalized)
-    return params, codes
+    return params, codes, rows
 
 
 # --- Indicateurs ----------------------------------------------------------------------
 
-def read_indicateurs(grid: Grid) -> dict[tuple[Bloc, str], list[Indicator]]:
+def read_indicateurs(grid: Grid, profile=None) -> dict[tuple[Bloc, str], list[Indicator]]:
     header = None
     label = L.normalize_label(L.IND_FIXED[L.IND_COL_LIBELLE - 1])
     for r in range(1, min(grid.n_rows, L.IND_HEADER_SCAN_ROWS) + 1):
@@ -139,7 +147,7 @@ def read_indicateurs(grid: Grid) -> dict[tuple[Bloc, str], list[Indicator]]:
             comment_col = c
     out: dict[tuple[Bloc, str], list[Indicator]] = {}
     for r in range(header + 1, grid.n_rows + 1):
-        bloc = L.bloc_of_label(grid.get(r, L.IND_COL_BLOC))
+        bloc = L.bloc_of_label(grid.get(r, L.IND_COL_BLOC), profile)
         libelle = text(grid.get(r, L.IND_COL_LIBELLE))
         if bloc is None or not libelle:
             continue
@@ -177,7 +185,21 @@ def is_fiche_sheet(grid: Grid) -> bool:
     return text(grid.get(1, L.FICHE_LABEL_COL)).startswith(L.FICHE_TITLE_PREFIX)
 
 
-def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
+_LABEL_YEAR = re.compile(r"^(.*\S)\s+(20[0-9]{2})$")
+
+
+def fiche_key(label: str) -> Optional[str]:
+    """A fiche row's key from its label; a multi-year fiche's amount row ends
+    with its year ("Part État 2025" -> "part_etat@2025")."""
+    key = L.FICHE_KEY_BY_LABEL.get(L.normalize_label(label))
+    if key is None and (m := _LABEL_YEAR.match(label)):
+        base = L.FICHE_KEY_BY_LABEL.get(L.normalize_label(m.group(1)))
+        if base in L.FICHE_YEARLY:
+            key = f"{base}@{m.group(2)}"
+    return key
+
+
+def read_fiche(grid: Grid, sheet: str, profile=None) -> tuple[FicheSheet, dict]:
     """The fiche's rows by label (robust to renamed sheets) and its typed content."""
     rows: dict[str, int] = {}
     vent_rows: list[int] = []
@@ -185,7 +207,7 @@ def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
     in_vent = False
     for r in range(1, grid.n_rows + 1):
         label = text(grid.get(r, L.FICHE_LABEL_COL))
-        key = L.FICHE_KEY_BY_LABEL.get(L.normalize_label(label))
+        key = fiche_key(label)
         if r == 1:
             rows["titre"] = 1
             continue
@@ -203,7 +225,7 @@ def read_fiche(grid: Grid, sheet: str) -> tuple[FicheSheet, dict]:
     content: dict[str, object] = {k: grid.get(r, L.FICHE_VALUE_COL) for k, r in rows.items()}
     content["ventilation"] = [(text(grid.get(r, L.FICHE_LABEL_COL)), grid.get(r, L.FICHE_VALUE_COL))
                               for r in vent_rows]
-    bloc = L.bloc_of_label(content.get("bloc"))
+    bloc = L.bloc_of_label(content.get("bloc"), profile)
     numero = normalize_numero(content.get("numero"))
     # the title and the link are the tool's while they say what it wrote (the N° and intitulé rows
     # hold what it wrote last); an officer's own text there is left alone
@@ -225,7 +247,8 @@ def fiche_amount_findings(fs: FicheSheet, content: dict) -> list[Finding]:
     """A fiche's amount that is no amount (budget exécuté, amounts quoted by
     the fiche, ventilation lines): said, never dropped in silence."""
     out = []
-    cells = [(L.FICHE_ROW_BY_KEY[k].label, fs.rows[k], content.get(k)) for k in FICHE_AMOUNTS if k in fs.rows]
+    cells = [(L.FICHE_ROW_BY_KEY[k.split("@")[0]].label + (f" {k.split('@')[1]}" if "@" in k else ""), r,
+              content.get(k)) for k, r in fs.rows.items() if k.split("@")[0] in FICHE_AMOUNTS]
     cells += [(f"ventilation « {label or 'sans libellé'} »", r, raw)
               for r, (label, raw) in zip(fs.ventilation_rows, content.get("ventilation", []), strict=False)]
     for what, row, raw in cells:
@@ -238,9 +261,12 @@ def fiche_amount_findings(fs: FicheSheet, content: dict) -> list[Finding]:
     return out
 
 
-def fiche_from_content(content: dict) -> tuple[Fiche, dict]:
-    """Fiche narrative + the action fields that live on the fiche sheet."""
+def fiche_from_content(content: dict, year: Optional[int] = None) -> tuple[Fiche, dict]:
+    """Fiche narrative + the action fields that live on the fiche sheet (of
+    ``year``, for the rows a multi-year fiche has per year)."""
     def dec(key):
+        if year is not None and key in L.FICHE_YEARLY:
+            key = f"{key}@{year}"
         v = amount_from_cell(content.get(key))
         return v if isinstance(v, Decimal) else None
     fb = FicheBudget(dec("fb_part_etat"), dec("fb_report_etat"), dec("fb_part_cd"), dec("fb_report_cd"),
@@ -249,7 +275,7 @@ def fiche_from_content(content: dict) -> tuple[Fiche, dict]:
     fiche = Fiche(**{k: _multiline(content.get(k)) for k in FICHE_TEXT_FIELDS}, budget=fb if has_fb else None)
     fapi_text = L.normalize_label(content.get("fapi"))
     extra = {
-        "budget_execute": dec("budget_execute"),
+        "budget_execute": dec("budget_execute"),  # of the year, on a multi-year fiche
         "periode_execution": _multiline(content.get("periode_execution")),
         "fapi": True if fapi_text.startswith("oui") else False if fapi_text.startswith("non") else None,
         "ventilation": tuple(VentilationLine(lib, v) for lib, raw in content.get("ventilation", [])
@@ -309,7 +335,7 @@ def owned_sheets(sheet_names: list[str], read_sheet: Callable[[str], Grid]) -> d
         role, _, name = entry.partition("=")
         if role in L.OWNED_ROLES and name in sheet_names:
             out[role] = name
-    for role in (L.CONTROLES, L.JOURNAL):
+    for role in (L.CONTROLES, L.JOURNAL, L.SUIVI):
         if role not in out and role in sheet_names and \
                 text(read_sheet(role).get(1, 1)).startswith(L.OWNED_TITLES[role]):
             out[role] = role  # a workbook of an earlier version: no registry yet
@@ -318,22 +344,73 @@ def owned_sheets(sheet_names: list[str], read_sheet: Callable[[str], Grid]) -> d
 
 # --- the whole workbook ----------------------------------------------------------------
 
+def _param_cell(rows: dict, key: str) -> Optional[str]:
+    r = rows.get("@" + key)
+    return L.a1(r, L.PARAM_VALUE_COL) if isinstance(r, int) else None
+
+
+def _named_profile(ident: str, sheet_names: list[str], read_sheet: Callable[[str], Grid]):
+    """(profile, problem) for the id « Paramètres » names: a shipped profile,
+    else the user's profile the workbook carries (sheet ``calpae_profil``);
+    the CALPAE and the reason when neither is usable."""
+    from ..core.profile import ProfileError, profile_from_text, shipped  # noqa: PLC0415
+    profiles = shipped()
+    if not ident:
+        return profiles["calpae"], None
+    if ident in profiles:
+        return profiles[ident], None
+    sheet = named(sheet_names, L.PROFILE_SHEET)
+    if not sheet:
+        return profiles["calpae"], ("cet outil ne le connaît pas et le classeur n'en porte pas le fichier (feuille "
+                                    f"« {L.PROFILE_SHEET} »)")
+    grid = read_sheet(sheet)
+    raw = "\n".join(text(grid.get(r, 1)) for r in range(1, grid.n_rows + 1))
+    try:
+        p = profile_from_text(raw, f"feuille {sheet}")
+    except ProfileError as e:
+        return profiles["calpae"], ("le profil que porte le classeur n'est pas utilisable (" + "; ".join(e.problems)
+                                    + ")")
+    if p.id != ident:
+        return profiles["calpae"], (f"le profil que porte le classeur (feuille « {sheet} ») est « {p.id} », pas "
+                                    f"« {ident} »")
+    return p, None
+
+
 def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], path: str,
-                  credits: Optional[Decimal] = None, report: Optional[Decimal] = None) -> ReadResult:
-    """Read a maquette workbook through any adapter's ``read_sheet``."""
+                  credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
+                  profile=None) -> ReadResult:
+    """Read a maquette workbook through any adapter's ``read_sheet``.
+    ``profile``: the convention (default: the one « Paramètres » names, else
+    the CALPAE). A multi-year maquette gives one view per year (``years``)."""
     if L.REPORT_MARKER in sheet_names:
         raise NoMaquette(path, "c'est un rapport produit par calpae-xl (consolidation ou comparaison), pas une "
                                "maquette")
     params: dict[str, object] = {}
+    rows: dict[str, object] = {}
     extra_codes: list[str] = []
+    findings: list[Finding] = []
     parametres, indicateurs = named(sheet_names, L.PARAMETRES), named(sheet_names, L.INDICATEURS)
     if parametres:
-        params, extra_codes = read_parametres(read_sheet(parametres))
-    default_rule = rule_of(params.get(L.P_REGLE), SplitRule.PARITE)
+        params, extra_codes, rows = read_parametres(read_sheet(parametres))
+    named_profile = text(params.get(L.P_PROFIL))
+    if profile is None:
+        profile, problem = _named_profile(named_profile, sheet_names, read_sheet)
+        if problem:
+            findings.append(Finding("PROFIL_INCONNU", severity("PROFIL_INCONNU"),
+                                    f"La feuille « Paramètres » nomme le profil « {named_profile} » : {problem} ; la "
+                                    "maquette est lue comme une CALPAE.",
+                                    Where(sheet=parametres, cell=_param_cell(rows, L.P_PROFIL))))
+    elif named_profile and named_profile != profile.id:
+        findings.append(Finding("PROFIL_DIFFERENT", severity("PROFIL_DIFFERENT"),
+                                f"La maquette est lue avec le profil « {profile.id} » demandé, mais sa feuille "
+                                f"« Paramètres » nomme le profil « {named_profile} ».",
+                                Where(sheet=parametres, cell=_param_cell(rows, L.P_PROFIL))))
+    default_rule = rule_of(params.get(L.P_REGLE), None) if params.get(L.P_REGLE) not in (None, "") else None
     owned = owned_sheets(sheet_names, read_sheet)
     ordered = ([L.MAQUETTE] if L.MAQUETTE in sheet_names else []) + [
-        s for s in sheet_names if s not in (L.MAQUETTE, parametres, indicateurs, *owned.values())]
-    table_read = None
+        s for s in sheet_names if s not in (L.MAQUETTE, parametres, indicateurs, *owned.values())
+        and L.normalize_label(s) != L.normalize_label(L.PROFILE_SHEET)]
+    tables = None
     others: list[str] = []  # other sheets holding a maquette table
     fiche_grids: dict[str, Grid] = {}
     for s in ordered:
@@ -341,48 +418,42 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         if s != L.MAQUETTE and is_fiche_sheet(grid):
             fiche_grids[s] = grid
             continue
-        if table_read is None:
-            table_read = read_table(grid, s, default_rule)
-        elif find_header(grid.with_merges_filled()) is not None:
+        if tables is None:
+            tables = read_tables(grid, s, default_rule, profile)
+        elif find_header(grid.with_merges_filled(), profile=profile) is not None:
             others.append(s)
-    if table_read is None:
+    if tables is None:
         raise NoMaquette(path, "aucune maquette financière reconnaissable : pas de ligne d'en-têtes "
                          "(« Intitulé de l'action », « Budget global », « Participation État »…) dans les "
                          f"{L.HEADER_SCAN_ROWS} premières lignes d'une feuille.")
-    actions, table, subtotals, total, findings = table_read
+    first_table = tables[0][1][1]
     for s in others:
         findings.append(Finding("PLUSIEURS_MAQUETTES", severity("PLUSIEURS_MAQUETTES"),
                                 f"La feuille « {s} » contient aussi un tableau de maquette : seule la feuille "
-                                f"« {table.sheet} » est lue et contrôlée.", Where(sheet=s, cell="A1")))
+                                f"« {first_table.sheet} » est lue et contrôlée.", Where(sheet=s, cell="A1")))
 
-    indicators = read_indicateurs(read_sheet(indicateurs)) if indicateurs else {}
+    indicators = read_indicateurs(read_sheet(indicateurs), profile) if indicateurs else {}
     fiches: dict[tuple[Bloc, str], FicheSheet] = {}
     contents: dict[tuple[Bloc, str], dict] = {}
     orphans: list[FicheSheet] = []
-    keys = {a.key for a in actions}
+    keys = {a.key for a in tables[0][1][0]}
     for s, grid in fiche_grids.items():
-        fs, content = read_fiche(grid, s)
+        fs, content = read_fiche(grid, s, profile)
         key = (fs.bloc, fs.numero)
         if fs.bloc is not None and key in keys and key not in fiches:
             fiches[key], contents[key] = fs, content
             findings += fiche_amount_findings(fs, content)
         else:
             orphans.append(fs)
-    merged = []
-    for a in actions:
-        upd: dict = {"indicateurs": tuple(indicators.get(a.key, ()))}
-        if a.key in contents:
-            fiche, extra = fiche_from_content(contents[a.key])
-            upd.update(fiche=fiche, **extra)
-        merged.append(replace(a, **upd))
 
-    def param_amount(key: str, override: Optional[Decimal]) -> Optional[Decimal]:
+    def param_amount(key: str, override: Optional[Decimal], raw: object = None, label: str = "") -> Optional[Decimal]:
         if override is not None:
             return override
-        v = amount_from_cell(params.get(key))
+        v = amount_from_cell(params.get(key) if raw is None else raw)
         if isinstance(v, Unreadable):
+            label = label or L.PARAM_LABELS[key]
             findings.append(Finding("PARAMETRE_ILLISIBLE", severity("PARAMETRE_ILLISIBLE"),
-                                    f"« {v.raw} » n'est pas un montant lisible pour « {L.PARAM_LABELS[key]} ».",
+                                    f"« {v.raw} » n'est pas un montant lisible pour « {label} ».",
                                     Where(sheet=parametres)))
             return None
         return v
@@ -394,20 +465,52 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         annee = 0
     departement = text(params.get(L.P_DEPARTEMENT))
     if not (departement and annee):  # no Paramètres: the title above the table often says both
-        titles = [text(v) for r in range(1, table.header_row) for v in read_sheet(table.sheet).values[r - 1]
-                  if text(v)] + [table.sheet]
+        above = read_sheet(first_table.sheet).values[:first_table.header_row - 1]
+        titles = [text(v) for row in above for v in row if text(v)] + [first_table.sheet]
         guessed_dep, guessed_year = title_guess(titles)
         departement, annee = departement or guessed_dep, annee or guessed_year
-    maquette = Maquette(
-        departement=departement,
-        annee=annee,
-        actions=tuple(merged),
-        credits_etat=param_amount(L.P_CREDITS, credits),
-        report_etat_notifie=param_amount(L.P_REPORT, report),
-        regle_defaut=default_rule,
-        sous_totaux_saisis=subtotals,
-        total_saisi=total,
-    )
+    base_credits = param_amount(L.P_CREDITS, credits)
+    base_report = param_amount(L.P_REPORT, report)
+    group_credits = {}
+    if not profile.fongible:
+        for g in profile.groupes:
+            raw = _param_for(rows, "credits", g.label, g.value)
+            if raw is not None:
+                v = param_amount(L.P_CREDITS, None, raw, f"Crédits État notifiés — {g.label}")
+                if v is not None:
+                    group_credits[g.value] = v
+    views = []
+    for year, (actions, table, subtotals, total, year_findings) in tables:
+        merged = []
+        for a in actions:
+            upd: dict = {"indicateurs": tuple(indicators.get(a.key, ()))}
+            if a.key in contents:
+                fiche, extra = fiche_from_content(contents[a.key], year)
+                upd.update(fiche=fiche, **extra)
+            merged.append(replace(a, **upd))
+        yearly_credits, yearly_report = base_credits, base_report
+        if year is not None:
+            raw = _param_for(rows, "credits", str(year))
+            if raw is not None and credits is None:
+                yearly_credits = param_amount(L.P_CREDITS, None, raw, f"Crédits État notifiés {year}")
+            raw = _param_for(rows, "report", str(year))
+            if raw is not None and report is None:
+                yearly_report = param_amount(L.P_REPORT, None, raw, f"Report N-1 État notifié {year}")
+        maquette = Maquette(
+            departement=departement,
+            annee=year or annee,
+            actions=tuple(merged),
+            credits_etat=yearly_credits,
+            report_etat_notifie=yearly_report,
+            regle_defaut=default_rule or profile.first.regle,
+            profile=profile,
+            credits_groupes=group_credits,
+            sous_totaux_saisis=subtotals,
+            total_saisi=total,
+        )
+        views.append((maquette, table, year_findings))
+    maquette, table, year_findings = views[0]
+    findings += year_findings
     for fs in orphans:
         findings.append(Finding("FICHE_ORPHELINE", severity("FICHE_ORPHELINE"),
                                 f"La feuille « {fs.sheet} » est la fiche d'une action absente de la maquette "
@@ -417,6 +520,18 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
     if L.TECH in owned:
         grid = read_sheet(owned[L.TECH])
         libre_styled = [k for r in range(2, grid.n_rows + 1) if (k := text(grid.get(r, L.TECH_LIBRE_COL)))]
-    return ReadResult(maquette, table, fiches, extra_codes, findings,
-                      {role: owned.get(role) or L.owned_name(role, sheet_names) for role in L.OWNED_ROLES},
-                      libre_styled)
+    result = ReadResult(maquette, table, fiches, extra_codes, findings,
+                        {role: owned.get(role) or L.owned_name(role, sheet_names) for role in L.OWNED_ROLES},
+                        libre_styled, profile=profile)
+    result.years = [result] + [replace(result, maquette=m, table=t, findings=f, years=[]) for m, t, f in views[1:]]
+    return result
+
+
+def _param_for(rows: dict[str, object], kind: str, *names: str) -> object:
+    """The value of a « Paramètres » row whose label begins with ``kind``
+    ("credits", "report") and names one of ``names`` (a group, a year)."""
+    wanted = [L.normalize_label(n) for n in names if n]
+    for label, value in rows.items():
+        if label.startswith(kind) and any(f" {w}" in f" {label} " or label.endswith(w) for w in wanted):
+            return value
+    return None

@@ -22,7 +22,6 @@ from ..core.catalogue import severity
 from ..core.findings import Finding, Where
 from ..core.model import Action, Bloc, Chorus, Column, SplitRule, normalize_chorus, normalize_numero
 from ..core.money import MERGED, NO_VALUE, Unreadable, amount_from_cell
-from ..core.referential import CHORUS_CODES, THEME_INITIATIVES
 from . import layout as L
 from .port import Formula, Grid
 
@@ -49,6 +48,8 @@ class TableLayout:
     formulas_known: bool = True
     #: the amount cells this run writes (Recalculer): what their saved values become is known
     written: set = field(default_factory=set)
+    #: the year of a multi-year maquette these columns are (None: a yearly maquette)
+    annee: Optional[int] = None
 
     def cell(self, row: int, field_key: str) -> Optional[str]:
         col = self.cols.get(field_key)
@@ -76,7 +77,7 @@ def chorus_of(value: str) -> Optional[Chorus]:
     m = re.match(r"^\s*([\d][\d\s.\-]*\d)\s*(?:[-–:]\s*(.*))?$", value)
     if m:
         code = normalize_chorus(m.group(1))
-        return Chorus(code, (m.group(2) or "").strip() or CHORUS_CODES.get(code, ""))
+        return Chorus(code, (m.group(2) or "").strip())
     return Chorus(value, "")
 
 
@@ -104,7 +105,7 @@ class Header:
     two_rows: bool = False
 
 
-def _labels(grid: Grid, r: int) -> tuple[dict[int, str], bool]:
+def _labels(grid: Grid, r: int, profile=None) -> tuple[dict[int, str], bool]:
     """The header labels of row ``r``: each cell's own text when it is a
     header, else the text above it joined to it (a group label over two
     rows: "Participation" + "Etat"). ``grid`` has its merges filled."""
@@ -112,26 +113,35 @@ def _labels(grid: Grid, r: int) -> tuple[dict[int, str], bool]:
     for c in range(1, grid.n_cols + 1):
         below = text(grid.get(r, c))
         above = text(grid.get(r - 1, c)) if r > 1 else ""
-        if below and L.match_header(below):
+        if below and L.match_header(below, profile):
             out[c] = below
-        elif below and above and above != below and L.match_header(f"{above} {below}"):
+        elif below and above and above != below and L.match_header(f"{above} {below}", profile):
             out[c], joined = f"{above} {below}", True
         elif below:
             out[c] = below
     return out, joined
 
 
-def find_header(grid: Grid) -> Optional[Header]:
-    """The row (in the first rows) where the most headers are recognised."""
+_YEAR = re.compile(r"(20[0-9]{2})\s*$")
+
+
+def find_header(grid: Grid, years: tuple[int, ...] = (), profile=None) -> Optional[Header]:
+    """The row (in the first rows) where the most headers are recognised.
+    ``years``: a multi-year maquette's years — an amount header ending with one
+    of them ("Participation État 2025") is that year's column ("part_etat@2025")."""
     best: Optional[Header] = None
     for r in range(1, min(grid.n_rows, L.HEADER_SCAN_ROWS) + 1):
-        labels, joined = _labels(grid, r)
+        labels, joined = _labels(grid, r, profile)
         cols: dict[str, int] = {}
         dups: dict[str, list[int]] = {}
         for c, label in labels.items():
-            key = L.match_header(label)
+            key = L.match_header(label, profile)
             if key is None:
                 continue
+            if years and key in L.AMOUNT_FIELDS:
+                m = _YEAR.search(label)
+                if m and int(m.group(1)) in years:
+                    key = f"{key}@{m.group(1)}"
             if key in cols:
                 dups.setdefault(key, []).append(c)
             else:
@@ -185,30 +195,65 @@ def _inherit_merged(grid: Grid, r: int, last: dict) -> None:
             last[c] = grid.get(r, c)
 
 
-def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARITE):
-    """(actions, layout, typed sub-totals, typed total, findings) of the
-    maquette table, or None when the sheet has no header row."""
+def year_cols(cols: dict[str, int], year: Optional[int]) -> dict[str, int]:
+    """The columns of one year of a multi-year maquette (its fixed columns and
+    that year's amounts, by their plain keys); ``year`` None: as they are."""
+    if year is None:
+        return {k: c for k, c in cols.items() if "@" not in k}
+    out = {k: c for k, c in cols.items() if "@" not in k}
+    suffix = f"@{year}"
+    out.update({k[: -len(suffix)]: c for k, c in cols.items() if k.endswith(suffix)})
+    return out
+
+
+def read_tables(grid: Grid, sheet: str, default_rule: Optional[SplitRule] = None, profile=None):
+    """The maquette table, per year: [(year or None, (actions, layout, typed
+    sub-totals, typed total, findings))] — one item for a yearly convention, one
+    per year of a multi-year one (a group of amount columns each) — or None
+    when the sheet has no header row."""
+    if profile is None:
+        from ..core.profile import profile as shipped  # noqa: PLC0415
+        profile = shipped()
     grid = grid.with_merges_filled()
-    header = find_header(grid)
+    years = profile.years if profile.pluriannuel else ()
+    header = find_header(grid, years, profile)
     if header is None:
         return None
-    header_row, cols = header.row, header.cols
-    findings = _header_findings(sheet, header)
+    if not years:
+        return [(None, _read_rows(grid, sheet, header, header.cols, default_rule, profile, None))]
+    return [(y, _read_rows(grid, sheet, header, year_cols(header.cols, y), default_rule, profile, y)) for y in years]
+
+
+def read_table(grid: Grid, sheet: str, default_rule: Optional[SplitRule] = None, profile=None):
+    """(actions, layout, typed sub-totals, typed total, findings) of a yearly
+    maquette table (the first year of a multi-year one), or None."""
+    tables = read_tables(grid, sheet, default_rule, profile)
+    return tables[0][1] if tables else None
+
+
+def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], default_rule: Optional[SplitRule],
+               profile, year: Optional[int]):
+    header_row = header.row
+    findings = _header_findings(sheet, header, cols, year)
     amount_cols = {f: c for f, c in cols.items() if f in L.AMOUNT_FIELDS}
     first_col = min(cols.values())
+    groups = profile.groupes
+    exclusive = {g.imputation: g for g in groups if g.imputation}
+    default_theme = {t.groupe: t.libelle for t in profile.themes if not t.numero}
     # the bloc label column: named "Bloc", or an unnamed column left of the table
     bloc_col = cols.get(L.F_BLOC)
     if bloc_col is None:
         for c in range(1, first_col):
-            if any(L.bloc_of_label(grid.get(r, c)) for r in range(header_row + 1, grid.n_rows + 1)):
+            if any(L.bloc_of_label(grid.get(r, c), profile) for r in range(header_row + 1, grid.n_rows + 1)):
                 bloc_col = c
                 break
     table = TableLayout(sheet, header_row, cols, bloc_col=bloc_col, formulas_known=grid.formulas_known)
+    table.annee = year
     table.merged = _merged_amounts(grid, header_row, set(amount_cols.values()))
     actions: list[Action] = []
     subtotals: dict[Bloc, dict[Column, object]] = {}
     total: dict[Column, object] = {}
-    section = Bloc.SOCLE
+    section = groups[0]
     # An engine that cannot tell merged cells (the xlwings remote engine) gives
     # the annex's merged thème, Chorus and bloc cells on their first row only:
     # an action row then takes them from the action row above. Not in the
@@ -224,14 +269,14 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
             continue
         label_cells = [t for c, t in enumerate(texts, 1) if c not in amount_cols.values() and t]
         numero_raw = grid.get(r, numero_col) if numero_col else None
-        kind = next((k for k in (L.total_kind(t) for t in label_cells) if k), None)
-        if kind and kind[0] == "intermediaire" and (not text(numero_raw) or L.total_kind(numero_raw)):
-            label = next(t for t in label_cells if L.total_kind(t))
+        kind = next((k for k in (L.total_kind(t, profile) for t in label_cells) if k), None)
+        if kind and kind[0] == "intermediaire" and (not text(numero_raw) or L.total_kind(numero_raw, profile)):
+            label = next(t for t in label_cells if L.total_kind(t, profile))
             findings.append(_finding("TOTAL_INTERMEDIAIRE", f"La ligne {r} (« {label[:60]} ») est un total "
                                      "intermédiaire : elle n'est ni une action ni contrôlée.", sheet,
                                      L.a1(r, numero_col or first_col)))
             continue
-        if kind and (not text(numero_raw) or L.total_kind(numero_raw)):
+        if kind and (not text(numero_raw) or L.total_kind(numero_raw, profile)):
             values = {Column(f): _amount(grid, r, c, {}) for f, c in amount_cols.items()}
             table.last_row = r
             if kind[0] == "total":
@@ -240,7 +285,8 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
                 break
             bloc = kind[1] or section
             subtotals[bloc], table.subtotal_rows[bloc] = values, r
-            section = Bloc.INITIATIVES if bloc is Bloc.SOCLE else section
+            following = groups[groups.index(bloc) + 1:] if bloc in groups else ()
+            section = following[0] if following else section  # the next group follows its sub-total
             continue
         intitule = text(grid.get(r, cols[L.F_INTITULE])) if L.F_INTITULE in cols else ""
         if grid.formulas_known:
@@ -253,15 +299,19 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
         if inherit is not None:
             _inherit_merged(grid, r, inherit)
         chorus = chorus_of(text(grid.get(r, cols[L.F_CHORUS]))) if L.F_CHORUS in cols else None
+        if chorus is not None and not chorus.libelle and chorus.normalized in profile.imputations:
+            chorus = Chorus(chorus.code, profile.imputations[chorus.normalized])
         theme = text(grid.get(r, cols[L.F_THEME])) if L.F_THEME in cols else ""
-        bloc = L.bloc_of_label(grid.get(r, bloc_col)) if bloc_col else None
+        bloc = L.bloc_of_label(grid.get(r, bloc_col), profile) if bloc_col else None
         if bloc is None:
-            if section is Bloc.SOCLE and chorus is not None and chorus.suffix == "10":
-                section = Bloc.INITIATIVES  # no bloc label and no sub-total: the Chorus code tells
+            own = exclusive.get(chorus.normalized) if chorus is not None else None
+            if own is not None and own != section and groups.index(own) > groups.index(section):
+                section = own  # no group label and no sub-total: the imputation tells (CALPAE: « … 10 »)
             bloc = section
-        if bloc is Bloc.INITIATIVES and not theme:
-            theme = THEME_INITIATIVES
-        regle = rule_of(grid.get(r, cols[L.F_REGLE]), default_rule) if L.F_REGLE in cols else default_rule
+        if not theme and bloc.value in default_theme:
+            theme = default_theme[bloc.value]
+        fallback = default_rule if default_rule is not None and default_rule in bloc.regles else bloc.regle
+        regle = rule_of(grid.get(r, cols[L.F_REGLE]), fallback) if L.F_REGLE in cols else fallback
         numero_text = text(numero_raw)
         actions.append(Action(
             bloc=bloc, numero=normalize_numero(numero_text), libelle_numero=numero_text, intitule=intitule,
@@ -282,15 +332,19 @@ def _finding(code: str, message: str, sheet: str, cell: str) -> Finding:
     return Finding(code, severity(code), message, Where(sheet=sheet, cell=cell))
 
 
-def _header_findings(sheet: str, header: Header) -> list[Finding]:
+def _header_findings(sheet: str, header: Header, cols: dict[str, int], year: Optional[int]) -> list[Finding]:
     """A required column not found, or found twice: the reading is unsure, so it is an error."""
     out = []
     where = L.a1(header.row, min(header.cols.values()))
     for key in REQUIRED:
-        if key not in header.cols:
-            out.append(_finding("COLONNE_ABSENTE", f"La colonne « {L.HEADERS[key]} » n'a pas été trouvée dans la "
+        if key not in cols and (year is None or key in L.AMOUNT_FIELDS):  # fixed columns: said once
+            label = L.HEADERS[key] + (f" {year}" if year is not None else "")
+            out.append(_finding("COLONNE_ABSENTE", f"La colonne « {label} » n'a pas été trouvée dans la "
                                 f"ligne d'en-têtes (ligne {header.row} de « {sheet} ») : les contrôles qui en "
                                 "dépendent ne sont pas faits.", sheet, where))
+    if year is not None and year != min(int(k.split("@")[1]) for k in header.cols if "@" in k) \
+            if any("@" in k for k in header.cols) else False:
+        return out  # the doubled columns are said with the first year
     for key, extra in header.duplicates.items():
         for c in extra:
             out.append(_finding("COLONNE_EN_DOUBLE", f"La colonne {L.col_letter(c)} porte le même en-tête que la "

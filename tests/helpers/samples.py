@@ -7,8 +7,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Optional
 
-from calpae_xl.core.model import Bloc, Fiche, Maquette
+from calpae_xl.core.model import Fiche, Maquette
 from calpae_xl.core.serialize import load_example
+from tests.helpers.calpae import CALPAE, INITIATIVES, SOCLE  # noqa: F401
 
 
 def variant(n_actions: Optional[int] = None, departement: Optional[str] = None, annee: Optional[int] = None,
@@ -20,8 +21,8 @@ def variant(n_actions: Optional[int] = None, departement: Optional[str] = None, 
     base = load_example("loiret-2020")
     actions = list(base.actions)
     if n_actions is not None and n_actions != len(actions):
-        socle = [a for a in actions if a.bloc is Bloc.SOCLE]
-        initiatives = [a for a in actions if a.bloc is Bloc.INITIATIVES]
+        socle = [a for a in actions if a.bloc == SOCLE]
+        initiatives = [a for a in actions if a.bloc == INITIATIVES]
         n_socle = max(1, round(n_actions * len(socle) / len(actions)))
         out = []
         for bloc_actions, n in ((socle, n_socle), (initiatives, n_actions - n_socle)):
