@@ -134,7 +134,8 @@ def _shape(i: int, caption: str, name: str, cell: str, rid: str, col_widths: dic
     text = escape(caption)
     return (f'<xdr:oneCellAnchor><xdr:from><xdr:col>{col - 1}</xdr:col><xdr:colOff>0</xdr:colOff>'
             f'<xdr:row>{row - 1}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:ext cx="{cx}" cy="{cy}"/>'
-            f'<xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="{i + 2}" name="{name}" descr={quoteattr(caption)}>'
+            f'<xdr:sp macro="" textlink=""><xdr:nvSpPr>'
+            f'<xdr:cNvPr id="{i + 2}" name="{name}" descr={quoteattr(caption)}>'
             f'<a:hlinkClick r:id="{rid}" tooltip={quoteattr(caption)}/></xdr:cNvPr><xdr:cNvSpPr/></xdr:nvSpPr>'
             f'<xdr:spPr><a:xfrm><a:off x="{x}" y="{y}"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
             '<a:prstGeom prst="roundRect"><a:avLst/></a:prstGeom>'

@@ -16,11 +16,14 @@ from the sources under test.
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -74,12 +77,22 @@ def ensure_wheel(cache: Path, name: str, version: str, python: str) -> Path:
     return found[0]
 
 
+@functools.lru_cache(maxsize=None)
+def project_wheel() -> Path:
+    """The project's wheel, built once per process from the sources under test
+    (by the code of ``calpae-xl paquet-lite``), in a temporary folder."""
+    from calpae_xl.build_lite import build_wheel
+    folder = Path(tempfile.mkdtemp(prefix="calpae-lite-wheel-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return build_wheel(folder, ROOT)
+
+
 class Dist:
     """What a Pyodide run needs, fetched or built: the npm package, micropip,
-    xlwings, and the project's wheel (built into ``work``)."""
+    xlwings, and the project's wheel."""
 
-    def __init__(self, work: Path, cache: Optional[Path] = None):
-        from calpae_xl.build_lite import XLWINGS_VERSION, build_wheel
+    def __init__(self, cache: Optional[Path] = None):
+        from calpae_xl.build_lite import XLWINGS_VERSION
         cache = cache or cache_dir()
         self.timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -92,7 +105,7 @@ class Dist:
         self.xlwings = ensure_wheel(cache, "xlwings", XLWINGS_VERSION, self.python)
         self.timings["pip download"] = time.perf_counter() - t
         t = time.perf_counter()
-        self.project = build_wheel(work / "wheels", ROOT)
+        self.project = project_wheel()
         self.timings["pip wheel calpae-xl"] = time.perf_counter() - t
 
     @property

@@ -16,8 +16,8 @@
 //
 // The workbook's requirements.txt is installed as xlwings Lite does, by
 // micropip with its dependencies, each line taken from the local folder of
-// wheels: a dependency missing from it would be fetched from the network, and
-// fail. Book.flush() reaches a stand-in for the Lite client (globalThis.xlwings),
+// wheels; a dependency the wheels declared would be fetched by micropip from
+// PyPI or Pyodide's CDN (or fail offline): the answer lists what got installed. Book.flush() reaches a stand-in for the Lite client (globalThis.xlwings),
 // which records each batch. Writes to "out": timings, what was imported and
 // installed, and per case and button the flushed batches and the actions.
 import { readFileSync, writeFileSync } from "node:fs";
