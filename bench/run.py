@@ -213,12 +213,44 @@ def measure_5(work: Path, reps: int) -> list[tuple]:
     return rows
 
 
+def measure_6(work: Path, reps: int) -> list[tuple]:
+    """A click in xlwings Lite: the scripts in Pyodide under Node (the runner of
+    tests/test_pyodide.py), next to the same click in this CPython (the remote
+    engine, as xlwings Server runs it). Best of ``reps`` clicks, each on a fresh book."""
+    from tests.helpers import pyodide as P
+    from tests.helpers.remote import payload_from_file
+    reason = P.missing_node()
+    if reason:
+        return [(f"6. {reason}", "", "")]
+    dist = P.Dist()
+    lite = ROOT / "workbook" / "lite"
+    buttons = ["Recalculer", "Contrôler", "Générer les fiches"]
+    payloads = {"Loiret (classeur Lite)": payload_from_file(str(lite / "loiret_2020.xlsx")),
+                "2 000 actions, un montant saisi": P.typed_payload(2000, work)}
+    files = P.write_payloads(payloads, work / "m6")
+    cases = {name: buttons for name in files}
+    main_py = (lite / "main.py").read_text(encoding="utf-8")
+    py = P.run_pyodide(dist, files, cases, work / "m6-run", (lite / "requirements.txt").read_text(encoding="utf-8"),
+                       main_py, repeat=reps)
+    cp = P.run_cpython(files, cases, main_py, repeat=reps)
+    t = py["timings"]
+    rows = [(f"6. xlwings Lite : Pyodide {py['pyodide']} (Python {py['prepared']['python']}) sous Node, "
+             "chargement / installation / imports", f"{t['load_s']:.1f} / {t['install_s']:.1f} / "
+             f"{t['prepare_s']:.1f} s", "une fois, à l'ouverture du complément")]
+    for case, by_button in py["clicks"].items():
+        for button, r in by_button.items():
+            a, b = min(r["times_s"]), min(cp["clicks"][case][button]["times_s"])
+            rows.append((f"   {case}, {button} ({r['n_actions']} actions Excel à la fin)", f"{a:.2f} s (Pyodide)",
+                         f"{b:.2f} s (CPython), × {a / b:.1f}"))
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--fichiers", type=int, default=100)
     ap.add_argument("--resultats", default=str(ROOT / "bench" / "RESULTS.md"))
-    ap.add_argument("--mesures", default="1,2,3,4,5", help="les mesures à faire (défaut : toutes)")
+    ap.add_argument("--mesures", default="1,2,3,4,5,6", help="les mesures à faire (défaut : toutes)")
     args = ap.parse_args()
     wanted = set(args.mesures.split(","))
     work = Path(tempfile.mkdtemp(prefix="calpae-bench-"))
@@ -234,6 +266,8 @@ def main() -> int:
             rows += measure_4(work)
         if "5" in wanted:
             rows += measure_5(work, args.repetitions)
+        if "6" in wanted:
+            rows += measure_6(work, args.repetitions)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     width = max(len(r[0]) for r in rows)

@@ -351,6 +351,22 @@ def cmd_pdf(args) -> int:
     return 0
 
 
+def cmd_paquet_lite(args) -> int:
+    """What an xlwings Lite workbook needs: the wheel, requirements.txt, main.py, the workbooks with buttons."""
+    from .build_lite import WHEEL, LiteBuildError, build  # noqa: PLC0415
+    try:
+        written = build(args.dossier, args.url, wheel=not args.sans_paquet)
+    except LiteBuildError as e:
+        return _fail(f"paquet-lite : {e}")
+    print(f"Pour xlwings Lite, dans « {args.dossier} » :")
+    for path in written:
+        print(f"  {path}")
+    if not args.url:
+        print(f"requirements.txt nomme {WHEEL} à une adresse à remplacer : publiez le paquet sur un serveur "
+              "web que les postes atteignent, puis relancez avec --url ADRESSE (voir README, « xlwings Lite »).")
+    return 0
+
+
 def cmd_codes(args) -> int:
     """The catalogue of codes, for users (and for tools, in JSON)."""
     from .core.catalogue import CATALOGUE, CONSTAT  # noqa: PLC0415
@@ -473,6 +489,14 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("profils", help="les conventions que l'outil connaît (CALPAE, CLS, RSA / France Travail)")
     pr.add_argument("--format", choices=("texte", "json"), default="texte")
     pr.set_defaults(func=cmd_profils)
+
+    pl = sub.add_parser("paquet-lite", help="pour xlwings Lite : le paquet du projet, requirements.txt, main.py et "
+                                            "les classeurs à boutons")
+    pl.add_argument("dossier")
+    pl.add_argument("--url", metavar="ADRESSE", help="adresse (dossier web) où le paquet .whl sera publié")
+    pl.add_argument("--sans-paquet", action="store_true", help="sans construire le paquet .whl (classeurs, main.py, "
+                                                               "requirements.txt)")
+    pl.set_defaults(func=cmd_paquet_lite)
 
     cd = sub.add_parser("codes", help="le catalogue des constats et des refus, avec ce qu'il faut faire")
     cd.add_argument("--format", choices=("texte", "json"), default="texte")

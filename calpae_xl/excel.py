@@ -16,7 +16,8 @@ what it did. A workbook without a maquette gets a message, not a traceback.
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from contextlib import contextmanager
+from typing import Callable, Optional
 
 from .app.session import CONTROLER, FICHES, RECALCULER, Outcome, run
 from .core.findings import Severity, summary_line
@@ -57,16 +58,51 @@ def message(button: str, outcome: Outcome) -> str:
     return "\n".join(parts)
 
 
-def click(button: str, book=None) -> Optional[Outcome]:
-    """Run one button on ``book`` (the calling workbook when None)."""
+#: the status bar while a click runs (Excel on the desktop; Office.js add-ins have no status bar:
+#: xlwings Lite shows it on the button, see calpae_xl.xlwings_scripts)
+WORKING = "{button} : calcul en cours… (CALPAE)"
+
+
+@contextmanager
+def status_bar(book, text: str):
+    """``text`` in Excel's status bar for the time of the block, where the engine
+    has one (Windows, macOS); the remote engine has none: nothing is sent."""
+    shown = False
+    try:
+        book.app.status_bar = text
+        shown = True
+    except Exception:  # noqa: BLE001 - NotImplementedError on the remote engine, or an Excel without one
+        pass
+    try:
+        yield
+    finally:
+        if shown:
+            try:
+                book.app.status_bar = False  # Excel's own messages again
+            except Exception:  # noqa: BLE001 - never hide the click's own outcome
+                pass
+
+
+def click(button: str, book=None, done: Optional[Callable[[], None]] = None) -> Optional[Outcome]:
+    """Run one button on ``book`` (the calling workbook when None). ``done``
+    is called once the work is over, before the message (xlwings Lite puts
+    its button's caption back there)."""
     xw = require_xlwings()
     from .adapters.xlwings_adapter import XlwingsWorkbook  # noqa: PLC0415
     book = book if book is not None else xw.Book.caller()
     wb = XlwingsWorkbook(book)
-    try:
-        outcome = run(wb, BUTTONS[button])
-    except CalpaeError as e:
-        book.app.alert(e.message, title=TITLE, mode="critical")
+    outcome: Optional[Outcome] = None
+    with status_bar(book, WORKING.format(button=button)):
+        try:
+            outcome = run(wb, BUTTONS[button])
+        except CalpaeError as e:
+            failure = e.message
+        else:
+            failure = None
+    if done is not None:
+        done()
+    if failure is not None:
+        book.app.alert(failure, title=TITLE, mode="critical")
         return None
     book.app.alert(message(button, outcome), title=TITLE, mode="info")
     return outcome

@@ -191,3 +191,38 @@ def test_generating_fiches_costs_a_bounded_number_of_actions_per_fiche(without_f
     actions = book.json()["actions"]
     assert n == 20
     assert len(actions) <= 55 * n, collections.Counter(a["func"] for a in actions)
+
+
+def test_excel_status_bar_says_the_click_is_running_then_gives_it_back(printed):
+    """On the desktop (the .xlsm), the status bar says the click is running and
+    is given back to Excel before the message; the remote engine has none and
+    sends nothing for it (the counts above)."""
+    book = remote_book(payload_from_file(str(printed)))
+    seen = []
+
+    class App:  # the desktop App's part a click uses
+        def __init__(self, real):
+            self.real = real
+
+        @property
+        def status_bar(self):
+            return seen[-1][1] if seen else False
+
+        @status_bar.setter
+        def status_bar(self, value):
+            seen.append(("status_bar", value))
+
+        def alert(self, *args, **kwargs):
+            seen.append(("alert", args[0].split("\n")[0]))
+            return self.real.alert(*args, **kwargs)
+
+    class Desktop:
+        def __init__(self, real):
+            self.real, self.app = real, App(real.app)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    assert excel.recalculer(Desktop(book)) is not None
+    assert seen == [("status_bar", "Recalculer : calcul en cours… (CALPAE)"), ("status_bar", False),
+                    ("alert", "Recalculer : terminé.")]

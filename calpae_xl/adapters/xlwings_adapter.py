@@ -66,15 +66,31 @@ class XlwingsWorkbook:
         except Exception:  # noqa: BLE001 - the remote engine knows only the name
             self.path = str(book.name)
         self._grids: dict[str, Grid] = {}
+        self._names: Optional[list[str]] = None  # the book's sheet names, in order, while a plan is applied
+        self._sheets: dict[str, Any] = {}  # name -> xlwings Sheet, looked up once
 
     # reading ---------------------------------------------------------------------------
     def sheet_names(self) -> list[str]:
-        return [s.name for s in self.book.sheets]
+        return list(self._sheet_names())
+
+    def _sheet_names(self) -> list[str]:
+        if self._names is None:
+            self._names = [s.name for s in self.book.sheets]
+        return self._names
+
+    def _sheet(self, name: str):
+        """The xlwings Sheet of that name, looked up once per plan: the remote
+        engine finds a sheet by a scan of every name, so a lookup per block
+        made 2 000 new fiches quadratic."""
+        ws = self._sheets.get(name)
+        if ws is None:
+            ws = self._sheets[name] = self.book.sheets[name]
+        return ws
 
     def read_sheet(self, sheet: str) -> Grid:
         if sheet in self._grids:
             return self._grids[sheet]
-        ws = self.book.sheets[sheet]
+        ws = self._sheet(sheet)
         last = ws.used_range.last_cell
         rng = ws.range((1, 1), (last.row, last.column))
         raw = rng.options(ndim=2).value or []
@@ -102,25 +118,29 @@ class XlwingsWorkbook:
                                  SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define})
         self._flush_formats()
         self._grids.clear()
+        self._names, self._sheets = None, {}
 
     def _ensure(self, op: EnsureSheet) -> None:
-        names = self.sheet_names()
+        names = self._sheet_names()
         if op.sheet in names:
             return
         sheets = self.book.sheets
-        if op.before in names and names.index(op.before) > 0:
+        pos = names.index(op.before) if op.before in names else len(names)
+        if 0 < pos < len(names):
             # after the sheet that precedes ``before`` (the remote engine's
             # ``before=`` lands one place too early)
-            ws = sheets.add(name=op.sheet, after=sheets[names[names.index(op.before) - 1]])
-        elif op.before in names:
-            ws = sheets.add(name=op.sheet, before=sheets[op.before])
+            ws = sheets.add(name=op.sheet, after=self._sheet(names[pos - 1]))
+        elif pos == 0:
+            ws = sheets.add(name=op.sheet, before=self._sheet(op.before))
         else:
-            ws = sheets.add(name=op.sheet, after=sheets[len(names) - 1])
+            ws = sheets.add(name=op.sheet, after=self._sheet(names[-1]))
+        names.insert(pos, op.sheet)
+        self._sheets[op.sheet] = ws
         if op.hidden:
             ws.visible = False
 
     def _block(self, op: Block) -> None:
-        ws = self.book.sheets[op.sheet]
+        ws = self._sheet(op.sheet)
         n_rows, n_cols = len(op.values), max((len(r) for r in op.values), default=0)
         if not n_rows or not n_cols:
             return
@@ -154,7 +174,7 @@ class XlwingsWorkbook:
 
     def _flush_formats(self) -> None:
         for sheet, props in self._formats.items():
-            ws = self.book.sheets[sheet]
+            ws = self._sheet(sheet)
             for prop, cells in props.items():
                 by_value: dict[Any, list[tuple[int, int]]] = {}
                 for cell, value in cells.items():
@@ -165,7 +185,7 @@ class XlwingsWorkbook:
         self._formats = {}
 
     def _clear(self, op: ClearContents) -> None:
-        self.book.sheets[op.sheet].range((op.row1, op.col1), (op.row2, op.col2)).clear_contents()
+        self._sheet(op.sheet).range((op.row1, op.col1), (op.row2, op.col2)).clear_contents()
 
     def _keep(self, op: Block, i: int, j: int) -> Any:
         """A KEEP cell in a block that also writes values: write back what is there."""
@@ -175,7 +195,7 @@ class XlwingsWorkbook:
         return "=" + f if f else grid.get(r, c)
 
     def _setup(self, op: SheetSetup) -> None:
-        ws = self.book.sheets[op.sheet]
+        ws = self._sheet(op.sheet)
         for a, b in _index_runs(sorted(op.widths), key=op.widths.get):
             ws.range((1, a), (1, b)).column_width = op.widths[a]
         if op.freeze:
@@ -184,7 +204,7 @@ class XlwingsWorkbook:
 
     def _rule(self, op: ConditionalRule) -> None:
         st = L.STYLES[op.style]
-        self.book.sheets[op.sheet].range(op.ref).conditional_formats.add_custom(
+        self._sheet(op.sheet).range(op.ref).conditional_formats.add_custom(
             "=" + op.formula, fill_color=_hex(st.get("fill")), font_color=_hex(st.get("font_color")),
             font_bold=st.get("bold"))
 

@@ -31,18 +31,52 @@ def _json_value(v: Any) -> Any:
     return v
 
 
+def shapes_of(path: str) -> dict[str, list[dict]]:
+    """Sheet name -> the drawn shapes of that sheet as Office.js describes them
+    (name, type, position and size in points): the buttons of an xlwings Lite
+    workbook."""
+    import zipfile  # noqa: PLC0415
+    from xml.etree import ElementTree as ET  # noqa: PLC0415
+
+    from calpae_xl.adapters.ooxml import NS, part_name, sheet_xml_paths  # noqa: PLC0415
+    xdr = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+    a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    out: dict[str, list[dict]] = {}
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        for sheet, part in sheet_xml_paths(z).items():
+            folder, base = part.rsplit("/", 1)
+            rels = f"{folder}/_rels/{base}.rels"
+            if rels not in names:
+                continue
+            for rel in ET.fromstring(z.read(rels)).findall("rel:Relationship", NS):
+                if not rel.get("Type", "").endswith("/drawing"):
+                    continue
+                drawing = part_name(folder.removeprefix("xl/") + "/" + rel.get("Target"))
+                for sp in ET.fromstring(z.read(drawing)).iter(xdr + "sp"):
+                    pr = sp.find(f"{xdr}nvSpPr/{xdr}cNvPr")
+                    off, ext = sp.find(f"{xdr}spPr/{a}xfrm/{a}off"), sp.find(f"{xdr}spPr/{a}xfrm/{a}ext")
+                    out.setdefault(sheet, []).append({
+                        "id": pr.get("id"), "name": pr.get("name"), "type": "GeometricShape",
+                        "left": int(off.get("x")) / 12700, "top": int(off.get("y")) / 12700,
+                        "width": int(ext.get("cx")) / 12700, "height": int(ext.get("cy")) / 12700})
+    return out
+
+
 def payload_from_file(path: str) -> dict:
     """The request Office.js sends for a workbook: every sheet's values, the
-    values of formula cells being their saved (cached) results."""
+    values of formula cells being their saved (cached) results, and its shapes."""
     import openpyxl  # noqa: PLC0415
     import xlwings as xw  # noqa: PLC0415
     wb = openpyxl.load_workbook(path, data_only=True)
+    shapes = shapes_of(path)
     sheets = []
     for ws in wb.worksheets:
         rows = [[_json_value(c) for c in row] for row in ws.iter_rows(values_only=True)] or [[""]]
         width = max(len(r) for r in rows)
         rows = [r + [""] * (width - len(r)) for r in rows]
-        sheets.append({"name": ws.title, "values": rows, "pictures": [], "tables": [], "shapes": [],
+        sheets.append({"name": ws.title, "values": rows, "pictures": [], "tables": [],
+                       "shapes": shapes.get(ws.title, []),
                        "charts": [], "notes": [], "visibility": "Visible" if ws.sheet_state == "visible"
                        else "Hidden", "used_range_address": f"A1:{col_letter(width)}{len(rows)}",
                        "pivot_tables": [], "show_gridlines": True, "print_area": None})
