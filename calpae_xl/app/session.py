@@ -9,14 +9,18 @@ block writes (the plans live in :mod:`.recalculer`, :mod:`.controles`,
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
+from .. import __version__
 from ..core.checks import run_checks
-from ..core.findings import Finding, Severity, sort_findings
+from ..core.findings import Finding, Severity, is_open, sort_findings, with_answers, with_keys
+from ..core.receipt import PROFILE, Receipt, describe, digest, make_receipt, state
 from ..core.model import Column, Maquette, SplitRule
 from ..core.money import NO_VALUE, Unreadable
 from ..core.rules import Change, recalculate
@@ -24,9 +28,9 @@ from ..errors import CalpaeError
 from ..workbook import layout as L
 from ..workbook.port import Grid, Workbook
 from ..workbook.reader import read_workbook
-from .controles import plan_controles, plan_highlights
+from .controles import plan_controles, plan_highlights, read_answers
 from .fiches import plan_fiche_links, plan_fiches
-from .journal import plan_journal
+from .journal import TraceLine, plan_journal
 from .recalculer import input_fixes, kept_cells, plan_recalculer, typed_over
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
@@ -42,14 +46,29 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     fiches_created: list[str] = field(default_factory=list)
     wrote: bool = False
+    #: the receipt the workbook held when read, and the fingerprint of what was read
+    receipt_before: Optional[Receipt] = None
+    fingerprint_before: str = ""
+    #: the receipt this run wrote (or kept: the same check of the same content keeps its date)
+    receipt: Optional[Receipt] = None
+    #: the answered findings that disappeared in this run (written to the Journal's trace)
+    resolved: list[TraceLine] = field(default_factory=list)
+    avenant: str = ""
+
+    @property
+    def receipt_state(self) -> str:
+        """inchangé / modifié / sans reçu: the file as read against its last check."""
+        return state(self.receipt_before, self.fingerprint_before)
 
 
 def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = None,
-        report: Optional[Decimal] = None, write: bool = True) -> Outcome:
+        report: Optional[Decimal] = None, write: bool = True, today: Optional[str] = None) -> Outcome:
     """Run the chosen operations on an open workbook, in the order recalculer,
-    contrôler, fiches, and apply the resulting plan in one go."""
+    contrôler, fiches, and apply the resulting plan in one go. ``today``: the
+    date of the check (ISO 8601; default: now)."""
     names = wb.sheet_names()
     read = read_workbook(names, wb.read_sheet, wb.path, credits, report)
+    fingerprint_before = digest(read.maquette, read.extra_chorus, read.findings)
     maquette, changes, ops = read.maquette, [], []
     if RECALCULER in operations:
         keep = kept_cells(read)
@@ -62,29 +81,57 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         changes += typed_over(read, changes, keep)
         changes = [ch for ch in changes if _cell_of(read, ch) not in read.unknown]  # no figure claimed: none journaled
         maquette = _forget_unknown(read, maquette)
-    outcome = Outcome(wb.path, maquette, changes)
+    outcome = Outcome(wb.path, maquette, changes, receipt_before=read.receipt, fingerprint_before=fingerprint_before,
+                      avenant=read.avenant)
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created)
     elif RECALCULER in operations and not getattr(wb, "recalculates", False):
         ops += plan_fiche_links(read, maquette)  # a file: its fiches' saved values follow the maquette
-    findings = outcome.findings = sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus)))
+    findings = with_keys(sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus))))
+    old_controles = _old(wb, read.sheet_of(L.CONTROLES), names)
+    answers = read_answers(old_controles)
+    findings = outcome.findings = with_answers(findings, {k: row.answer for k, row in answers.items()})
     checking = RECALCULER in operations or CONTROLER in operations
     created = []  # the roles of the owned sheets this run creates
+    receipt = None
     if checking:
-        ops += plan_controles(read, maquette, findings, names, _old(wb, read.sheet_of(L.CONTROLES), names))
+        date = today or _now()
+        present = {f.key for f in findings}
+        outcome.resolved = [(row.code, row.bloc, row.action, row.message,
+                             row.answer.effective.value if row.answer.effective else row.answer.typed_status,
+                             row.answer.text, _shown_date(date), key)
+                            for key, row in answers.items() if key not in present]
+        ops += plan_controles(read, maquette, findings, names, old_controles)
         created.append(L.CONTROLES)
-        if changes:
-            ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names))
+        if changes or outcome.resolved:
+            ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names), outcome.resolved)
             created.append(L.JOURNAL)
+        receipt = make_receipt(digest(maquette, read.extra_chorus, read.findings), findings, __version__, date)
+        if receipt.same_check(read.receipt):
+            receipt = read.receipt  # the same check of the same content: its date stays (a second run changes nothing)
+        outcome.receipt = receipt
     if checking or outcome.fiches_created:
         libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is SplitRule.LIBRE] \
             if RECALCULER in operations else None
         ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, read.sheet_of(L.TECH), names),
-                               names, created, libre)
+                               names, created, libre, receipt)
     if write and ops:
         wb.apply(ops)
         outcome.wrote = True
     return outcome
+
+
+def _now() -> str:
+    from ..core.receipt import now  # noqa: PLC0415
+    return now()
+
+
+def _shown_date(iso: str) -> str:
+    """« 03/05/2024 » for the Journal."""
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
 
 
 def _forget_unknown(read, m: Maquette) -> Maquette:
@@ -135,14 +182,49 @@ class FileResult:
     fiches_creees: int = 0
     sortie: Optional[str] = None
     sauvegarde: Optional[str] = None
+    #: where the file comes from and what it is (:func:`provenance`)
+    provenance: dict = field(default_factory=dict)
 
     @property
     def n_errors(self) -> int:
-        return sum(1 for c in self.constats if c["gravite"] == Severity.ERREUR.value)
+        """The erreurs still open (a justified or accepted one no longer stops the maquette)."""
+        return sum(1 for c in self.constats if c["gravite"] == Severity.ERREUR.value and is_open(c))
 
     def as_json(self) -> dict:
         return {"fichier": self.fichier, "lisible": self.lisible, "erreur": self.erreur, "code": self.code,
-                "constats": self.constats}
+                "provenance": self.provenance, "constats": self.constats}
+
+
+def file_identity(path: str) -> dict:
+    """Path, size and SHA-256 of a file as it is on the disk (None where it cannot be read)."""
+    out: dict = {"chemin": str(path), "taille": None, "sha256": None}
+    try:
+        h = hashlib.sha256()
+        size = 0
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+                size += len(chunk)
+        out["taille"], out["sha256"] = size, h.hexdigest()
+    except OSError:
+        pass
+    return out
+
+
+def provenance(path: str, outcome: Optional[Outcome] = None, identity: Optional[dict] = None) -> dict:
+    """The provenance of a file: path, size, SHA-256 (of the file as read),
+    the profile, the last check's receipt and whether the content is still
+    the one it checked (« inchangé », « modifié », « sans reçu »)."""
+    out = dict(identity or file_identity(path))
+    receipt = outcome.receipt_before if outcome else None
+    out.update({"profil": receipt.profil if receipt else (PROFILE if outcome else None),
+                "version_outil": receipt.version if receipt else None,
+                "recu": receipt.as_dict() if receipt else None,
+                "etat": outcome.receipt_state if outcome else None,
+                "message_recu": describe(receipt, outcome.fingerprint_before) if outcome else None,
+                "empreinte": outcome.fingerprint_before if outcome else None,
+                "avenant": (outcome.avenant or None) if outcome else None})
+    return out
 
 
 def failure(path: str, exc: BaseException) -> tuple[str, str]:
@@ -162,9 +244,12 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
     the folder of a ``lot``, whose sub-folders are kept), else ``sortie/<name>``."""
     from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415 - the batch adapter, imported when used
     result = FileResult(path)
+    identity = file_identity(path)
+    result.provenance = provenance(path, None, identity)
     try:
         wb = PackageWorkbook.open(path)
         outcome = run(wb, operations, credits, report, write=write)
+        result.provenance = provenance(path, outcome, identity)
         result.constats = [f.as_dict() for f in outcome.findings]
         result.changements = len(outcome.changes)
         result.fiches_creees = len(outcome.fiches_created)
