@@ -142,37 +142,57 @@ def cmd_lot(args) -> int:
 
 
 def cmd_consolider(args) -> int:
-    from .reports.consolidate import read_file, tables, write_csv, write_workbook  # noqa: PLC0415
+    from .reports.consolidate import document, read_file, tables, write_csv, write_workbook  # noqa: PLC0415
+    from .reports.output import write_text  # noqa: PLC0415
     target = Path(args.sortie)
     files = _folder_workbooks(args.dossier, exclude=target)
     if files is None:
         return 2
-    records = map_files(read_file, files, args.processus or os.cpu_count() or 1, sys.stderr.isatty(),
-                        "Consolidation")
+    records = map_files(partial(read_file, base=args.dossier), files, args.processus or os.cpu_count() or 1,
+                        sys.stderr.isatty(), "Consolidation")
     frames = tables(records)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(frames, str(target))
+    doc = document(records, frames, args.dossier) if (args.json or args.html) else None
+    if args.json:
+        text = json.dumps(doc, ensure_ascii=False, indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            write_text(args.json, text + "\n")
+    if args.html:
+        from .reports.html import render as render_html  # noqa: PLC0415
+        write_text(args.html, render_html(doc, base=args.dossier, page=args.html))
     unreadable = [r for r in records if not r.lisible]
     ignored = [r for r in records if r.ignore]
     n_actions = sum(len(r.actions) for r in records)
+    out = sys.stderr if args.json == "-" else sys.stdout  # the JSON alone on the standard output
     print(f"{len(records)} fichier(s), {len(records) - len(unreadable) - len(ignored)} lu(s), {n_actions} action(s) : "
-          f"{target}")
+          f"{target}", file=out)
     for r in unreadable:
-        print(f"  illisible : {r.erreur}")
+        print(f"  illisible : {r.erreur}", file=out)
     for r in ignored:
-        print(f"  ignoré : {r.fichier} ({r.erreur})")
+        print(f"  ignoré : {r.fichier} ({r.erreur})", file=out)
     doubles = frames["Fichiers"]
     for _, row in doubles[doubles["En double"] == "oui"].iterrows():
-        print(f"  en double : {row['Fichier']} ({row['Département']} {row['Année']})")
+        avenant = f", avenant {row['Avenant']}" if row["Avenant"] else ""
+        print(f"  en double : {row['Fichier']} ({row['Département']} {row['Année']}{avenant})", file=out)
+    for r in records:
+        if r.lisible and not r.ignore and r.provenance.get("etat") == "modifié":
+            print(f"  modifié depuis son dernier contrôle : {r.chemin}", file=out)
     uncounted = [r for r in records if r.non_comptes]
     for r in uncounted:
-        print(f"  {r.fichier} : {r.non_comptes} montant(s) vide(s) ou illisible(s) non compté(s) dans les totaux")
+        print(f"  {r.fichier} : {r.non_comptes} montant(s) vide(s) ou illisible(s) non compté(s) dans les totaux",
+              file=out)
     if args.csv:
         for path in write_csv(frames, args.csv):
-            print(f"  {path}")
+            print(f"  {path}", file=out)
+    for path in (args.json, args.html):
+        if path and path != "-":
+            print(f"  {path}", file=out)
     if uncounted and not unreadable:
         print("Totaux incomplets : des montants vides ou illisibles n'y sont pas comptés (voir la colonne "
-              "« Montants non comptés »).")
+              "« Montants non comptés »).", file=out)
     return 2 if unreadable else 1 if uncounted else 0
 
 
@@ -208,7 +228,9 @@ def cmd_codes(args) -> int:
     from .core.catalogue import CATALOGUE, CONSTAT  # noqa: PLC0415
     entries = list(CATALOGUE.values())
     if args.format == "json":
-        print(json.dumps({"codes": [e.as_dict() for e in entries]}, ensure_ascii=False, indent=2))
+        from .app.render import SCHEMA_VERSION, tool_info  # noqa: PLC0415
+        print(json.dumps({"nature": "codes", "version_schema": SCHEMA_VERSION, "outil": tool_info(),
+                          "codes": [e.as_dict() for e in entries]}, ensure_ascii=False, indent=2))
         return 0
     for title, kind in (("Constats sur la maquette (feuille Contrôles)", CONSTAT),
                         ("Refus d'un fichier (code de sortie 2)", "fichier")):
@@ -278,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("dossier")
     co.add_argument("-o", "--sortie", default="consolidation.xlsx", metavar="FICHIER.xlsx")
     co.add_argument("--csv", metavar="DOSSIER", help="écrire aussi les tableaux en CSV dans ce dossier")
+    co.add_argument("--json", metavar="FICHIER.json", help="écrire aussi la consolidation en JSON (« - » : sur la "
+                    "sortie standard)")
+    co.add_argument("--html", metavar="FICHIER.html", help="écrire aussi le rapport à ouvrir dans un navigateur")
     co.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
     co.set_defaults(func=cmd_consolider)
 
