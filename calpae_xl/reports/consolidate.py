@@ -145,7 +145,8 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     rows = []
     for rec in records:
         for a in rec.actions:
-            rows.append({"Département": rec.departement, "Année": rec.annee, "Fichier": rec.chemin or Path(rec.fichier).name,
+            rows.append({"Département": rec.departement, "Année": rec.annee,
+                         "Fichier": rec.chemin or Path(rec.fichier).name,
                          "Bloc": a["bloc"], "Thème": a["theme"], "Code Chorus": a["chorus"],
                          "Libellé Chorus": a["chorus_libelle"], "N° de fiche": a["numero"],
                          "Intitulé": a["intitule"], "Répartition": a["regle"],
@@ -270,7 +271,8 @@ def document(records: Sequence[FileRecord], frames: dict, folder: str, date: Opt
                         "justifies": rec.justifies},
             "provenance": rec.provenance, "constats": rec.constats})
     totals = {}
-    for name, frame, keys in (("par_bloc", "Par bloc", {"bloc": "Bloc"}), ("par_theme", "Par thème", {"theme": "Thème"}),
+    for name, frame, keys in (("par_bloc", "Par bloc", {"bloc": "Bloc"}),
+                              ("par_theme", "Par thème", {"theme": "Thème"}),
                               ("par_code_chorus", "Par code Chorus", {"code_chorus": "Code Chorus",
                                                                       "libelle_chorus": "Libellé Chorus"}),
                               ("par_departement", "Par département", {"departement": "Département",
