@@ -198,20 +198,23 @@ def cmd_consolider(args) -> int:
 
 def cmd_comparer(args) -> int:
     from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
-    from .reports.compare import compare, write_workbook  # noqa: PLC0415
-    from .workbook.reader import read_workbook  # noqa: PLC0415
-    maquettes = []
-    for path in (args.ancien, args.nouveau):
-        wb = PackageWorkbook.open(path)
-        maquettes.append(read_workbook(wb.sheet_names(), wb.read_sheet, path).maquette)
-    result = compare(*maquettes)
+    from .app.session import run  # noqa: PLC0415
+    from .core.receipt import describe  # noqa: PLC0415
+    from .reports.compare import compare, compare_findings, finding_lines, write_workbook  # noqa: PLC0415
+    outcomes = [run(PackageWorkbook.open(path), [CONTROLER], write=False) for path in (args.ancien, args.nouveau)]
+    result = compare(outcomes[0].maquette, outcomes[1].maquette)
+    findings = compare_findings(outcomes[0].findings, outcomes[1].findings, result)
+    notes = [f"« {Path(path).name} » : {describe(o.receipt_before, o.fingerprint_before)}"
+             for path, o in zip((args.ancien, args.nouveau), outcomes, strict=True)]
     print(f"Écarts entre « {args.ancien} » et « {args.nouveau} » :")
+    for note in notes:
+        print(f"  {note}")
     if not result.changed:
         print("  aucune différence entre les actions.")
-    for line in result.lines():
+    for line in result.lines() + finding_lines(findings):
         print(f"  {line}")
     if args.sortie:
-        write_workbook(result, args.sortie, Path(args.ancien).name, Path(args.nouveau).name)
+        write_workbook(result, args.sortie, Path(args.ancien).name, Path(args.nouveau).name, findings, notes)
         print(f"Écarts écrits dans {args.sortie}")
     return 0
 

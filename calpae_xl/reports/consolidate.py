@@ -89,6 +89,7 @@ def read_file(path: str, base: Optional[str] = None) -> FileRecord:
     except Exception as e:  # noqa: BLE001 - the boundary: one bad file never stops a consolidation
         rec.lisible = False
         rec.erreur, rec.code = failure(path, e)
+        rec.erreur = rec.erreur.replace(str(path), rec.chemin)  # the folder's own path, not the machine's
         return rec
     rec.provenance = provenance(path, outcome, identity)
     m = outcome.maquette

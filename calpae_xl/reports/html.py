@@ -112,6 +112,9 @@ SCRIPT = """
   }
   window.addEventListener('hashchange', function() { apply(fromHash()); });
   apply(fromHash());
+  if (/(^|&)(code|gravite|statut)=/.test(window.location.hash.slice(1))) {
+    document.getElementById('constats').scrollIntoView();  // a link to a filter opens on the findings
+  }
 })();
 """
 
@@ -262,7 +265,7 @@ def chart(lines: list[dict], key: str, title: str) -> str:
     label_w, bar_w, row_h, bar_h = 330, 470, 38, 14
     height = 40 + row_h * len(lines) + 10
     width = label_w + bar_w + 150
-    parts = [f'<svg id="graphique-themes" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    parts = [f'<svg id="graphique-themes" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="{e(title)}"><title>{e(title)}</title>']
     for i, (_s, label, color) in enumerate(series):
         x = label_w + i * 190
