@@ -21,8 +21,10 @@ from tests.helpers.review import check_html, check_json, check_workbook, table, 
 from tests.helpers.samples import variant, write_variant
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"  # git-ignored: screenshots kept for a person to look at
-needs_chromium = pytest.mark.skipif(browser.chromium_path() is None,
-                                    reason="chromium absent : .ci/run l'installe (apt-get install chromium)")
+def needs_chromium(test):
+    absent = pytest.mark.skipif(browser.chromium_path() is None,
+                                reason="chromium absent : .ci/run l'installe (apt-get install chromium)")
+    return pytest.mark.chromium(absent(test))
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -251,6 +253,7 @@ def test_comparer_compares_findings_and_writes_every_difference(tmp_path):
     status, text, _ = cli("comparer", str(p_old), str(p_new), "-o", str(target))
     assert status == 0
     lines = [line.strip() for line in text.splitlines()]
+    assert "« avenant2.xlsx » : Inchangé depuis le contrôle du" in text  # what each file is
     assert any(line.startswith("Crédits État notifiés :") for line in lines)
     assert any(line.startswith("Constats :") for line in lines)
     assert any(line.startswith("Constat justifié :") and "accepté par l'État" in line for line in lines)

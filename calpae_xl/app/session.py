@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from .. import __version__
 from ..core.checks import run_checks
@@ -46,14 +46,21 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     fiches_created: list[str] = field(default_factory=list)
     wrote: bool = False
-    #: the receipt the workbook held when read, and the fingerprint of what was read
+    #: the receipt the workbook held when read, and the fingerprint of what was read (computed when asked)
     receipt_before: Optional[Receipt] = None
-    fingerprint_before: str = ""
+    fingerprint_of: Optional[Callable[[], str]] = field(default=None, repr=False)
+    _fingerprint: Optional[str] = field(default=None, repr=False)
     #: the receipt this run wrote (or kept: the same check of the same content keeps its date)
     receipt: Optional[Receipt] = None
     #: the answered findings that disappeared in this run (written to the Journal's trace)
     resolved: list[TraceLine] = field(default_factory=list)
     avenant: str = ""
+
+    @property
+    def fingerprint_before(self) -> str:
+        if self._fingerprint is None and self.fingerprint_of is not None:
+            self._fingerprint = self.fingerprint_of()
+        return self._fingerprint or ""
 
     @property
     def receipt_state(self) -> str:
@@ -68,7 +75,6 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     date of the check (ISO 8601; default: now)."""
     names = wb.sheet_names()
     read = read_workbook(names, wb.read_sheet, wb.path, credits, report)
-    fingerprint_before = digest(read.maquette, read.extra_chorus, read.findings)
     maquette, changes, ops = read.maquette, [], []
     if RECALCULER in operations:
         keep = kept_cells(read)
@@ -81,8 +87,9 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         changes += typed_over(read, changes, keep)
         changes = [ch for ch in changes if _cell_of(read, ch) not in read.unknown]  # no figure claimed: none journaled
         maquette = _forget_unknown(read, maquette)
-    outcome = Outcome(wb.path, maquette, changes, receipt_before=read.receipt, fingerprint_before=fingerprint_before,
-                      avenant=read.avenant)
+    read_maquette = read.maquette
+    outcome = Outcome(wb.path, maquette, changes, receipt_before=read.receipt, avenant=read.avenant,
+                      fingerprint_of=lambda: digest(read_maquette, read.extra_chorus, read.findings))
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created)
     elif RECALCULER in operations and not getattr(wb, "recalculates", False):
@@ -106,7 +113,10 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         if changes or outcome.resolved:
             ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names), outcome.resolved)
             created.append(L.JOURNAL)
-        receipt = make_receipt(digest(maquette, read.extra_chorus, read.findings), findings, __version__, date)
+        # what this run leaves is what the checks read: the same content, unless Recalculer changed it
+        after = digest(maquette, read.extra_chorus, read.findings) if RECALCULER in operations \
+            else outcome.fingerprint_before
+        receipt = make_receipt(after, findings, __version__, date)
         if receipt.same_check(read.receipt):
             receipt = read.receipt  # the same check of the same content: its date stays (a second run changes nothing)
         outcome.receipt = receipt
@@ -148,7 +158,18 @@ def _forget_unknown(read, m: Maquette) -> Maquette:
                and not isinstance(a.amount(Column(fields[c])), Unreadable)}
         if upd:
             actions[i] = replace(a, **upd)
-    return replace(m, actions=tuple(actions))
+    # a sub-total or the total written without value (a row it sums is unknown) claims no figure either
+    unknown = Unreadable("(formule)", NO_VALUE)
+    subtotals = {b: dict(t) for b, t in m.sous_totaux_saisis.items()}
+    total = dict(m.total_saisi)
+    for bloc, row in table.subtotal_rows.items():
+        for (r, c) in read.unknown:
+            if r == row and c in fields:
+                subtotals.setdefault(bloc, {})[Column(fields[c])] = unknown
+    for (r, c) in read.unknown:
+        if table.total_row and r == table.total_row and c in fields:
+            total[Column(fields[c])] = unknown
+    return replace(m, actions=tuple(actions), sous_totaux_saisis=subtotals, total_saisi=total)
 
 
 def _cell_of(read, ch: Change) -> Optional[tuple[int, int]]:

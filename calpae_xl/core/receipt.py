@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Sequence
 
 from .findings import Finding, Severity, count_answered, count_by_severity
 from .model import Maquette
-from .money import Unreadable
+from .money import NO_VALUE, Unreadable
 from .serialize import maquette_to_dict
 
 #: the convention profile the checks apply (later, one per kind of convention)
@@ -37,8 +37,8 @@ def _canonical(v) -> Optional[str]:
     """An amount whatever its typing: '35812.5' for 35812,50; unreadable text kept, marked."""
     if v is None:
         return None
-    if isinstance(v, Unreadable):
-        return f"?{v.reason}:{v.raw}"
+    if isinstance(v, Unreadable):  # a formula without value is only that (its text follows the rows)
+        return f"?{v.reason}" if v.reason == NO_VALUE else f"?{v.reason}:{v.raw}"
     if isinstance(v, Decimal):
         return "0" if v == 0 else format(v.normalize(), "f")
     return str(v)
