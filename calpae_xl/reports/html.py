@@ -107,7 +107,8 @@ SCRIPT = """
   for (var name in selects) {
     selects[name].addEventListener('change', function() {
       var hash = toHash();
-      if (window.location.hash.slice(1) !== hash) { window.location.hash = hash; } else { apply(fromHash()); }
+      if (window.location.hash.slice(1) !== hash) { window.location.hash = hash; }
+      apply(fromHash());
     });
   }
   window.addEventListener('hashchange', function() { apply(fromHash()); });

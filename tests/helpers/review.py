@@ -167,9 +167,35 @@ def check_html(doc: dict, page: Path, artefacts: Path, name: str = "rapport") ->
         1 for _f, c in findings if not c["ouvert"])
     unknown = browser.parse(browser.dump_dom(page, "code=%3Cimg%20src%3Dx%3E"))  # an unknown code: no filter
     assert len(visible(browser.rows(unknown.by_id("table-constats")))) == len(visible(trs))
+    check_filters_by_keyboard(doc, page)
     browser.screenshot(page, artefacts / f"{name}.png")
     if "ENVELOPPE_DEPASSE" in codes:
         # the whole page in the window: a page scrolled to the findings is captured blank by headless chromium
         browser.screenshot(page, artefacts / f"{name}_filtre.png", height=3400,
                            fragment="code=ENVELOPPE_DEPASSE&gravite=tout")
     return counts
+
+
+VISIBLE = "document.querySelectorAll('#table-constats tbody tr:not([hidden])').length"
+
+
+def check_filters_by_keyboard(doc: dict, page: Path) -> None:
+    """The filters used as a person does: the focus on a list, the arrow keys."""
+    findings = [c for f in doc["fichiers"] for c in f["constats"]]
+    codes = sorted({c["code"] for c in findings})
+    with browser.Page(page) as p:
+        assert p.evaluate(VISIBLE) == sum(1 for c in findings if c["gravite"] != "info")
+        p.evaluate("document.getElementById('filtre-code').focus()")
+        p.press("ArrowDown", 40)  # the first code of the list
+        assert p.evaluate("document.getElementById('filtre-code').value") == codes[0]
+        assert p.evaluate("location.hash") == f"#code={codes[0]}"
+        assert p.evaluate(VISIBLE) == sum(1 for c in findings if c["code"] == codes[0] and c["gravite"] != "info")
+        p.evaluate("document.getElementById('filtre-gravite').focus()")
+        p.press("End", 35)  # « toutes »
+        assert p.evaluate(VISIBLE) == sum(1 for c in findings if c["code"] == codes[0])
+        assert "constat(s) affiché(s) sur " + str(len(findings)) in p.evaluate(
+            "document.getElementById('filtre-compte').textContent")
+        p.evaluate("document.getElementById('filtre-code').focus()")
+        p.press("Home", 36)  # all the codes again
+        assert p.evaluate(VISIBLE) == len(findings)
+        assert p.evaluate("location.hash") == "#gravite=tout"
