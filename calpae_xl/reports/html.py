@@ -13,6 +13,7 @@ opens the page filtered.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 from decimal import Decimal
@@ -198,7 +199,6 @@ def _files_table(doc: dict, base: Optional[str], page: Optional[str]) -> str:
 
 def _date(iso: str) -> str:
     try:
-        import datetime as dt  # noqa: PLC0415
         return dt.datetime.fromisoformat(iso).strftime("%d/%m/%Y")
     except ValueError:
         return iso
