@@ -284,3 +284,19 @@ def test_comparer_compares_findings_and_writes_every_difference(tmp_path):
     summary = next(line for line in lines if line.startswith("Constats :"))
     sheet = openpyxl.load_workbook(target)["Constats"]
     assert sheet["A2"].value == summary
+
+
+def test_checking_the_same_content_again_leaves_a_copy_as_it_is(tmp_path, monkeypatch, capsys):
+    """The receipt's date says when, not what: a copy that differs only by it is « déjà à jour »."""
+    from calpae_xl.core import receipt
+    path = tmp_path / "cher.xlsx"
+    write_variant(str(path), variant(departement="Cher", annee=2020, scale=0.5))
+    monkeypatch.setattr(receipt, "now", lambda: "2024-05-03T10:00:00+02:00")
+    assert main(["recalculer", str(path), "--sortie", str(tmp_path / "copies")]) in (0, 1)
+    copy = tmp_path / "copies" / "cher.xlsx"
+    before = copy.read_bytes()
+    monkeypatch.setattr(receipt, "now", lambda: "2024-06-01T08:00:00+02:00")
+    capsys.readouterr()
+    assert main(["recalculer", str(path), "--sortie", str(tmp_path / "copies")]) in (0, 1)
+    assert copy.read_bytes() == before and "déjà à jour" in capsys.readouterr().out
+    assert "contrôle du 03/05/2024" in cli("controler", str(copy))[1]

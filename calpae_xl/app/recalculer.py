@@ -43,11 +43,18 @@ def derived_formulas(action: Action, refs: dict[str, Optional[str]], rule: Optio
     g, ecd, pe, pc, rep, aut = (refs.get(c.value) for c in COLUMNS)
     rep_t, aut_t = rep or "0", aut or "0"
     out: dict[Column, str] = {}
-    if (rule or action.regle) is SplitRule.PARITE:
+    rule = rule or action.regle
+    if not rule.typed_parts:
         base_ecd = f"{g}-{aut_t}" if aut else f"{g}"
         if ecd:
             out[Column.BUDGET_ETAT_CD] = base_ecd
         ecd_t = ecd or f"({base_ecd})"
+        if rule is SplitRule.ETAT_100:
+            if pe:
+                out[Column.PART_ETAT] = f"{ecd_t}-{rep_t}"
+            if pc:
+                out[Column.PART_CD] = "0"
+            return out
         half = f"INT(ROUND(({ecd_t}-{rep_t})*50,6))/100"
         if pe:
             out[Column.PART_ETAT] = half
@@ -85,7 +92,7 @@ def kept_cells(read: ReadResult) -> frozenset:
             raw = table.raw.get((row, c))
             if (row, c) in table.merged:
                 out.add((i, col))
-            elif a.regle is SplitRule.LIBRE and table.formulas_known and raw not in (None, "") \
+            elif a.regle.typed_parts and table.formulas_known and raw not in (None, "") \
                     and not _tool_formula(a, table, row, col, raw):
                 out.add((i, col))
     return frozenset(out)
@@ -171,7 +178,7 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
                 if col not in kept and isinstance(raw, Formula) and raw.cached is not None:
                     cells[(row, c)] = Formula(text, None)
                     unknown.add((row, c))
-        if a.regle is not SplitRule.LIBRE and L.action_key(a.bloc, a.numero) not in read.libre_styled:
+        if a.regle is SplitRule.PARITE and L.action_key(a.bloc, a.numero) not in read.libre_styled:
             continue
         derived = set(derived_of(a.regle)) - kept
         styles[row] = tuple("eur_computed" if Column(f) in derived else "eur_input" for f in sorted(

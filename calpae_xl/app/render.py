@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Sequence
 
 from .. import __version__
 from ..core.findings import Severity, count_answered, count_by_severity
+from ..core.texts import csv_text, json_text
 from .session import FileResult
 
 #: the version of the JSON contract (calpae_xl/data/rapport.schema.json): the major changes when a field is
@@ -29,26 +29,26 @@ def document(results: Sequence[FileResult]) -> dict:
 
 def render(results: Sequence[FileResult], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(document(results), ensure_ascii=False, indent=2)
-    if fmt == "csv":
+        return json_text(document(results))
+    if fmt == "csv":  # every field is text: neutralised (never a formula in a spreadsheet)
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";")
         w.writerow(["fichier", "lisible", "code", "gravite", "bloc", "action", "feuille", "cellule", "message",
                     "statut", "reponse", "cle"])
         for r in results:
             if not r.lisible:
-                w.writerow([r.fichier, "non", r.code or "ERREUR_INATTENDUE", "erreur", "", "", "", "", r.erreur,
-                            "", "", ""])
+                w.writerow([csv_text(v) for v in (r.fichier, "non", r.code or "ERREUR_INATTENDUE", "erreur", "", "",
+                                                  "", "", r.erreur or "", "", "", "")])
             for c in r.constats:
-                w.writerow([r.fichier, "oui", c["code"], c["gravite"], c["bloc"] or "", c["action"] or "",
-                            c["feuille"] or "", c["cellule"] or "", c["message"], c["statut"] or "",
-                            c["reponse"] or "", c["cle"]])
+                w.writerow([csv_text(v) for v in (r.fichier, "oui", c["code"], c["gravite"], c["bloc"] or "",
+                                                  c["action"] or "", c["feuille"] or "", c["cellule"] or "",
+                                                  c["message"], c["statut"] or "", c["reponse"] or "", c["cle"])])
         return buf.getvalue().rstrip("\n")
     lines = []
     for r in results:
         lines.append(f"== {r.fichier}")
         if not r.lisible:
-            lines.append(f"   ÉCHEC : {r.erreur}")
+            lines.append(f"   ÉCHEC [{r.code or 'ERREUR_INATTENDUE'}] : {r.erreur}")
             continue
         state = r.provenance.get("message_recu")
         if state:
@@ -66,7 +66,7 @@ def render(results: Sequence[FileResult], fmt: str) -> str:
 def summary(r: FileResult) -> str:
     """One line per file: the counts by gravité and what was written."""
     if not r.lisible:
-        return f"{r.fichier} : ÉCHEC — {r.erreur}"
+        return f"{r.fichier} : ÉCHEC [{r.code or 'ERREUR_INATTENDUE'}] — {r.erreur}"
     sev = count_by_severity(r.constats)
     parts = [f"{sev[Severity.ERREUR]} erreur(s)", f"{sev[Severity.AVERTISSEMENT]} avertissement(s)",
              f"{sev[Severity.INFO]} info(s)"]
@@ -77,7 +77,9 @@ def summary(r: FileResult) -> str:
         parts.append(f"{r.changements} valeur(s) recalculée(s)")
     if r.fiches_creees:
         parts.append(f"{r.fiches_creees} fiche(s) créée(s)")
-    if r.sortie:
+    if r.sortie and r.inchange:
+        parts.append(f"{r.sortie} déjà à jour (rien à enregistrer)")
+    elif r.sortie:
         parts.append(f"enregistré dans {r.sortie}")
     if r.sauvegarde:
         parts.append(f"version précédente : {r.sauvegarde}")

@@ -9,9 +9,11 @@ block writes (the plans live in :mod:`.recalculer`, :mod:`.controles`,
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -121,7 +123,7 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
             receipt = read.receipt  # the same check of the same content: its date stays (a second run changes nothing)
         outcome.receipt = receipt
     if checking or outcome.fiches_created:
-        libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is SplitRule.LIBRE] \
+        libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is not SplitRule.PARITE] \
             if RECALCULER in operations else None
         ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, read.sheet_of(L.TECH), names),
                                names, created, libre, receipt)
@@ -203,6 +205,7 @@ class FileResult:
     fiches_creees: int = 0
     sortie: Optional[str] = None
     sauvegarde: Optional[str] = None
+    inchange: bool = False  # the save found the file already as the run leaves it: nothing rewritten
     #: where the file comes from and what it is (:func:`provenance`)
     provenance: dict = field(default_factory=dict)
 
@@ -217,9 +220,12 @@ class FileResult:
 
 
 def file_identity(path: str) -> dict:
-    """Path, size and SHA-256 of a file as it is on the disk (None where it cannot be read)."""
+    """Path, size and SHA-256 of a file as it is on the disk (None where it cannot be read, or is not a
+    regular file)."""
     out: dict = {"chemin": str(path), "taille": None, "sha256": None}
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe, a device, a folder: never opened (it could block)
+            return out
         h = hashlib.sha256()
         size = 0
         with open(path, "rb") as fh:
@@ -230,6 +236,11 @@ def file_identity(path: str) -> dict:
     except OSError:
         pass
     return out
+
+
+def blob_identity(path: str, blob: bytes) -> dict:
+    """Path, size and SHA-256 of the bytes a workbook was read from."""
+    return {"chemin": str(path), "taille": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
 
 
 def provenance(path: str, outcome: Optional[Outcome] = None, identity: Optional[dict] = None) -> dict:
@@ -259,28 +270,38 @@ def failure(path: str, exc: BaseException) -> tuple[str, str]:
 
 def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = None,
                  credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
-                 write: bool = True, backup: bool = True, base: Optional[str] = None) -> FileResult:
-    """Open, run the operations, save (atomically) — never raises. With
-    ``sortie``, the copy goes to ``sortie/<path relative to base>`` (``base``:
-    the folder of a ``lot``, whose sub-folders are kept), else ``sortie/<name>``."""
-    from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415 - the batch adapter, imported when used
+                 write: bool = True, backup: bool = True, base: Optional[str] = None,
+                 force: bool = False) -> FileResult:
+    """Open, run the operations, save (through the save frame) — never raises.
+    With ``sortie``, the copy goes to ``sortie/<path relative to base>``
+    (``base``: the folder of a ``lot``, whose sub-folders are kept), else
+    ``sortie/<name>``; an existing different copy is replaced only with
+    ``force``. A command that writes holds the advisory lock of the file it
+    reads and of the file it writes from before reading until after saving:
+    two commands started together on one file run one after the other, and
+    neither update is lost."""
+    from ..adapters import saveframe  # noqa: PLC0415 - the batch adapter, imported when used
+    from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415
     result = FileResult(path)
-    identity = file_identity(path)
-    result.provenance = provenance(path, None, identity)
+    result.provenance = provenance(path, None, file_identity(path))  # until the file is read
     try:
-        wb = PackageWorkbook.open(path)
-        outcome = run(wb, operations, credits, report, write=write)
-        result.provenance = provenance(path, outcome, identity)
-        result.constats = [f.as_dict() for f in outcome.findings]
-        result.changements = len(outcome.changes)
-        result.fiches_creees = len(outcome.fiches_created)
-        if write and outcome.wrote:
-            target = str(Path(sortie) / (Path(path).relative_to(base) if base else Path(path).name)) \
-                if sortie else path
-            if sortie:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-            result.sauvegarde = wb.save(target, backup=backup)
-            result.sortie = target
+        target = str(Path(sortie) / (Path(path).relative_to(base) if base else Path(path).name)) \
+            if sortie else path
+        with saveframe.exclusive(path, target) if write else contextlib.nullcontext():
+            wb = PackageWorkbook.open(path)
+            identity = blob_identity(path, wb.blob)  # the bytes read, exactly
+            result.provenance = provenance(path, None, identity)
+            outcome = run(wb, operations, credits, report, write=write)
+            result.provenance = provenance(path, outcome, identity)
+            result.constats = [f.as_dict() for f in outcome.findings]
+            result.changements = len(outcome.changes)
+            result.fiches_creees = len(outcome.fiches_created)
+            if write and outcome.wrote:
+                if sortie:
+                    saveframe.ensure_folder(os.path.dirname(target))
+                result.sauvegarde = wb.save(target, backup=backup, force=force)
+                result.sortie = target
+                result.inchange = not wb.saved.changed
     except Exception as e:  # noqa: BLE001 - the boundary: one bad file never stops a batch
         result.lisible = False
         result.erreur, result.code = failure(path, e)

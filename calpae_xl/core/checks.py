@@ -139,11 +139,15 @@ def check_split(m: Maquette) -> Iterator[Finding]:
         etat, cd = a.part_etat, a.part_cd
         if not (isinstance(etat, Decimal) and isinstance(cd, Decimal)):
             continue
-        if a.regle is SplitRule.PARITE and not Decimal(0) <= cd - etat <= Decimal("0.01"):
+        if a.regle is SplitRule.ETAT_100 and cd != 0:
+            yield _f("ETAT_100_ROMPU", f"{_name(a)} : action financée à 100 % par l'État, mais la part CD vaut "
+                     f"{format_eur(cd)}. Cliquez sur « Recalculer ».", a, Column.PART_CD.value)
+        elif a.regle is SplitRule.PARITE and not Decimal(0) <= cd - etat <= Decimal("0.01"):
             yield _f("PARITE_ROMPUE", f"{_name(a)} : répartition à parité attendue, mais part État = "
                      f"{format_eur(etat)} et part CD = {format_eur(cd)}. Passez la règle en « libre » ou "
                      "cliquez sur « Recalculer ».", a, Column.PART_ETAT.value)
-        elif a.regle is SplitRule.LIBRE and cd < etat:
+        elif cd < etat and (a.regle is SplitRule.CD_MAJORITAIRE or (
+                a.regle is SplitRule.LIBRE and getattr(getattr(m, "profile", None), "libre_cd_au_moins_etat", True))):
             yield _f("CD_INFERIEUR_ETAT", f"{_name(a)} : la part CD ({format_eur(cd)}) est inférieure à la "
                      f"part État ({format_eur(etat)}).", a, Column.PART_CD.value)
 

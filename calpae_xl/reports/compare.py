@@ -332,10 +332,10 @@ def plan(c: Comparison, old_name: str, new_name: str, findings: Optional[Sequenc
     return ops + marker_ops()
 
 
-def write_workbook(c: Comparison, target: str, old_name: str, new_name: str,
+def write_workbook(c: Comparison, path: str, old_name: str, new_name: str,
                    findings: Optional[Sequence[FindingDiff]] = None, notes: Sequence[str] = ()) -> None:
-    """Write the comparison workbook through the port and the save frame."""
+    """Write the comparison workbook at ``path`` (the save frame places it)."""
     from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-    wb = OpenpyxlWorkbook.new(target)
+    wb = OpenpyxlWorkbook.new(path)
     wb.apply(plan(c, old_name, new_name, findings, notes))
     wb.save(backup=False, replace=True)

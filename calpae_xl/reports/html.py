@@ -304,8 +304,8 @@ def render(doc: dict, base: Optional[str] = None, page: Optional[str] = None) ->
                f"{sum(f['comptes']['justifies'] for f in readable)} justifié(s).")
     body = [
         f"<header><h1>{e(PAGE_TITLE)}</h1>",
-        f"<p>Dossier : {e(doc['dossier'])} — produit le {e(_date(doc['date']))} par {e(doc['outil']['nom'])} "
-        f"{e(doc['outil']['version'])}</p><p id=\"resume\">{e(summary)}</p></header><main>",
+        f"<p>Dossier : {e(doc['dossier'])} — produit par {e(doc['outil']['nom'])} {e(doc['outil']['version'])}"
+        f"</p><p id=\"resume\">{e(summary)}</p></header><main>",
         '<nav><a href="#fichiers">Fichiers</a><a href="#par-theme">Par thème</a><a href="#par-bloc">Par bloc</a>'
         '<a href="#par-departement">Par département</a><a href="#constats">Constats</a></nav>',
         '<section id="fichiers"><h2>Fichiers : une ligne par département et année</h2>',

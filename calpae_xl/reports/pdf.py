@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Optional
 
+from ..core.texts import shown
 from ..errors import CalpaeError
 from ..workbook import layout as L
-from ..workbook.port import PageSetup, SheetVisibility
+from ..workbook.port import PageSetup, SheetSetup, SheetVisibility
 from . import libreoffice as lo
 
 
@@ -47,6 +47,7 @@ def prepare(src: str, dst: str, include_controles: bool = False) -> list[str]:
     last = table.total_row or table.last_row or table.header_row
     ops: list = [SheetVisibility(read.table.sheet, True)]
     ops += [SheetVisibility(s, s in printed) for s in names if s != read.table.sheet]
+    ops.append(SheetSetup(table.sheet, widths=_amount_widths(read)))
     ops.append(PageSetup(table.sheet, landscape=True, title_rows=(table.header_row, table.header_row),
                          area=f"A1:{L.a1(last, max(table.cols.values()))}", footer="Page &P / &N"))
     for name in printed[1:]:
@@ -60,14 +61,33 @@ def prepare(src: str, dst: str, include_controles: bool = False) -> list[str]:
     return printed
 
 
-def to_pdf(src: str, target: Optional[str] = None, include_controles: bool = False, timeout: int = 300) -> str:
-    """Write ``target`` (default: next to the workbook, same name, .pdf)."""
+def _amount_widths(read) -> dict[int, float]:
+    """Amount columns wide enough for the widest figure of the table, totals
+    in bold included: a printed annex never shows « ### » (at the template's
+    width, 14-character totals such as 1 201 409,00 € do not fit in bold
+    with Calibri or its metric twin Carlito)."""
+    from ..core.money import format_eur  # noqa: PLC0415
+    from ..core.rules import grand_total  # noqa: PLC0415
+    totals = grand_total(read.maquette)
+    longest = max([len(format_eur(v)) for v in totals.values() if v is not None] + [0])
+    width = float(max(L.AMOUNT_WIDTH, longest + 5))
+    return {col: width for field, col in read.table.cols.items() if field in L.AMOUNT_FIELDS}
+
+
+def to_pdf(src: str, target: Optional[str] = None, include_controles: bool = False, timeout: int = 300,
+           force: bool = False) -> str:
+    """Write ``target`` (default: next to the workbook, same name, .pdf)
+    through the save frame: never over the workbook itself, nor over an
+    existing file without ``force`` (a PDF is never byte-identical to the
+    previous one: the refusal comes before LibreOffice runs)."""
+    from ..adapters import saveframe  # noqa: PLC0415
+    target = target or str(Path(src).with_suffix(".pdf"))
+    saveframe.check_output(target, inputs=[src], force=force)
     exe = lo.soffice()
     if exe is None:
         raise NoLibreOffice(src, "LibreOffice (soffice) n'est pas installé sur ce poste")
-    target = target or str(Path(src).with_suffix(".pdf"))
-    with tempfile.TemporaryDirectory(prefix="calpae-pdf-") as work:
-        copy = os.path.join(work, Path(src).stem + ".xlsx")
+    with saveframe.staging(target) as work:
+        copy = os.path.join(work, shown(Path(src).stem) + ".xlsx")  # LibreOffice opens UTF-8 names only
         prepare(src, copy, include_controles)
         env_arg = lo.profile(Path(work) / "profil", french=True)
         out = Path(work) / "pdf"
@@ -78,6 +98,7 @@ def to_pdf(src: str, target: Optional[str] = None, include_controles: bool = Fal
         produced = out / (Path(copy).stem + ".pdf")
         if proc.returncode != 0 or not produced.exists():
             raise PdfFailed(src, (proc.stderr or proc.stdout or "LibreOffice n'a rien produit").strip()[-300:])
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(produced), target)
+        saveframe.ensure_folder(str(Path(target).parent))
+        saveframe.write(target, lambda tmp: shutil.copyfile(produced, tmp), inputs=[src], force=force,
+                        verify=saveframe.verify_pdf)
     return target

@@ -81,11 +81,16 @@ def chorus_of(value: str) -> Optional[Chorus]:
 
 
 def rule_of(v: object, default: SplitRule) -> SplitRule:
+    """The split rule a Répartition cell names ("parité", "libre", "100 % État", "CD au moins 50 %")."""
     s = L.normalize_label(v)
     if s.startswith("libre"):
         return SplitRule.LIBRE
     if s.startswith("parit"):
         return SplitRule.PARITE
+    if "100" in s and "etat" in s:
+        return SplitRule.ETAT_100
+    if s.startswith("cd") and "50" in s:
+        return SplitRule.CD_MAJORITAIRE
     return default
 
 
