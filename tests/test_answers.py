@@ -213,8 +213,12 @@ def test_the_fingerprint_ignores_how_an_amount_is_typed_and_the_tools_own_sheets
 
 
 def test_a_receipt_of_a_later_version_is_read_and_kept():
-    lines = Receipt("9.0", "calpae", DAY1, "sha256:ab", 1, 2, 3, 0).lines() + ["signature=xyz", "sans egal"]
+    fp = "sha256:" + "ab" * 32
+    lines = Receipt("9.0", "calpae", DAY1, fp, 1, 2, 3, 0).lines() + ["signature=xyz", "sans egal"]
     r = Receipt.from_lines(lines)
     assert r.version == "9.0" and r.extra == {"signature": "xyz"} and r.infos == 3
     assert Receipt.from_lines(["outil=calpae-xl"]) is None
+    # a receipt typed over (not a fingerprint, counts that are no numbers) is no receipt to rely on
+    assert Receipt.from_lines([f"date={DAY1}", "empreinte=sha256:123"]) is None
+    assert Receipt.from_lines([f"date={DAY1}", f"empreinte={fp}", "erreurs=beaucoup"]).erreurs == 0
     assert replace(r, date=DAY2).same_check(r)

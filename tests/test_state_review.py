@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -95,6 +96,9 @@ def test_odd_file_names_and_answers_are_escaped(tmp_path):
     key = next(k for k in controles_rows(path) if k.startswith("ENVELOPPE") or k.startswith("INDICATEUR"))
     evil = "</script><script>alert('réponse')</script><img src=x onerror=alert(2)> & <!-- --> ]]>"
     type_answers(path, {key: ("justifié", evil)})
+    # and a name that is not UTF-8 (a file copied from an old server): shown as �, linked by its own bytes
+    latin = os.fsencode(sub) + b"/ch\xe9r_2021.xlsx"
+    write_variant(os.fsdecode(latin), variant(departement="Cher", annee=2021, scale=0.5))
     page = tmp_path / "sortie" / "rapport <i>.html"
     status, _text, _err = cli("consolider", str(folder), "-o", str(tmp_path / "sortie" / "c.xlsx"), "--html",
                               str(page), "--json", str(tmp_path / "sortie" / "c.json"))
@@ -104,15 +108,17 @@ def test_odd_file_names_and_answers_are_escaped(tmp_path):
     assert "&lt;/script&gt;&lt;script&gt;alert(&#x27;réponse&#x27;)" in raw
     doc = json.loads((tmp_path / "sortie" / "c.json").read_text("utf-8"))
     validate(doc)
-    assert doc["fichiers"][0]["constats"][0]["reponse"] == evil or any(
-        c["reponse"] == evil for c in doc["fichiers"][0]["constats"])
+    assert any(c["reponse"] == evil for f in doc["fichiers"] for c in f["constats"])
+    assert "ch\ufffdr_2021.xlsx" in raw and "ch%E9r_2021.xlsx" in raw
     if browser.chromium_path():
         dom = browser.parse(browser.dump_dom(page))
         assert len(dom.find_all("script")) == 1 and not dom.find_all("img") and not dom.find_all("b")
         assert evil in dom.by_id("table-constats").text
-        link = browser.rows(dom.by_id("table-fichiers"))[0].find_all("a")[0]
-        from urllib.parse import unquote
-        assert (page.parent / unquote(link.attrs["href"])).resolve() == path.resolve()
+        from urllib.parse import unquote_to_bytes
+        links = {tr.attrs["data-fichier"]: tr.find_all("a")[0].attrs["href"]
+                 for tr in browser.rows(dom.by_id("table-fichiers"))}
+        targets = {os.path.realpath(os.fsencode(page.parent) + b"/" + unquote_to_bytes(h)) for h in links.values()}
+        assert targets == {os.path.realpath(os.fsencode(path)), os.path.realpath(latin)}
         browser.screenshot(page, ARTEFACTS / "rapport_noms_etranges.png", height=1200)
 
 

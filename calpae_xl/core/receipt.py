@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Iterable, Optional, Sequence
@@ -31,6 +32,7 @@ TOOL = "calpae-xl"
 DIGEST_VERSION = "1"
 
 UNCHANGED, MODIFIED, NO_RECEIPT = "inchangé", "modifié", "sans reçu"
+_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def _canonical(v) -> Optional[str]:
@@ -85,8 +87,8 @@ class Receipt:
             k, sep, v = str(line or "").partition("=")
             if sep:
                 d[k.strip()] = v.strip()
-        if not d.get("empreinte") or not d.get("date"):
-            return None
+        if not _FINGERPRINT.fullmatch(d.get("empreinte", "")) or not d.get("date"):
+            return None  # none, or one that is not ours (typed over): no receipt to rely on
 
         def n(k: str) -> int:
             try:

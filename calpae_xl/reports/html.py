@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from ..core.catalogue import CATALOGUE
 from ..core.money import format_eur
+from ..core.texts import shown
 
 PAGE_TITLE = "Consolidation des maquettes CALPAE"
 AMOUNTS = (("budget_global", "Budget global"), ("part_etat", "Participation État"),
@@ -124,8 +125,9 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'
 
 
 def e(value: object) -> str:
-    """Escaped text (quotes too: the same function serves attributes)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escaped text (quotes too: the same function serves attributes); a file
+    name's bytes that are not UTF-8 shown as U+FFFD."""
+    return html.escape(shown("" if value is None else str(value)), quote=True)
 
 
 def euros(text: Optional[str]) -> str:
@@ -144,13 +146,14 @@ def href(chemin: str, base: Optional[str], page: Optional[str]) -> str:
     """A link from the page to a file of the folder, relative when possible
     (the page and the folder travel together), each segment URL-encoded."""
     if base is None:
-        return quote(chemin)
+        return quote(os.fsencode(chemin))
     target = Path(base, chemin).resolve()
     try:
         rel = os.path.relpath(target, Path(page).resolve().parent if page else Path.cwd())
     except ValueError:  # another drive (Windows): an absolute link
         return target.as_uri()
-    return "/".join(quote(part) for part in Path(rel).as_posix().split("/"))
+    # each segment as the bytes of its name (a name that is not UTF-8 keeps its own bytes)
+    return "/".join(quote(os.fsencode(part)) for part in Path(rel).as_posix().split("/"))
 
 
 def _amount_cell(text: Optional[str]) -> str:
