@@ -28,7 +28,7 @@ from .app.session import CONTROLER, FICHES, RECALCULER, process_file
 from .core.money import AmountError, parse_amount
 from .core.profile import ProfileError
 from .core.serialize import EXAMPLES
-from .core.texts import shown
+from .core.texts import json_text, shown
 from .errors import CalpaeError, MissingExtra, UnwritableFile, os_reason
 
 EXAMPLE_FILE = "loiret_2020.xlsx"
@@ -69,6 +69,12 @@ def _fail(message: str) -> int:
 
 
 # --- commands ------------------------------------------------------------------------------
+
+def _write_text(text: str, path: str) -> None:
+    """A text report (JSON, HTML) produced at ``path`` (the save frame places it)."""
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
 
 def _written(target, written: saveframe.Written) -> str:
     return f"{target}" if written.changed else f"{target} (déjà à jour : fichier inchangé)"
@@ -274,7 +280,8 @@ def cmd_lot(args) -> int:
 
 
 def cmd_consolider(args) -> int:
-    from .reports.consolidate import csv_paths, is_consolidation, read_file, tables, write_csv, write_workbook  # noqa: PLC0415,E501
+    from .reports.consolidate import (csv_paths, document, is_consolidation, read_file, tables,  # noqa: PLC0415
+                                      write_csv, write_workbook)
     target = str(args.sortie)
     saveframe.check_output(target)  # before reading every file: a folder, a read-only or open file there
     if args.csv:
@@ -287,59 +294,81 @@ def cmd_consolider(args) -> int:
     saveframe.check_output(target, inputs=files)
     if not files:
         return _fail(f"Aucune maquette à consolider dans « {args.dossier} ».")
-    records = map_files(read_file, files, args.processus or os.cpu_count() or 1, sys.stderr.isatty(),
-                        "Consolidation")
+    records = map_files(partial(read_file, base=args.dossier), files, args.processus or os.cpu_count() or 1,
+                        sys.stderr.isatty(), "Consolidation")
     frames = tables(records)
     outputs = [saveframe.Output(target, partial(write_workbook, frames), saveframe.verify_package(len(frames) + 1))]
     csvs = csv_paths(frames, args.csv) if args.csv else {}
     outputs += [saveframe.Output(path, partial(write_csv, frames[name])) for name, path in csvs.items()]
+    doc = document(records, frames, args.dossier) if (args.json or args.html) else None
+    texts = []  # the JSON and the page, written with the rest (or not at all)
+    if args.json and args.json != "-":
+        texts.append((args.json, json_text(doc) + "\n"))
+    if args.html:
+        from .reports.html import render as render_html  # noqa: PLC0415
+        texts.append((args.html, render_html(doc, base=args.dossier, page=args.html)))
+    outputs += [saveframe.Output(path, partial(_write_text, text)) for path, text in texts]
     saveframe.ensure_folder(str(Path(target).parent))
+    for path, _text in texts:
+        saveframe.ensure_folder(str(Path(path).parent))
     written = saveframe.write_all(outputs, inputs=files, force=args.force)
+    if args.json == "-":
+        print(json_text(doc))
     unreadable = [r for r in records if not r.lisible]
     ignored = [r for r in records if r.ignore]
     n_actions = sum(len(r.actions) for r in records)
+    out = sys.stderr if args.json == "-" else sys.stdout  # the JSON alone on the standard output
     print(f"{len(records)} fichier(s), {len(records) - len(unreadable) - len(ignored)} lu(s), {n_actions} action(s) : "
-          f"{_written(target, written[0])}")
+          f"{_written(target, written[0])}", file=out)
     for r in unreadable:
-        print(f"  illisible : {r.erreur}")
+        print(f"  illisible : {r.erreur}", file=out)
     for r in ignored:
-        print(f"  ignoré : {r.fichier} ({r.erreur})")
+        print(f"  ignoré : {r.fichier} ({r.erreur})", file=out)
     doubles = frames["Fichiers"]
     for _, row in doubles[doubles["En double"] == "oui"].iterrows():
-        print(f"  en double : {row['Fichier']} ({row['Département']} {row['Année']})")
+        avenant = f", avenant {row['Avenant']}" if row["Avenant"] else ""
+        print(f"  en double : {row['Fichier']} ({row['Département']} {row['Année']}{avenant})", file=out)
+    for r in records:
+        if r.lisible and not r.ignore and r.provenance.get("etat") == "modifié":
+            print(f"  modifié depuis son dernier contrôle : {r.chemin}", file=out)
     uncounted = [r for r in records if r.non_comptes]
     for r in uncounted:
-        print(f"  {r.fichier} : {r.non_comptes} montant(s) vide(s) ou illisible(s) non compté(s) dans les totaux")
-    for path, w in zip(csvs.values(), written[1:], strict=True):
-        print(f"  {_written(path, w)}")
+        print(f"  {r.fichier} : {r.non_comptes} montant(s) vide(s) ou illisible(s) non compté(s) dans les totaux",
+              file=out)
+    for path, w in zip(list(csvs.values()) + [p for p, _t in texts], written[1:], strict=True):
+        print(f"  {_written(path, w)}", file=out)
     if uncounted and not unreadable:
         print("Totaux incomplets : des montants vides ou illisibles n'y sont pas comptés (voir la colonne "
-              "« Montants non comptés »).")
+              "« Montants non comptés »).", file=out)
     return 2 if unreadable else 1 if uncounted else 0
 
 
 def cmd_comparer(args) -> int:
     from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
-    from .reports.compare import compare, write_workbook  # noqa: PLC0415
-    from .workbook.reader import read_workbook  # noqa: PLC0415
+    from .app.session import run  # noqa: PLC0415
+    from .core.receipt import describe  # noqa: PLC0415
+    from .reports.compare import compare, compare_findings, finding_lines, write_workbook  # noqa: PLC0415
     inputs = [args.ancien, args.nouveau]
     if args.sortie:
         saveframe.check_output(args.sortie, inputs=inputs)  # before reading: never over A or B
-    maquettes = []
-    for path in inputs:
-        wb = PackageWorkbook.open(path)
-        maquettes.append(read_workbook(wb.sheet_names(), wb.read_sheet, path, profile=_profile(args)).maquette)
-    result = compare(*maquettes)
+    outcomes = [run(PackageWorkbook.open(path), [CONTROLER], write=False, profile=_profile(args)) for path in inputs]
+    result = compare(outcomes[0].maquette, outcomes[1].maquette)
+    findings = compare_findings(outcomes[0].findings, outcomes[1].findings, result)
+    notes = [f"« {Path(path).name} » : {describe(o.receipt_before, o.fingerprint_before)}"
+             for path, o in zip(inputs, outcomes, strict=True)]
     print(f"Écarts entre « {args.ancien} » et « {args.nouveau} » :")
+    for note in notes:
+        print(f"  {note}")
     if not result.changed:
         print("  aucune différence entre les actions.")
-    for line in result.lines():
+    for line in result.lines() + finding_lines(findings):
         print(f"  {line}")
     if args.sortie:
         saveframe.ensure_folder(str(Path(args.sortie).parent))
         written = saveframe.write(args.sortie, partial(write_workbook, result, old_name=Path(args.ancien).name,
-                                                       new_name=Path(args.nouveau).name),
-                                  inputs=inputs, force=args.force, verify=saveframe.verify_package(2))
+                                                       new_name=Path(args.nouveau).name, findings=findings,
+                                                       notes=notes),
+                                  inputs=inputs, force=args.force, verify=saveframe.verify_package(3))
         print(f"Écarts écrits dans {_written(args.sortie, written)}")
     return 0
 
@@ -372,7 +401,9 @@ def cmd_codes(args) -> int:
     from .core.catalogue import CATALOGUE, CONSTAT  # noqa: PLC0415
     entries = list(CATALOGUE.values())
     if args.format == "json":
-        print(json.dumps({"codes": [e.as_dict() for e in entries]}, ensure_ascii=False, indent=2))
+        from .app.render import SCHEMA_VERSION, tool_info  # noqa: PLC0415
+        print(json.dumps({"nature": "codes", "version_schema": SCHEMA_VERSION, "outil": tool_info(),
+                          "codes": [e.as_dict() for e in entries]}, ensure_ascii=False, indent=2))
         return 0
     for title, kind in (("Constats sur la maquette (feuille Contrôles)", CONSTAT),
                         ("Refus d'un fichier (code de sortie 2)", "fichier")):
@@ -458,6 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("dossier")
     co.add_argument("-o", "--sortie", default="consolidation.xlsx", metavar="FICHIER.xlsx")
     co.add_argument("--csv", metavar="DOSSIER", help="écrire aussi les tableaux en CSV dans ce dossier")
+    co.add_argument("--json", metavar="FICHIER.json", help="écrire aussi la consolidation en JSON (« - » : sur la "
+                    "sortie standard)")
+    co.add_argument("--html", metavar="FICHIER.html", help="écrire aussi le rapport à ouvrir dans un navigateur")
     co.add_argument("--force", action="store_true", help="remplacer des fichiers de sortie existants")
     co.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
     co.set_defaults(func=cmd_consolider)

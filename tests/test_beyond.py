@@ -85,7 +85,8 @@ def test_comparison_reports_exactly_one_changed_amount_and_one_added_action(tmp_
     out = capsys.readouterr().out
     assert "Report N-1 : 0,00\u00a0€ → 1\u00a0000,00\u00a0€ (+1\u00a0000,00\u00a0€)" in out
     assert "Action ajoutée : Action 10 (initiatives locales) — Garage solidaire" in out
-    rows = [r for r in openpyxl.load_workbook(target)["Écarts"].iter_rows(min_row=4, values_only=True)]
+    # under the title, the note and what each file is (two lines), the header row, then the changes
+    rows = [r for r in openpyxl.load_workbook(target)["Écarts"].iter_rows(min_row=6, values_only=True)]
     natures = [r[0] for r in rows]
     assert natures == ["Montant modifié", "Action ajoutée", "Enveloppe"]
     assert rows[-1][8] == pytest.approx(25000)

@@ -143,8 +143,12 @@ def test_findings_are_sorted_worst_first():
 def test_json_contract_of_a_finding():
     f = next(f for f in run_checks(maquette(action(part_etat=D("40"), part_cd=D("60")))) if f.code == "PARITE_ROMPUE")
     assert f.as_dict() == {"code": "PARITE_ROMPUE", "gravite": "erreur", "bloc": "socle", "action": "Action 4.1",
-                           "feuille": None, "cellule": None, "message": f.message}
+                           "feuille": None, "cellule": None, "message": f.message,
+                           "cle": "PARITE_ROMPUE|socle|4.1|part_etat", "statut": None, "reponse": None,
+                           "ouvert": True}
     assert f.located("Maquette", "G7").as_dict()["cellule"] == "G7"
+    # the key is the finding's identity in the model, never its row
+    assert f.located("Maquette", "G9").as_dict()["cle"] == f.as_dict()["cle"]
 
 
 def test_a_broken_check_becomes_a_finding(monkeypatch):

@@ -20,6 +20,13 @@ from tests.helpers.remote import apply_actions, click_after_typing, payload_from
 from tests.helpers.samples import variant, write_variant  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _one_clock(monkeypatch):
+    """The remote click and the batch run it is compared with write the same check receipt: same date."""
+    from calpae_xl.core import receipt
+    monkeypatch.setattr(receipt, "now", lambda: "2024-05-03T10:00:00+02:00")
+
+
 def _headless(path, button, tmp_path):
     """The batch path on a copy: (formulas view, values view) per sheet. The
     remote engine sends values only: a value typed in a computed cell cannot

@@ -16,11 +16,15 @@ def test_committed_template_matches_the_command(tmp_path):
 
 def test_drop_down_lists_name_lists_that_exist_written_as_excel_writes_them():
     """A list's source is stored as a formula without "=" (as Excel and
-    LibreOffice store it), and each one names a list the workbook defines."""
+    LibreOffice store it), and each one names a list the workbook defines,
+    or is a list in quotes (the statuses of an answer in Contrôles)."""
     for name in ("maquette_vierge.xlsx", "loiret_2020.xlsx"):
         f = features(ROOT / "workbook" / name)
         sources = {src for sheet in f["sheets"].values() for _ref, src in sheet["validations"]}
-        assert sources and all(not s.startswith("=") and s in f["names"] for s in sources), (name, sources)
+        assert sources and all(not s.startswith("=") and (s in f["names"] or s.startswith('"') and s.endswith('"'))
+                               for s in sources), (name, sources)
+    statuses = f["sheets"]["Contrôles"]["validations"]
+    assert statuses == [("G5:G20000", '"à corriger,justifié,accepté par l\'État"')]
 
 
 def test_committed_loiret_matches_the_command(tmp_path, capsys):

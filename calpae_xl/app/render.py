@@ -7,26 +7,42 @@ import io
 from pathlib import Path
 from typing import Sequence
 
-from ..core.findings import Severity, count_by_severity
+from .. import __version__
+from ..core.findings import Severity, count_answered, count_by_severity
 from ..core.texts import csv_text, json_text
 from .session import FileResult
+
+#: the version of the JSON contract (calpae_xl/data/rapport.schema.json): the major changes when a field is
+#: removed or changes meaning, the minor when fields are added
+SCHEMA_VERSION = "1.0"
+
+
+def tool_info() -> dict:
+    return {"nom": "calpae-xl", "version": __version__}
+
+
+def document(results: Sequence[FileResult]) -> dict:
+    """The JSON document of ``controler`` / ``lot --format json`` (calpae_xl/data/rapport.schema.json)."""
+    return {"nature": "controle", "version_schema": SCHEMA_VERSION, "outil": tool_info(),
+            "fichiers": [r.as_json() for r in results]}
 
 
 def render(results: Sequence[FileResult], fmt: str) -> str:
     if fmt == "json":
-        return json_text({"fichiers": [r.as_json() for r in results]})
+        return json_text(document(results))
     if fmt == "csv":  # every field is text: neutralised (never a formula in a spreadsheet)
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";")
-        w.writerow(["fichier", "lisible", "code", "gravite", "bloc", "action", "feuille", "cellule", "message"])
+        w.writerow(["fichier", "lisible", "code", "gravite", "bloc", "action", "feuille", "cellule", "message",
+                    "statut", "reponse", "cle"])
         for r in results:
             if not r.lisible:
                 w.writerow([csv_text(v) for v in (r.fichier, "non", r.code or "ERREUR_INATTENDUE", "erreur", "", "",
-                                                  "", "", r.erreur or "")])
+                                                  "", "", r.erreur or "", "", "", "")])
             for c in r.constats:
                 w.writerow([csv_text(v) for v in (r.fichier, "oui", c["code"], c["gravite"], c["bloc"] or "",
                                                   c["action"] or "", c["feuille"] or "", c["cellule"] or "",
-                                                  c["message"])])
+                                                  c["message"], c["statut"] or "", c["reponse"] or "", c["cle"])])
         return buf.getvalue().rstrip("\n")
     lines = []
     for r in results:
@@ -34,9 +50,15 @@ def render(results: Sequence[FileResult], fmt: str) -> str:
         if not r.lisible:
             lines.append(f"   ÉCHEC [{r.code or 'ERREUR_INATTENDUE'}] : {r.erreur}")
             continue
+        state = r.provenance.get("message_recu")
+        if state:
+            lines.append(f"   {state}")
         for c in r.constats:
             where = f"{c['feuille']}!{c['cellule']}" if c["feuille"] and c["cellule"] else (c["feuille"] or "")
-            lines.append(f"   [{c['gravite']:<13}] {c['code']:<24} {where:<18} {c['message']}")
+            status = f"[{c['statut']}] " if c["statut"] else ""
+            lines.append(f"   [{c['gravite']:<13}] {c['code']:<24} {where:<18} {status}{c['message']}")
+            if c["reponse"]:
+                lines.append(f"   {'':<15} {'':<24} {'':<18} Réponse : {c['reponse']}")
         lines.append("   " + summary(r))
     return "\n".join(lines)
 
@@ -48,6 +70,9 @@ def summary(r: FileResult) -> str:
     sev = count_by_severity(r.constats)
     parts = [f"{sev[Severity.ERREUR]} erreur(s)", f"{sev[Severity.AVERTISSEMENT]} avertissement(s)",
              f"{sev[Severity.INFO]} info(s)"]
+    answered = count_answered(r.constats)
+    if answered:
+        parts.append(f"{answered} justifié(s)")
     if r.changements:
         parts.append(f"{r.changements} valeur(s) recalculée(s)")
     if r.fiches_creees:

@@ -10,24 +10,30 @@ block writes (the plans live in :mod:`.recalculer`, :mod:`.controles`,
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import os
+import stat
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
+from .. import __version__
 from ..core.checks import run_checks, run_contract_checks
-from ..core.findings import Finding, Severity, sort_findings
+from ..core.findings import Finding, Severity, is_open, sort_findings, with_answers, with_keys
+from ..core.receipt import PROFILE, Receipt, describe, digest, make_receipt, state
 from ..core.model import Column, Maquette, SplitRule
+from ..core.profile import profile_of
 from ..core.money import NO_VALUE, Unreadable
 from ..core.rules import Change, recalculate
 from ..errors import CalpaeError
 from ..workbook import layout as L
 from ..workbook.port import Grid, Workbook
 from ..workbook.reader import read_workbook
-from .controles import plan_controles, plan_highlights
+from .controles import plan_controles, plan_highlights, read_answers
 from .fiches import plan_fiche_links, plan_fiches
-from .journal import plan_journal
+from .journal import TraceLine, plan_journal
 from .recalculer import input_fixes, kept_cells, plan_recalculer, typed_over
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
@@ -43,16 +49,39 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     fiches_created: list[str] = field(default_factory=list)
     wrote: bool = False
+    #: the receipt the workbook held when read, and the fingerprint of what was read (computed when asked)
+    receipt_before: Optional[Receipt] = None
+    fingerprint_of: Optional[Callable[[], str]] = field(default=None, repr=False)
+    _fingerprint: Optional[str] = field(default=None, repr=False)
+    #: the receipt this run wrote (or kept: the same check of the same content keeps its date)
+    receipt: Optional[Receipt] = None
+    #: the answered findings that disappeared in this run (written to the Journal's trace)
+    resolved: list[TraceLine] = field(default_factory=list)
+    avenant: str = ""
+    #: the convention profile the file was read with (its id)
+    profil: str = PROFILE
+
+    @property
+    def fingerprint_before(self) -> str:
+        if self._fingerprint is None and self.fingerprint_of is not None:
+            self._fingerprint = self.fingerprint_of()
+        return self._fingerprint or ""
+
+    @property
+    def receipt_state(self) -> str:
+        """inchangé / modifié / sans reçu: the file as read against its last check."""
+        return state(self.receipt_before, self.fingerprint_before)
 
 
 def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = None,
         report: Optional[Decimal] = None, write: bool = True, profile=None,
-        carried: Sequence[list] = (), carried_note: str = "") -> Outcome:
+        carried: Sequence[list] = (), carried_note: str = "", today: Optional[str] = None) -> Outcome:
     """Run the chosen operations on an open workbook, in the order recalculer,
     contrôler, fiches, and apply the resulting plan in one go. A multi-year
     maquette is recalculated and checked year by year (a group of columns
     each), then over the contract. ``carried``: Journal rows of what a command
-    wrote before this run (« suivant »), journaled with Recalculer's changes."""
+    wrote before this run (« suivant »), journaled with Recalculer's changes.
+    ``today``: the date of the check (ISO 8601; default: now)."""
     names = wb.sheet_names()
     read = read_workbook(names, wb.read_sheet, wb.path, credits, report, profile)
     ops: list = []
@@ -75,25 +104,46 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
             maquette = _forget_unknown(view, maquette)
         years.append((view, maquette))
     maquette = years[0][1]
-    outcome = Outcome(wb.path, maquette, changes)
+    read_years = [view.maquette for view in read.years]
+    outcome = Outcome(wb.path, maquette, changes, receipt_before=read.receipt, avenant=read.avenant,
+                      fingerprint_of=lambda: digest(read_years, read.extra_chorus, read.findings),
+                      profil=profile_of(maquette).id)
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created, years)
     elif RECALCULER in operations and not getattr(wb, "recalculates", False):
         ops += plan_fiche_links(read, maquette, years)  # a file: its fiches' saved values follow the maquette
-    findings = outcome.findings = sort_findings(read.findings + _checks(read, years))
+    findings = with_keys(sort_findings(read.findings + _checks(read, years)))
+    old_controles = _old(wb, read.sheet_of(L.CONTROLES), names)
+    answers = read_answers(old_controles)
+    findings = outcome.findings = with_answers(findings, {k: row.answer for k, row in answers.items()})
     checking = RECALCULER in operations or CONTROLER in operations
     created = []  # the roles of the owned sheets this run creates
+    receipt = None
     if checking:
-        ops += plan_controles(read, maquette, findings, names, _old(wb, read.sheet_of(L.CONTROLES), names))
+        date = today or _now()
+        present = {f.key for f in findings}
+        outcome.resolved = [(row.code, row.bloc, row.action, row.message,
+                             row.answer.effective.value if row.answer.effective else row.answer.typed_status,
+                             row.answer.text, _shown_date(date), key)
+                            for key, row in answers.items() if key not in present]
+        ops += plan_controles(read, maquette, findings, names, old_controles)
         created.append(L.CONTROLES)
-        if changes or carried:
-            ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names), carried, carried_note)
+        if changes or carried or outcome.resolved:
+            ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names), carried, carried_note,
+                                outcome.resolved)
             created.append(L.JOURNAL)
+        # what this run leaves is what the checks read: the same content, unless Recalculer changed it
+        after = digest([m for _v, m in years], read.extra_chorus, read.findings) if RECALCULER in operations \
+            else outcome.fingerprint_before
+        receipt = make_receipt(after, findings, __version__, date, profil=outcome.profil)
+        if receipt.same_check(read.receipt):
+            receipt = read.receipt  # the same check of the same content: its date stays (a second run changes nothing)
+        outcome.receipt = receipt
     if checking or outcome.fiches_created:
         libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is not SplitRule.PARITE] \
             if RECALCULER in operations else None
         ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, read.sheet_of(L.TECH), names),
-                               names, created, libre)
+                               names, created, libre, receipt)
     if write and ops:
         wb.apply(ops)
         outcome.wrote = True
@@ -120,10 +170,23 @@ def _checks(read, years) -> list[Finding]:
                 if i == 0:
                     out.append(f)
             else:
-                out.append(replace(f, message=f"{m.annee} — {f.message}"))
+                out.append(replace(f, message=f"{m.annee} — {f.message}", where=replace(f.where, annee=m.annee)))
     first = years[0][0]
     out += first.locate(run_contract_checks([m for _v, m in years]))
     return out
+
+
+def _now() -> str:
+    from ..core.receipt import now  # noqa: PLC0415
+    return now()
+
+
+def _shown_date(iso: str) -> str:
+    """« 03/05/2024 » for the Journal."""
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
 
 
 def _forget_unknown(read, m: Maquette) -> Maquette:
@@ -140,7 +203,18 @@ def _forget_unknown(read, m: Maquette) -> Maquette:
                and not isinstance(a.amount(Column(fields[c])), Unreadable)}
         if upd:
             actions[i] = replace(a, **upd)
-    return replace(m, actions=tuple(actions))
+    # a sub-total or the total written without value (a row it sums is unknown) claims no figure either
+    unknown = Unreadable("(formule)", NO_VALUE)
+    subtotals = {b: dict(t) for b, t in m.sous_totaux_saisis.items()}
+    total = dict(m.total_saisi)
+    for bloc, row in table.subtotal_rows.items():
+        for (r, c) in read.unknown:
+            if r == row and c in fields:
+                subtotals.setdefault(bloc, {})[Column(fields[c])] = unknown
+    for (r, c) in read.unknown:
+        if table.total_row and r == table.total_row and c in fields:
+            total[Column(fields[c])] = unknown
+    return replace(m, actions=tuple(actions), sous_totaux_saisis=subtotals, total_saisi=total)
 
 
 def _cell_of(read, ch: Change) -> Optional[tuple[int, int]]:
@@ -175,14 +249,58 @@ class FileResult:
     sortie: Optional[str] = None
     sauvegarde: Optional[str] = None
     inchange: bool = False  # the save found the file already as the run leaves it: nothing rewritten
+    #: where the file comes from and what it is (:func:`provenance`)
+    provenance: dict = field(default_factory=dict)
 
     @property
     def n_errors(self) -> int:
-        return sum(1 for c in self.constats if c["gravite"] == Severity.ERREUR.value)
+        """The erreurs still open (a justified or accepted one no longer stops the maquette)."""
+        return sum(1 for c in self.constats if c["gravite"] == Severity.ERREUR.value and is_open(c))
 
     def as_json(self) -> dict:
         return {"fichier": self.fichier, "lisible": self.lisible, "erreur": self.erreur, "code": self.code,
-                "constats": self.constats}
+                "provenance": self.provenance, "constats": self.constats}
+
+
+def file_identity(path: str) -> dict:
+    """Path, size and SHA-256 of a file as it is on the disk (None where it cannot be read, or is not a
+    regular file)."""
+    out: dict = {"chemin": str(path), "taille": None, "sha256": None}
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe, a device, a folder: never opened (it could block)
+            return out
+        h = hashlib.sha256()
+        size = 0
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+                size += len(chunk)
+        out["taille"], out["sha256"] = size, h.hexdigest()
+    except OSError:
+        pass
+    return out
+
+
+def blob_identity(path: str, blob: bytes) -> dict:
+    """Path, size and SHA-256 of the bytes a workbook was read from."""
+    return {"chemin": str(path), "taille": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+
+
+def provenance(path: str, outcome: Optional[Outcome] = None, identity: Optional[dict] = None) -> dict:
+    """The provenance of a file: path, size, SHA-256 (of the file as read),
+    the profile, the last check's receipt and whether the content is still
+    the one it checked (« inchangé », « modifié », « sans reçu »)."""
+    out = dict(identity or file_identity(path))
+    receipt = outcome.receipt_before if outcome else None
+    out.update({"profil": outcome.profil if outcome else None,
+                "profil_du_dernier_controle": receipt.profil if receipt else None,
+                "version_outil": receipt.version if receipt else None,
+                "recu": receipt.as_dict() if receipt else None,
+                "etat": outcome.receipt_state if outcome else None,
+                "message_recu": describe(receipt, outcome.fingerprint_before) if outcome else None,
+                "empreinte": outcome.fingerprint_before if outcome else None,
+                "avenant": (outcome.avenant or None) if outcome else None})
+    return out
 
 
 def failure(path: str, exc: BaseException) -> tuple[str, str]:
@@ -209,12 +327,16 @@ def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = N
     from ..adapters import saveframe  # noqa: PLC0415 - the batch adapter, imported when used
     from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415
     result = FileResult(path)
+    result.provenance = provenance(path, None, file_identity(path))  # until the file is read
     try:
         target = str(Path(sortie) / (Path(path).relative_to(base) if base else Path(path).name)) \
             if sortie else path
         with saveframe.exclusive(path, target) if write else contextlib.nullcontext():
             wb = PackageWorkbook.open(path)
+            identity = blob_identity(path, wb.blob)  # the bytes read, exactly
+            result.provenance = provenance(path, None, identity)
             outcome = run(wb, operations, credits, report, write=write, profile=profile)
+            result.provenance = provenance(path, outcome, identity)
             result.constats = [f.as_dict() for f in outcome.findings]
             result.changements = len(outcome.changes)
             result.fiches_creees = len(outcome.fiches_created)

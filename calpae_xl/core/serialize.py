@@ -75,7 +75,7 @@ def maquette_from_dict(d: dict) -> Maquette:
     )
 
 
-def _out(v: Amount) -> Optional[str]:
+def _plain(v: Amount) -> Optional[str]:
     if v is None:
         return None
     if isinstance(v, Unreadable):
@@ -83,8 +83,11 @@ def _out(v: Amount) -> Optional[str]:
     return format(v.normalize(), "f") if v == v.to_integral_value() else format(v, "f")
 
 
-def maquette_to_dict(m: Maquette) -> dict:
-    """The inverse of :func:`maquette_from_dict` (for exports and tests)."""
+def maquette_to_dict(m: Maquette, amount_text=None) -> dict:
+    """The inverse of :func:`maquette_from_dict` (for exports and tests).
+    ``amount_text``: how an amount becomes text (default: as the reference data
+    writes it)."""
+    _out = amount_text or _plain
     def action(a: Action) -> dict:
         fb = a.fiche.budget
         fiche = {k: getattr(a.fiche, k) for k in FICHE_TEXT_FIELDS}

@@ -9,10 +9,11 @@ compared per column, with the difference.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Optional
+from typing import Optional, Sequence
 
+from ..core.findings import Finding, Severity, finding_key, group_id
 from ..core.model import Action, Bloc, Column, Maquette
 from ..core.profile import groups_of
 from ..core.money import Unreadable, format_eur
@@ -115,10 +116,90 @@ class Comparison:
         else:
             out.append(f"Enveloppe (somme des parts État) : {format_eur(before)} → {format_eur(after)} "
                        f"({'+' if after > before else ''}{format_eur(after - before)})")
-        if self.old.credits_etat != self.new.credits_etat:
-            out.append(f"Crédits État notifiés : {format_eur(self.old.credits_etat)} → "
-                       f"{format_eur(self.new.credits_etat)}")
+        for label, before, after in self.parameters():
+            out.append(f"{label} : {format_eur(before)} → {format_eur(after)}")
         return out
+
+    def parameters(self) -> list[tuple[str, Optional[Decimal], Optional[Decimal]]]:
+        """The notified amounts (article 2) that changed: (label, before, after)."""
+        out = []
+        for label, attr in (("Crédits État notifiés", "credits_etat"), ("Report N-1 État notifié",
+                                                                         "report_etat_notifie")):
+            before, after = getattr(self.old, attr), getattr(self.new, attr)
+            if before != after:
+                out.append((label, before, after))
+        return out
+
+    def renumbered(self) -> dict[tuple[str, str], str]:
+        """(group, old N°) -> new N° of the actions the avenant renumbered."""
+        return {(group_id(d.bloc), d.old.numero): d.new.numero for d in self.actions
+                if d.kind == "modifiée" and d.renumbered}
+
+
+# --- findings: new, still open, resolved, justified ------------------------------------------------
+
+NEW, STILL_OPEN, RESOLVED, JUSTIFIED = "nouveau", "toujours ouvert", "résolu", "justifié"
+FINDING_KINDS = (NEW, STILL_OPEN, JUSTIFIED, RESOLVED)
+KIND_LABELS = {NEW: "Constat nouveau", STILL_OPEN: "Constat toujours ouvert", RESOLVED: "Constat résolu",
+               JUSTIFIED: "Constat justifié"}
+
+
+@dataclass
+class FindingDiff:
+    kind: str
+    finding: Finding  # the new version's, or the old one's for a resolved finding
+    existed: bool = False  # a justified finding: was it there before?
+
+    def describe(self) -> str:
+        f = self.finding
+        where = f" ({f.where.sheet}!{f.where.cell})" if f.where.sheet and f.where.cell else ""
+        text = f"{KIND_LABELS[self.kind]} : [{f.severity.value}] {f.code} — {f.message}{where}"
+        if self.kind == JUSTIFIED:
+            answer = f.answer.text if f.answer and f.answer.text else ""
+            text += f" — {f.status.value if f.status else ''}" + (f" : {answer}" if answer else "")
+            text += "" if self.existed else " (nouveau)"
+        return text
+
+
+def _followed_key(f: Finding, renumbered: dict[tuple[str, str], str]) -> str:
+    """An old finding's key in the new version's numbering (an action renumbered keeps its findings)."""
+    base = finding_key(f)
+    suffix = f.key[len(base):] if f.key.startswith(base) else ""
+    moved = renumbered.get((group_id(f.where.bloc), f.where.action or ""))
+    if moved is not None:
+        base = finding_key(replace(f, where=replace(f.where, action=moved)))
+    return base + suffix
+
+
+def compare_findings(old: Sequence[Finding], new: Sequence[Finding], comparison: Optional["Comparison"] = None
+                     ) -> list[FindingDiff]:
+    """The findings of two versions (of one file, or two avenants), by identity:
+    new, still open, justified (or accepted) in the new version, resolved."""
+    renumbered = comparison.renumbered() if comparison else {}
+    before = {_followed_key(f, renumbered): f for f in old}
+    now = {f.key for f in new}
+    out = []
+    for f in new:
+        if not f.open:
+            out.append(FindingDiff(JUSTIFIED, f, f.key in before))
+        else:
+            out.append(FindingDiff(STILL_OPEN if f.key in before else NEW, f, f.key in before))
+    out += [FindingDiff(RESOLVED, f, True) for k, f in before.items() if k not in now]
+    order = {k: i for i, k in enumerate(FINDING_KINDS)}
+    return sorted(out, key=lambda d: (order[d.kind], d.finding.severity.rank))
+
+
+def finding_lines(diffs: Sequence[FindingDiff]) -> list[str]:
+    """What the terminal shows: the counts, then each finding (the informations
+    still open are only counted: they are in the workbook)."""
+    counts = {k: sum(1 for d in diffs if d.kind == k) for k in FINDING_KINDS}
+    plural = {NEW: "nouveaux", STILL_OPEN: "toujours ouverts", JUSTIFIED: "justifiés", RESOLVED: "résolus"}
+    out = ["Constats : " + ", ".join(f"{counts[k]} {plural[k] if counts[k] > 1 else k}" for k in FINDING_KINDS) + "."]
+    quiet = [d for d in diffs if d.kind == STILL_OPEN and d.finding.severity is Severity.INFO]
+    out += [d.describe() for d in diffs if d not in quiet]
+    if quiet:
+        out.append(f"(et {len(quiet)} information(s) toujours ouverte(s), détaillées dans le classeur des écarts)")
+    return out
 
 
 def _cell(v: object) -> object:
@@ -208,6 +289,26 @@ def rows(c: Comparison) -> list[list]:
                 "Somme des parts État : non calculable (une part État est vide ou illisible)",
                 Column.PART_ETAT.label, before, after,
                 after - before if before is not None and after is not None else None])
+    for label, old_v, new_v in c.parameters():
+        out.append(["Paramètre modifié", "", "", "", label, "Paramètres", old_v, new_v,
+                    new_v - old_v if old_v is not None and new_v is not None else None])
+    return out
+
+
+FINDING_HEADERS = ("Évolution", "Gravité", "Code", "Bloc", "Action", "Message", "Statut", "Réponse / justification",
+                   "Déjà présent", "Cellule", "Identifiant du constat")
+FINDING_SHEET = "Constats"
+
+
+def finding_rows(diffs: Sequence[FindingDiff]) -> list[list]:
+    out = []
+    for d in diffs:
+        f = d.finding
+        out.append([d.kind, f.severity.value, f.code, f.where.bloc.label if f.where.bloc else "",
+                    f.action_label or "", f.message, f.status.value if f.status else "",
+                    f.answer.text if f.answer and f.answer.text else "", "oui" if d.existed else "non",
+                    f"{f.where.sheet}!{f.where.cell}" if f.where.sheet and f.where.cell else (f.where.sheet or ""),
+                    f.key])
     return out
 
 
@@ -216,18 +317,28 @@ HEADERS = ("Nature", "Bloc", "N° ancien", "N° nouveau", "Intitulé", "Colonne"
 SHEET = "Écarts"
 
 
-def plan(c: Comparison, old_name: str, new_name: str) -> list:
-    """The comparison workbook as a plan (one sheet, « Écarts »)."""
+def plan(c: Comparison, old_name: str, new_name: str, findings: Optional[Sequence[FindingDiff]] = None,
+         notes: Sequence[str] = ()) -> list:
+    """The comparison workbook as a plan: « Écarts » (actions, amounts,
+    envelope, notified parameters) and, with ``findings``, « Constats »
+    (new, still open, justified, resolved). ``notes``: lines under the title
+    (what each file is: unchanged since its check or not)."""
     from .tables import marker_ops, table_ops  # noqa: PLC0415
     table = rows(c)
     note = f"{len(c.changed)} action(s) concernée(s)." if c.changed else "Aucune différence entre les actions."
-    return table_ops(SHEET, table[0], table[1:], money=HEADERS[6:], before_rows=[
-        [f"Écarts entre « {old_name} » et « {new_name} »"], [note]]) + marker_ops()
+    title = f"Écarts entre « {old_name} » et « {new_name} »"
+    ops = table_ops(SHEET, table[0], table[1:], money=HEADERS[6:], before_rows=[
+        [title], [note], *[[n] for n in notes]])
+    if findings is not None:
+        lines = finding_lines(findings)
+        ops += table_ops(FINDING_SHEET, FINDING_HEADERS, finding_rows(findings), before_rows=[[title], [lines[0]]])
+    return ops + marker_ops()
 
 
-def write_workbook(c: Comparison, path: str, old_name: str, new_name: str) -> None:
+def write_workbook(c: Comparison, path: str, old_name: str, new_name: str,
+                   findings: Optional[Sequence[FindingDiff]] = None, notes: Sequence[str] = ()) -> None:
     """Write the comparison workbook at ``path`` (the save frame places it)."""
     from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
     wb = OpenpyxlWorkbook.new(path)
-    wb.apply(plan(c, old_name, new_name))
+    wb.apply(plan(c, old_name, new_name, findings, notes))
     wb.save(backup=False, replace=True)

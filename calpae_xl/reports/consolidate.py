@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..core.findings import Severity, count_by_severity
+from ..core.findings import Severity, count_answered, count_open_by_severity
 from ..core.texts import csv_text
 from ..core.model import Column
 from ..core.money import Unreadable
@@ -44,18 +44,43 @@ class FileRecord:
     annee: int = 0
     credits_etat: Optional[int] = None  # cents
     actions: list[dict] = field(default_factory=list)
-    erreurs: int = 0
+    erreurs: int = 0  # open (neither justified nor accepted), as the three next
     avertissements: int = 0
     infos: int = 0
     non_comptes: int = 0  # amount cells of the actions that are blank where a figure is due, or unreadable
     ignore: bool = False  # a report of calpae-xl itself (a previous consolidation): not a maquette
+    chemin: str = ""  # relative to the consolidated folder
+    code: Optional[str] = None  # the refusal's code of an unreadable file
+    justifies: int = 0  # findings justified or accepted by the State
+    constats: list[dict] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)  # :func:`calpae_xl.app.session.provenance`
+
+    @property
+    def avenant(self) -> str:
+        return self.provenance.get("avenant") or ""
+
+    @property
+    def statut(self) -> str:
+        """What the State reads first about a file."""
+        if self.ignore:
+            return "ignoré"
+        if not self.lisible:
+            return "illisible"
+        if self.erreurs:
+            return "erreurs à corriger"
+        if any(c["gravite"] == Severity.ERREUR.value for c in self.constats):
+            return "erreurs justifiées"
+        return "sans erreur"
 
 
-def read_file(path: str) -> FileRecord:
-    """Read one maquette and run the checks — never raises."""
+def read_file(path: str, base: Optional[str] = None) -> FileRecord:
+    """Read one maquette and run the checks — never raises. ``base``: the
+    consolidated folder, paths are given relative to it."""
     from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415
-    from ..app.session import CONTROLER, failure, run  # noqa: PLC0415
-    rec = FileRecord(path)
+    from ..app.session import CONTROLER, failure, file_identity, provenance, run  # noqa: PLC0415
+    rec = FileRecord(path, chemin=_relative(path, base))
+    identity = dict(file_identity(path), chemin=rec.chemin)
+    rec.provenance = provenance(path, None, identity)
     try:
         wb = PackageWorkbook.open(path)
         if REPORT_MARKER in wb.sheet_names():
@@ -64,14 +89,18 @@ def read_file(path: str) -> FileRecord:
         outcome = run(wb, [CONTROLER], write=False)
     except Exception as e:  # noqa: BLE001 - the boundary: one bad file never stops a consolidation
         rec.lisible = False
-        rec.erreur = failure(path, e)[0]
+        rec.erreur, rec.code = failure(path, e)
+        rec.erreur = rec.erreur.replace(str(path), rec.chemin)  # the folder's own path, not the machine's
         return rec
+    rec.provenance = provenance(path, outcome, identity)
     m = outcome.maquette
     rec.departement = m.departement or Path(path).stem
     rec.annee = m.annee or 0
     rec.credits_etat = _cents(m.credits_etat)
-    counts = count_by_severity(outcome.findings)
+    counts = count_open_by_severity(outcome.findings)
     rec.erreurs, rec.avertissements, rec.infos = (counts[s] for s in Severity)
+    rec.justifies = count_answered(outcome.findings)
+    rec.constats = [f.as_dict() for f in outcome.findings]
     for a in m.actions:
         missing = sum(1 for c in AMOUNTS if isinstance(a.amount(c), Unreadable) or (
             a.amount(c) is None and c not in (Column.REPORT, Column.AUTRES)))
@@ -83,6 +112,33 @@ def read_file(path: str) -> FileRecord:
     return rec
 
 
+def _relative(path: str, base: Optional[str]) -> str:
+    """The path as the State's folder shows it (relative to the folder, with « / »)."""
+    if base:
+        try:
+            return Path(path).resolve().relative_to(Path(base).resolve()).as_posix()
+        except ValueError:
+            pass
+    return Path(path).as_posix()
+
+
+def duplicates(records: Sequence[FileRecord]) -> set[int]:
+    """The indexes of the files that share a département, a year and an avenant
+    with another file (an avenant not said matches any)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, rec in enumerate(records):
+        if rec.lisible and not rec.ignore and rec.departement and rec.annee:
+            groups.setdefault((rec.departement.lower(), rec.annee), []).append(i)
+    out: set[int] = set()
+    for members in groups.values():
+        for i in members:
+            for j in members:
+                a, b = records[i].avenant, records[j].avenant
+                if i != j and (a == b or not a or not b):
+                    out.add(i)
+    return out
+
+
 # --- tables (pandas) ---------------------------------------------------------------------
 
 def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
@@ -91,7 +147,8 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     rows = []
     for rec in records:
         for a in rec.actions:
-            rows.append({"Département": rec.departement, "Année": rec.annee, "Fichier": Path(rec.fichier).name,
+            rows.append({"Département": rec.departement, "Année": rec.annee,
+                         "Fichier": rec.chemin or Path(rec.fichier).name,
                          "Bloc": a["bloc"], "Thème": a["theme"], "Code Chorus": a["chorus"],
                          "Libellé Chorus": a["chorus_libelle"], "N° de fiche": a["numero"],
                          "Intitulé": a["intitule"], "Répartition": a["regle"],
@@ -118,26 +175,37 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
         total.update({c: exact_sum(actions[c]) for c in pivot_cols})
         return pd.concat([t, pd.DataFrame([total])], ignore_index=True)
 
-    seen: dict[tuple, int] = {}
-    for rec in records:
-        if rec.lisible and not rec.ignore and rec.departement and rec.annee:
-            seen[(rec.departement.lower(), rec.annee)] = seen.get((rec.departement.lower(), rec.annee), 0) + 1
+    twice = duplicates(records)
     summary = []
-    for rec in records:
+    for i, rec in enumerate(records):
         part_etat = sum(a[Column.PART_ETAT.value] or 0 for a in rec.actions)
-        twice = seen.get((rec.departement.lower(), rec.annee), 0) > 1
+        prov = rec.provenance
+        receipt = prov.get("recu") or {}
         summary.append({
-            "Fichier": Path(rec.fichier).name,
+            "Fichier": rec.chemin or Path(rec.fichier).name,
             "Lisible": "ignoré" if rec.ignore else "oui" if rec.lisible else "non",
-            "Motif": rec.erreur, "Département": rec.departement, "Année": rec.annee or None,
-            "En double": "oui" if twice else "",
+            "Motif": rec.erreur, "Code": rec.code or "", "Département": rec.departement, "Année": rec.annee or None,
+            "Avenant": rec.avenant, "En double": "oui" if i in twice else "", "Statut": rec.statut,
             "Actions": len(rec.actions), "Crédits État notifiés": rec.credits_etat,
             "Parts État (somme)": part_etat if rec.lisible and not rec.ignore else None,
             "Enveloppe utilisée": (Decimal(part_etat) / rec.credits_etat if rec.credits_etat else None),
             UNCOUNTED: rec.non_comptes,
-            "Erreurs": rec.erreurs, "Avertissements": rec.avertissements, "Informations": rec.infos})
-    fichiers = pd.DataFrame(summary)
-    out = {"Fichiers": fichiers, "Actions": actions, "Par bloc": pivot(["Bloc"]),
+            "Erreurs": rec.erreurs, "Avertissements": rec.avertissements, "Informations": rec.infos,
+            "Justifiés": rec.justifies,
+            "Depuis le dernier contrôle": prov.get("etat") or "",
+            "Date du dernier contrôle": receipt.get("date") or "",
+            "Version de l'outil (contrôle)": prov.get("version_outil") or "",
+            "Profil": prov.get("profil") or "",
+            "Taille (octets)": prov.get("taille"), "SHA-256": prov.get("sha256") or ""})
+    fichiers = pd.DataFrame(summary, columns=FILE_COLUMNS, dtype=object)
+    constats = pd.DataFrame([{"Département": rec.departement, "Année": rec.annee or None,
+                              "Fichier": rec.chemin or Path(rec.fichier).name, "Gravité": c["gravite"],
+                              "Code": c["code"], "Bloc": c["bloc"] or "", "Action": c["action"] or "",
+                              "Cellule": f"{c['feuille']}!{c['cellule']}" if c["feuille"] and c["cellule"] else
+                              (c["feuille"] or ""), "Message": c["message"], "Statut": c["statut"] or "",
+                              "Réponse": c["reponse"] or "", "Identifiant": c["cle"]}
+                             for rec in records for c in rec.constats], columns=FINDING_COLUMNS, dtype=object)
+    out = {"Fichiers": fichiers, "Actions": actions, "Constats": constats, "Par bloc": pivot(["Bloc"]),
            "Par thème": pivot(["Thème"]), "Par code Chorus": pivot(["Code Chorus", "Libellé Chorus"]),
            "Par département": pivot(["Département", "Année"])}
     money = [LABELS[c] for c in AMOUNTS] + ["Crédits État notifiés", "Parts État (somme)"]
@@ -151,7 +219,85 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     return out
 
 
+# --- the JSON document (calpae_xl/data/rapport.schema.json) -----------------------------------------
+
+def _euros(v) -> Optional[str]:
+    """An amount of the JSON: euros with two decimals, as text (never a float)."""
+    if v is None or not isinstance(v, Decimal):
+        return None
+    return f"{v:.2f}"
+
+
+def _plain(v):
+    """A key of a total line as JSON holds it (numpy's integers become Python's; blanks, None)."""
+    if v is None or v == "" or (isinstance(v, float) and v != v):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _total_rows(df, keys: dict[str, str]) -> tuple[list[dict], dict]:
+    """The lines of a pivot frame (keys: JSON name -> column) and its TOTAL line."""
+    lines, total = [], {}
+    for row in df.to_dict("records"):
+        amounts = {c.value: _euros(row.get(LABELS[c])) for c in PIVOT_AMOUNTS}
+        amounts["montants_non_comptes"] = int(row.get(UNCOUNTED) or 0)
+        first = row.get(df.columns[0])
+        if isinstance(first, str) and first.startswith("TOTAL"):
+            total = {"complet": first == "TOTAL", **amounts}
+            continue
+        lines.append({**{k: _plain(row.get(col)) for k, col in keys.items()}, **amounts})
+    return lines, total
+
+
+def document(records: Sequence[FileRecord], frames: dict, folder: str) -> dict:
+    """The consolidation as a JSON document: one entry per file (provenance,
+    status, envelope, counts, findings with their answers) and the totals.
+    No date of its own: the same folder gives the same document (so that the
+    save frame finds it « déjà à jour »); each file's check has its date."""
+    twice = duplicates(records)
+    files = []
+    for i, rec in enumerate(records):
+        readable = rec.lisible and not rec.ignore
+        part = sum(a[Column.PART_ETAT.value] or 0 for a in rec.actions) if readable else None
+        rate = (Decimal(part) / rec.credits_etat).quantize(Decimal("0.0001")) if readable and rec.credits_etat \
+            else None
+        files.append({
+            "fichier": rec.chemin or Path(rec.fichier).name, "lisible": rec.lisible, "ignore": rec.ignore,
+            "erreur": rec.erreur or None, "code": rec.code, "statut": rec.statut,
+            "departement": rec.departement or None, "annee": rec.annee or None, "avenant": rec.avenant or None,
+            "en_double": i in twice, "actions": len(rec.actions),
+            "credits_etat": _euros(Decimal(rec.credits_etat) / 100) if rec.credits_etat is not None else None,
+            "parts_etat": _euros(Decimal(part) / 100) if part is not None else None,
+            "enveloppe_utilisee": str(rate) if rate is not None else None,
+            "montants_non_comptes": rec.non_comptes,
+            "comptes": {"erreur": rec.erreurs, "avertissement": rec.avertissements, "info": rec.infos,
+                        "justifies": rec.justifies},
+            "provenance": rec.provenance, "constats": rec.constats})
+    totals = {}
+    for name, frame, keys in (("par_bloc", "Par bloc", {"bloc": "Bloc"}),
+                              ("par_theme", "Par thème", {"theme": "Thème"}),
+                              ("par_code_chorus", "Par code Chorus", {"code_chorus": "Code Chorus",
+                                                                      "libelle_chorus": "Libellé Chorus"}),
+                              ("par_departement", "Par département", {"departement": "Département",
+                                                                      "annee": "Année"})):
+        lines, total = _total_rows(frames[frame], keys)
+        totals[name] = lines
+        totals.setdefault("total", total)
+    if not totals["total"]:
+        totals["total"] = {"complet": True, **{c.value: "0.00" for c in PIVOT_AMOUNTS}, "montants_non_comptes": 0}
+    from ..app.render import SCHEMA_VERSION, tool_info  # noqa: PLC0415
+    return {"nature": "consolidation", "version_schema": SCHEMA_VERSION, "outil": tool_info(),
+            "dossier": Path(folder).resolve().name or str(folder), "fichiers": files,
+            "totaux": totals}
+
+
 MONEY = tuple(LABELS.values()) + ("Crédits État notifiés", "Parts État (somme)")
+FILE_COLUMNS = ["Fichier", "Lisible", "Motif", "Code", "Département", "Année", "Avenant", "En double", "Statut",
+                "Actions", "Crédits État notifiés", "Parts État (somme)", "Enveloppe utilisée", UNCOUNTED, "Erreurs",
+                "Avertissements", "Informations", "Justifiés", "Depuis le dernier contrôle",
+                "Date du dernier contrôle", "Version de l'outil (contrôle)", "Profil", "Taille (octets)", "SHA-256"]
+FINDING_COLUMNS = ["Département", "Année", "Fichier", "Gravité", "Code", "Bloc", "Action", "Cellule", "Message",
+                   "Statut", "Réponse", "Identifiant"]
 CHART_SHEET = "Par thème"
 
 
@@ -188,7 +334,8 @@ def write_workbook(frames: dict, path: str) -> None:
     wb.save(backup=False, replace=True)
 
 
-CSV_NAMES = {"Fichiers": "fichiers", "Actions": "actions", "Par bloc": "par_bloc", "Par thème": "par_theme",
+CSV_NAMES = {"Fichiers": "fichiers", "Actions": "actions", "Constats": "constats", "Par bloc": "par_bloc",
+             "Par thème": "par_theme",
              "Par code Chorus": "par_chorus", "Par département": "par_departement"}
 
 
@@ -227,6 +374,7 @@ def is_consolidation(path: str) -> bool:
         return False
     try:
         with zipfile.ZipFile(path) as z:
-            return set(CSV_NAMES) <= set(sheet_xml_paths(z))  # its tables (and any sheet a later version adds)
+            # its tables (and any sheet a later version adds: « Constats » since the answers)
+            return set(CSV_NAMES) - {"Constats"} <= set(sheet_xml_paths(z))
     except Exception:  # noqa: BLE001 - anything unreadable is not ours
         return False

@@ -88,8 +88,10 @@ TECH = "calpae_technique"
 #: workbook carries it, so that its buttons read it as the command line did
 PROFILE_SHEET = "calpae_profil"
 TECH_HEADERS = ("Cellules en erreur", "Cellules en avertissement", "", "Feuilles équipées", "Feuilles de l'outil",
-                "Actions colorées en répartition libre")
+                "Actions colorées en répartition libre", "Reçu du dernier contrôle")
 TECH_ERR_COL, TECH_WARN_COL, TECH_RULES_COL, TECH_OWNED_COL, TECH_LIBRE_COL = 1, 2, 4, 5, 6
+#: the check receipt (:mod:`calpae_xl.core.receipt`), one « clé=valeur » per line
+TECH_RECEIPT_COL = 7
 
 
 def action_key(bloc, numero: str) -> str:
@@ -282,7 +284,7 @@ TOTAL_LABEL = "TOTAL"
 PARAM_TITLE_ROW, PARAM_FIRST_ROW = 1, 3
 PARAM_LABEL_COL, PARAM_VALUE_COL = 1, 2
 P_DEPARTEMENT, P_ANNEE, P_CREDITS, P_REPORT, P_REGLE = "departement", "annee", "credits", "report", "regle"
-P_PROFIL, P_AVENANT = "profil", "avenant"
+P_PROFIL, P_AVENANT = "profil", "avenant"  # avenant: optional, its number (« N° de l'avenant » | 3)
 PARAM_LABELS = {
     P_PROFIL: "Profil de la convention",
     P_DEPARTEMENT: "Département",
@@ -290,6 +292,7 @@ PARAM_LABELS = {
     P_CREDITS: "Crédits État notifiés (article 2)",
     P_REPORT: "Report N-1 État notifié (article 2)",
     P_REGLE: "Règle de répartition par défaut",
+    P_AVENANT: "N° de l'avenant",
 }
 PARAM_PATTERNS = {
     P_PROFIL: r"^profil\b",
@@ -298,6 +301,7 @@ PARAM_PATTERNS = {
     P_CREDITS: r"^credits?\b",
     P_REPORT: r"^report\b",
     P_REGLE: r"\brepartition\b",
+    P_AVENANT: r"^(n\w* (de l )?)?avenant\b",
 }
 REFERENTIAL_TITLE = "Référentiel des imputations Chorus"
 THEMES_TITLE = "Thèmes"
@@ -305,13 +309,21 @@ THEMES_TITLE = "Thèmes"
 NAME_THEMES, NAME_CHORUS, NAME_REGLES, NAME_BLOCS = "Liste_Themes", "Liste_Chorus", "Liste_Regles", "Liste_Blocs"
 
 # --- Contrôles and Journal -------------------------------------------------------
-CONTROLES_HEADERS = ("Gravité", "Code", "Bloc", "Action", "Message", "Cellule")
-CONTROLES_WIDTHS = (14, 24, 20, 12, 100, 18)
+CONTROLES_HEADERS = ("Gravité", "Code", "Bloc", "Action", "Message", "Cellule", "Statut", "Réponse / justification",
+                     "Identifiant du constat")
+CONTROLES_WIDTHS = (14, 24, 20, 12, 100, 18, 20, 60, 40)
+#: the columns the tool colours by gravité (the answer columns are the Département's)
+CONTROLES_FINDING_COLS = 6
+#: the Département's answer: a status (drop-down) and a justification, carried from run to run by the
+#: finding's identity (last column), never by the row
+CONTROLES_STATUS_COL, CONTROLES_ANSWER_COL, CONTROLES_KEY_COL = 7, 8, 9
 CONTROLES_TITLE_ROW, CONTROLES_VERDICT_ROW, CONTROLES_SUMMARY_ROW, CONTROLES_HEADER_ROW = 1, 2, 3, 4
 CONTROLES_FIRST_ROW = 5  # the findings start here, under the title, the verdict and the headers
 # the row colours follow the Gravité column (conditional formats set once, when the sheet is created)
 VERDICT_ERRORS = "Des erreurs restent à corriger avant transmission."
 VERDICT_OK = "Aucune erreur : la maquette peut être transmise."
+VERDICT_JUSTIFIED = ("Toutes les erreurs sont justifiées : la maquette peut être transmise avec ses réponses, que "
+                     "l'État examinera.")
 JOURNAL_HEADERS = ("Ligne", "Colonne", "Ancienne valeur", "Nouvelle valeur", "Cellule")
 CONTROLES_TITLE = "Contrôles de la maquette"
 JOURNAL_TITLE = "Journal du dernier recalcul ayant modifié des valeurs"
@@ -322,6 +334,16 @@ OWNED_TITLES = {CONTROLES: CONTROLES_TITLE, JOURNAL: JOURNAL_TITLE, TECH: TECH_H
 JOURNAL_WIDTHS = (36, 34, 18, 18, 12)
 JOURNAL_TITLE_ROW, JOURNAL_NOTE_ROW, JOURNAL_HEADER_ROW, JOURNAL_FIRST_ROW = 1, 2, 4, 5
 JOURNAL_OLD_COL, JOURNAL_NEW_COL = 3, 4  # the amounts, in euros
+# Beside the changes (which the next Recalculer replaces), a trace kept run after run: every answered
+# finding that disappeared, with its answer and the date it disappeared.
+JOURNAL_TRACE_COL = 7
+JOURNAL_TRACE_TITLE_ROW = 1
+JOURNAL_TRACE_TITLE = "Constats répondus puis disparus"
+JOURNAL_TRACE_NOTE = ("Trace conservée d'un recalcul à l'autre : chaque constat auquel une réponse avait été "
+                      "donnée et qui a disparu (corrigé), avec sa réponse et la date de sa disparition.")
+JOURNAL_TRACE_HEADERS = ("Code", "Bloc", "Action", "Message", "Statut", "Réponse / justification", "Disparu le",
+                         "Identifiant du constat")
+JOURNAL_TRACE_WIDTHS = (24, 20, 12, 60, 18, 50, 12, 40)
 
 # --- Suivi de l'exécution (written by « suivant », one line per action and year) ---------------
 SUIVI_HEADERS = ("Année", "Groupe", "N°", "Intitulé de l'action", "Budget global", "Part État", "Part CD",

@@ -21,6 +21,7 @@ from ..core.findings import Finding, Where
 from ..core.model import (FICHE_TEXT_FIELDS, Bloc, Fiche, FicheBudget, Indicator,
                           IndicatorValue, Maquette, VentilationLine, normalize_numero)
 from ..core.money import Unreadable, amount_from_cell
+from ..core.receipt import Receipt
 from ..core.referential import DEPARTEMENTS
 from ..errors import NoMaquette
 from .port import Grid
@@ -59,6 +60,10 @@ class ReadResult:
     profile: object = None
     #: one view per year of a multi-year maquette (the first is this one); [self] for a yearly one
     years: list = field(default_factory=list)
+    #: the receipt of the last check written in the workbook (technical sheet), None when there is none
+    receipt: Optional[Receipt] = None
+    #: the number of the avenant, from the Paramètres (« Avenant n° ») or the title (« Avenant n°3 »); "" unknown
+    avenant: str = ""
 
     def sheet_of(self, role: str) -> str:
         return self.owned.get(role, role)
@@ -247,17 +252,17 @@ def fiche_amount_findings(fs: FicheSheet, content: dict) -> list[Finding]:
     """A fiche's amount that is no amount (budget exécuté, amounts quoted by
     the fiche, ventilation lines): said, never dropped in silence."""
     out = []
-    cells = [(L.FICHE_ROW_BY_KEY[k.split("@")[0]].label + (f" {k.split('@')[1]}" if "@" in k else ""), r,
+    cells = [(L.FICHE_ROW_BY_KEY[k.split("@")[0]].label + (f" {k.split('@')[1]}" if "@" in k else ""), k, r,
               content.get(k)) for k, r in fs.rows.items() if k.split("@")[0] in FICHE_AMOUNTS]
-    cells += [(f"ventilation « {label or 'sans libellé'} »", r, raw)
+    cells += [(f"ventilation « {label or 'sans libellé'} »", f"ventilation:{label}", r, raw)
               for r, (label, raw) in zip(fs.ventilation_rows, content.get("ventilation", []), strict=False)]
-    for what, row, raw in cells:
+    for what, key, row, raw in cells:
         v = amount_from_cell(raw)
         if isinstance(v, Unreadable):
             out.append(Finding("FICHE_MONTANT_ILLISIBLE", severity("FICHE_MONTANT_ILLISIBLE"),
                                f"Fiche « {fs.sheet} », {what} : « {v.raw[:60]} » n'est pas un montant lisible ; il "
-                               "n'est pas pris en compte.", Where(bloc=fs.bloc, action=fs.numero, sheet=fs.sheet,
-                                                                  cell=L.a1(row, L.FICHE_VALUE_COL))))
+                               "n'est pas pris en compte.", Where(bloc=fs.bloc, action=fs.numero, field=key,
+                                                                  sheet=fs.sheet, cell=L.a1(row, L.FICHE_VALUE_COL))))
     return out
 
 
@@ -517,12 +522,16 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
                                 f"({fs.numero or 'sans N°'}) : elle est conservée telle quelle.",
                                 Where(bloc=fs.bloc, sheet=fs.sheet, cell="A1")))
     libre_styled = []
+    receipt = None
     if L.TECH in owned:
         grid = read_sheet(owned[L.TECH])
         libre_styled = [k for r in range(2, grid.n_rows + 1) if (k := text(grid.get(r, L.TECH_LIBRE_COL)))]
+        receipt = read_receipt(grid)
+    avenant = avenant_of(params.get(L.P_AVENANT)) or avenant_of(" ".join(
+        text(v) for r in range(1, table.header_row) for v in read_sheet(table.sheet).values[r - 1] if text(v)))
     result = ReadResult(maquette, table, fiches, extra_codes, findings,
                         {role: owned.get(role) or L.owned_name(role, sheet_names) for role in L.OWNED_ROLES},
-                        libre_styled, profile=profile)
+                        libre_styled, profile=profile, receipt=receipt, avenant=avenant)
     result.years = [result] + [replace(result, maquette=m, table=t, findings=f, years=[]) for m, t, f in views[1:]]
     return result
 
@@ -535,3 +544,24 @@ def _param_for(rows: dict[str, object], kind: str, *names: str) -> object:
         if label.startswith(kind) and any(f" {w}" in f" {label} " or label.endswith(w) for w in wanted):
             return value
     return None
+
+
+def read_receipt(tech: Grid) -> Optional[Receipt]:
+    """The check receipt kept in the technical sheet (None: none, or unusable)."""
+    return Receipt.from_lines(text(tech.get(r, L.TECH_RECEIPT_COL)) for r in range(2, tech.n_rows + 1))
+
+
+_AVENANT = re.compile(r"avenant\s*(?:n\s*[°o]?\.?\s*)?(\d+)", re.IGNORECASE)
+
+
+def avenant_of(value: object) -> str:
+    """'3' from « Avenant n°3 », « avenant no 3 », 3; "" when no number is said."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    s = text(value)
+    if s.isdigit():
+        return str(int(s))
+    m = _AVENANT.search(s)
+    return str(int(m.group(1))) if m else ""

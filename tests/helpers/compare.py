@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import openpyxl
 
+RECEIPT_SHEET = "calpae_technique"
+
 
 def _style(c) -> tuple:
     """Everything a cell's format says, as openpyxl reads it."""
@@ -52,7 +54,11 @@ def snapshot(path, styles: bool = False, full: bool = False) -> dict:
                 v = vs[c.coordinate].value
                 if c.value is None and v is None and not (full and c.has_style):
                     continue
-                entry = (c.value, v if not isinstance(v, float) else round(v, 2))
+                if name == RECEIPT_SHEET and isinstance(c.value, str) and c.value.startswith("date="):
+                    v = "date=(date du contrôle)"  # the check receipt's date: when the file was built
+                    entry = (v, v)
+                else:
+                    entry = (c.value, v if not isinstance(v, float) else round(v, 2))
                 if full:
                     entry += _style(c)
                 elif styles:

@@ -8,7 +8,11 @@ after every command invariants checked by means independent of the tool:
     maquette that an independent reading finds inconsistent is never given
     « Aucune erreur », and the verdict is the same on the same data retyped as
     plain numbers; (d) a second run changes nothing; (e) no traceback, exit
-    codes 0/1/2, a failure is a French message naming the file.
+    codes 0/1/2, a failure is a French message naming the file; (f) after
+    « recalculer », the check receipt it wrote matches the file it wrote
+    (``controler`` says « inchangé »); (g) every answer the person typed
+    beside a finding (through LibreOffice) is still beside it after
+    « recalculer », or, the finding gone, in the Journal's trace.
 
 Sequences are seeded: ``run_sequence(seed)`` is reproducible.
 """
@@ -328,6 +332,52 @@ class Sequence:
     seed: int
     steps: list[str] = field(default_factory=list)
     breaks: list[str] = field(default_factory=list)
+    #: the answers the person typed in Contrôles: finding key -> (statut, réponse) as the tool must keep them
+    answers: dict = field(default_factory=dict)
+    typed: dict = field(default_factory=dict)  # the answer of the edit under way
+
+
+def _owned(path: Path, title: str):
+    wb = openpyxl.load_workbook(path, data_only=True)
+    return next((ws for ws in wb.worksheets if str(ws["A1"].value or "").startswith(title)), None)
+
+
+def answer_edits(rng: random.Random, path: Path, seq: Sequence) -> list[tuple]:
+    """The person answers a finding of the Contrôles sheet (a status from the list, or none, and a text)."""
+    ws = _owned(path, OWNED_TITLES[0])
+    if ws is None:
+        return []
+    rows = [r for r in range(5, ws.max_row + 1) if ws.cell(r, 9).value]
+    if not rows:
+        return []
+    r = rng.choice(rows)
+    status = rng.choice(["justifié", "", "accepté par l'État", "à corriger"])
+    text = f"Réponse {seq.seed}-{len(seq.steps)} : vu avec la DDETS ; ≠ « 35 813 € »."
+    seq.typed = {str(ws.cell(r, 9).value): (status or "justifié", text)}  # kept once LibreOffice saved it
+    first = ("set_text", ws.title, f"G{r}", status) if status else ("clear", ws.title, f"G{r}")
+    return [first, ("set_text", ws.title, f"H{r}", text)]
+
+
+def answers_kept(path: Path, seq: Sequence) -> list[str]:
+    """(g) Every answer typed is still beside its finding, or, the finding gone, in the Journal's trace."""
+    ws = _owned(path, OWNED_TITLES[0])
+    rows = {str(ws.cell(r, 9).value): (ws.cell(r, 7).value or "", ws.cell(r, 8).value or "")
+            for r in range(5, ws.max_row + 1) if ws.cell(r, 9).value} if ws is not None else {}
+    journal = _owned(path, OWNED_TITLES[1])
+    traced = {str(journal.cell(r, 14).value): (journal.cell(r, 11).value, journal.cell(r, 12).value)
+              for r in range(5, journal.max_row + 1) if journal.cell(r, 14).value} if journal is not None else {}
+    broken = []
+    for key, want in list(seq.answers.items()):
+        if key in rows:
+            if rows[key] != want:
+                broken.append(f"(g) la réponse au constat {key} est devenue {rows[key]} (attendu {want})")
+        elif key in traced:
+            if traced[key] != want:
+                broken.append(f"(g) la trace du constat {key} dit {traced[key]} (attendu {want})")
+            del seq.answers[key]
+        else:
+            broken.append(f"(g) la réponse au constat {key} a disparu sans trace au Journal")
+    return broken
 
 
 def check_command(calc, path: Path, command: tuple, seq: Sequence) -> None:
@@ -354,6 +404,12 @@ def check_command(calc, path: Path, command: tuple, seq: Sequence) -> None:
         verdict = tool("controler", str(path), *command[1:])
         if wrong and verdict.status == 0:
             seq.breaks.append(f"(c) « Aucune erreur » alors que : {'; '.join(wrong[:3])}")
+    if command[0] == "recalculer":  # (f) the receipt it wrote describes the file it wrote
+        import json
+        doc = json.loads(tool("controler", str(path), "--format", "json", *command[1:]).out or "{}")
+        state = ((doc.get("fichiers") or [{}])[0].get("provenance") or {}).get("etat")
+        if state != "inchangé":
+            seq.breaks.append(f"(f) après « recalculer », controler dit le fichier « {state} » depuis son contrôle")
     if command[0] in ("recalculer", "fiches"):
         first = package_content(path)
         again = tool(command[0], str(path), *command[1:])
@@ -361,6 +417,8 @@ def check_command(calc, path: Path, command: tuple, seq: Sequence) -> None:
             seq.breaks.append(f"(d) une seconde exécution a encore changé quelque chose : {again.out[-300:]}")
         elif _meaning(package_content(path)) != _meaning(first):
             seq.breaks.append("(d) une seconde exécution a réécrit le fichier autrement")
+    if command[0] == "recalculer" and seq.answers:
+        seq.breaks += answers_kept(path, seq)
 
 
 def _meaning(parts: dict[str, bytes]) -> dict[str, bytes]:
@@ -397,6 +455,7 @@ def retyped_verdict_same(calc, path: Path, table: Table, work: Path) -> list[str
 def run_sequence(calc, seed: int, work: Path, base: Path, steps: int = 6) -> Sequence:
     """A seeded sequence of a person's edits (through LibreOffice) and the tool's commands."""
     rng = random.Random(seed)
+    answering = random.Random(seed * 7919 + 1)  # its own stream: the sequences of earlier seeds stay the same
     seq = Sequence(seed)
     path = work / f"sequence_{seed}.xlsx"
     shutil.copy(base, path)
@@ -408,11 +467,15 @@ def run_sequence(calc, seed: int, work: Path, base: Path, steps: int = 6) -> Seq
         else:
             names = openpyxl.load_workbook(path, read_only=True).sheetnames
             edits = person_edits(rng, table, names)
+            if answering.random() < 0.5:
+                edits += answer_edits(answering, path, seq)
             seq.steps.append(f"LibreOffice : {edits}")
             try:
                 calc.edit(str(path), edits)
+                seq.answers.update(seq.typed)
             except Exception as e:  # noqa: BLE001 - LibreOffice refused the edit: the person moves on
                 seq.steps.append(f"  (refusé par LibreOffice : {type(e).__name__})")
+            seq.typed = {}
         if seq.breaks:
             break
     if not seq.breaks:
