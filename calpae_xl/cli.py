@@ -225,9 +225,11 @@ def cmd_convertir(args) -> int:
     with saveframe.staging(target) as work:
         staged = os.path.join(work, "converti" + Path(target).suffix.lower())
         result = convert(PackageWorkbook.open(source), staged, mapping, args.annee)
+        result.workbook.save(staged, backup=False, replace=True)  # made whole here, then placed by the save frame
         saveframe.ensure_folder(str(Path(target).parent) or ".")
-        result.workbook.save(target, backup=True, replace=True, force=args.force)
-    print(f"Maquette {mapping.target.intitule} préparée depuis « {source} » : {target}")
+        written = saveframe.write(target, partial(shutil.copyfile, staged), inputs=[source], force=args.force,
+                                  verify=saveframe.verify_package())
+    print(f"Maquette {mapping.target.intitule} préparée depuis « {source} » : {_written(target, written)}")
     for line in summary_lines(result):
         print(line)
     findings = result.outcome.findings if result.outcome else []

@@ -197,8 +197,9 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "L'action vient d'une convention convertie (calpae-xl convertir) et la correspondance ne lui a donné aucun "
      "axe : sa colonne « Axe » dit « À classer ». Elle est comptée provisoirement dans le groupe où se trouve sa "
      "ligne, jamais retirée.",
-     "Choisissez son axe dans la colonne « Axe » de la maquette et sur la ligne « Axe » de sa fiche, puis cliquez "
-     "sur « Recalculer » ; ou classez-la dans le fichier de correspondance et relancez la conversion."),
+     "Choisissez son axe dans la colonne « Axe » de la maquette et sur la ligne « Bloc » de sa fiche (sinon la "
+     "fiche n'est plus rattachée), puis cliquez sur « Recalculer » ; ou classez-la dans le fichier de "
+     "correspondance et relancez la conversion."),
     ("CONTROLE_IMPOSSIBLE", CONSTAT, E, "Contrôle impossible",
      "Un contrôle n'a pas pu être mené (défaut de l'outil) : la maquette n'est pas déclarée correcte.",
      "Transmettez le fichier et le message à l'équipe calpae_xl."),
