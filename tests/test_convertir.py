@@ -349,3 +349,25 @@ def test_libreoffice_recomputes_the_converted_workbook(converted, tmp_path):
         pytest.skip("LibreOffice absent")
     target, _out = converted
     assert_formulas_match(target, recalc_with_libreoffice(target, tmp_path))
+
+
+def test_parts_not_at_parity_are_kept_and_said(tmp_path, capsys):
+    """A CALPAE action in répartition « libre », CD above the State: the CLS allows parité only; the
+    parts are kept as typed and the checks say so, the officer decides (no silent re-split)."""
+    from dataclasses import replace
+
+    from calpae_xl.core.model import SplitRule
+    from tests.helpers.samples import variant, write_variant
+    m = variant()
+    a = m.actions[1]
+    libre = replace(a, regle=SplitRule.LIBRE, part_etat=Decimal("20000.00"), part_cd=Decimal("46000.00"))
+    src = tmp_path / "libre.xlsx"
+    write_variant(str(src), replace(m, actions=(m.actions[0], libre) + m.actions[2:]), fiches=True)
+    target = tmp_path / "cls.xlsx"
+    assert cli("convertir", src, "-o", target) == 0
+    b = next(x for x in read(target).maquette.actions if x.numero == a.numero and x.bloc.value == "axe1")
+    assert (b.regle, b.part_etat, b.part_cd, b.budget_global) == (SplitRule.LIBRE, Decimal("20000.00"),
+                                                                  Decimal("46000.00"), a.budget_global)
+    findings = run(PackageWorkbook.open(str(target)), [CONTROLER], write=False).findings
+    assert [(f.code, f.where.action) for f in findings if f.code in ("REGLE_NON_PERMISE", "PARITE_ROMPUE")] == \
+        [("REGLE_NON_PERMISE", a.numero)]
