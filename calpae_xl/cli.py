@@ -218,6 +218,33 @@ def cmd_suivant(args) -> int:
     return 0
 
 
+def cmd_convertir(args) -> int:
+    """A CALPAE maquette as a new workbook of another convention (CLS 2024-2027), through a mapping."""
+    from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
+    from .app.convertir import convert, default_name, mapping_for, summary_lines  # noqa: PLC0415
+    source = args.fichier
+    mapping = mapping_for(args.correspondance, args.vers)  # a bad mapping: refused before reading anything
+    target = args.sortie or default_name(source, args.vers)
+    if Path(target).suffix.lower() not in WORKBOOK_SUFFIXES:
+        return _fail(f"« {target} » : le nom doit finir par .xlsx ou .xlsm.")
+    saveframe.check_output(target, inputs=[source])
+    with saveframe.staging(target) as work:
+        staged = os.path.join(work, "converti" + Path(target).suffix.lower())
+        result = convert(PackageWorkbook.open(source), staged, mapping, args.annee)
+        result.workbook.save(staged, backup=False, replace=True)  # made whole here, then placed by the save frame
+        saveframe.ensure_folder(str(Path(target).parent) or ".")
+        written = saveframe.write(target, partial(shutil.copyfile, staged), inputs=[source], force=args.force,
+                                  verify=saveframe.verify_package())
+    print(f"Maquette {mapping.target.intitule} préparée depuis « {source} » : {_written(target, written)}")
+    for line in summary_lines(result):
+        print(line)
+    findings = result.outcome.findings if result.outcome else []
+    errors = sum(1 for f in findings if f.severity.value == "erreur")
+    print(f"  Contrôles : {errors} erreur(s), {len(findings) - errors} autre(s) constat(s) (feuille « Contrôles »). "
+          "Chaque action convertie et chaque montant non repris sont tracés dans la feuille « Journal ».")
+    return 0
+
+
 def cmd_profils(args) -> int:
     """The shipped profiles (id, intitulé, years), and how to use one's own."""
     from .core.profile import shipped  # noqa: PLC0415
@@ -519,6 +546,18 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
     profil(sv)
     sv.set_defaults(func=cmd_suivant)
+
+    cv = sub.add_parser("convertir", help="une maquette CALPAE en maquette de contrat local des solidarités "
+                                          "(nouveau classeur), par une correspondance des thèmes vers les axes")
+    cv.add_argument("fichier")
+    cv.add_argument("--vers", default="cls-2024-2027", choices=["cls-2024-2027"], help="la convention d'arrivée")
+    cv.add_argument("--correspondance", metavar="FICHIER.toml", help="votre correspondance des thèmes vers les "
+                                                                     "axes (défaut : celle livrée)")
+    cv.add_argument("-o", "--sortie", metavar="FICHIER", help="défaut : le nom suivi de _cls-2024-2027")
+    cv.add_argument("--annee", type=int, metavar="ANNEE", help="l'année du contrat qui reçoit les montants "
+                                                               "(défaut : la première, 2024)")
+    cv.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
+    cv.set_defaults(func=cmd_convertir)
 
     pr = sub.add_parser("profils", help="les conventions que l'outil connaît (CALPAE, CLS, RSA / France Travail)")
     pr.add_argument("--format", choices=("texte", "json"), default="texte")

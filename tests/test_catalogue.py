@@ -231,5 +231,24 @@ def test_every_catalogued_code_is_produced(tmp_path, monkeypatch):
     produced |= {_chart_sheet_code(tmp_path)} | _pdf_codes(tmp_path, monkeypatch)
     produced |= _frame_codes(tmp_path, monkeypatch)
     produced.add(_unexpected_code(tmp_path, monkeypatch))
+    produced |= _convertir_codes(tmp_path, monkeypatch)
     assert sorted(set(CATALOGUE) - produced) == [], "catalogués mais jamais produits"
     assert sorted(produced - set(CATALOGUE)) == [], "produits mais absents du catalogue"
+
+
+def _convertir_codes(tmp_path, monkeypatch) -> set[str]:
+    """« convertir »: an action the mapping leaves à classer, a bad mapping, a source that is not a CALPAE."""
+    monkeypatch.undo()  # the unexpected error's broken session is over
+    from calpae_xl.app.convertir import convert, mapping_for
+    out = tmp_path / "converti.xlsx"
+    assert main(["convertir", str(_loiret(tmp_path)), "-o", str(out)]) == 0
+    codes = {f.code for f in run(PackageWorkbook.open(str(out)), [CONTROLER], write=False).findings}
+    bad = tmp_path / "correspondance.toml"
+    bad.write_text('correspondances = [{ theme = "1", axe = "axe9" }]', encoding="utf-8")
+    for attempt in (lambda: mapping_for(str(bad), "cls-2024-2027"),
+                    lambda: convert(PackageWorkbook.open(str(out)), str(tmp_path / "x.xlsx"),
+                                    mapping_for(None, "cls-2024-2027"))):
+        with pytest.raises(CalpaeError) as e:
+            attempt()
+        codes.add(e.value.code)
+    return codes

@@ -193,6 +193,13 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("INDICATEUR_SANS_VALEUR", CONSTAT, INFO, "Indicateur sans valeur",
      "Article 3 : des indicateurs de l'action n'ont ni cible ni résultat pour l'année.",
      "Renseignez la cible ou le résultat dans la feuille « Indicateurs »."),
+    ("ACTION_NON_CLASSEE", CONSTAT, E, "Action à classer",
+     "L'action vient d'une convention convertie (calpae-xl convertir) et la correspondance ne lui a donné aucun "
+     "axe : sa colonne « Axe » dit « À classer ». Elle est comptée provisoirement dans le groupe où se trouve sa "
+     "ligne, jamais retirée.",
+     "Choisissez son axe dans la colonne « Axe » de la maquette et sur la ligne « Bloc » de sa fiche (sinon la "
+     "fiche n'est plus rattachée), puis cliquez sur « Recalculer » ; ou classez-la dans le fichier de "
+     "correspondance et relancez la conversion."),
     ("CONTROLE_IMPOSSIBLE", CONSTAT, E, "Contrôle impossible",
      "Un contrôle n'a pas pu être mené (défaut de l'outil) : la maquette n'est pas déclarée correcte.",
      "Transmettez le fichier et le message à l'équipe calpae_xl."),
@@ -259,6 +266,14 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "renseignée, ou le contrat pluriannuel est à sa dernière année.",
      "Renseignez « Année de la convention » dans « Paramètres » ; à la fin d'un contrat, créez la maquette du "
      "contrat suivant (calpae-xl nouveau)."),
+    ("CORRESPONDANCE_INVALIDE", FICHIER, E, "Correspondance inutilisable",
+     "Le fichier de correspondance des thèmes vers les axes (calpae-xl convertir --correspondance) n'est pas "
+     "valide : la conversion ne se fait pas plutôt que de classer les actions au hasard.",
+     "Lisez la liste des problèmes affichée et corrigez le fichier TOML (voir le README, « Passer d'une CALPAE à "
+     "un contrat local des solidarités »)."),
+    ("CONVERSION_IMPOSSIBLE", FICHIER, E, "Conversion impossible",
+     "La commande « convertir » part d'une maquette CALPAE : le classeur donné est la maquette d'une autre "
+     "convention.", "Donnez la maquette CALPAE à convertir (sa feuille « Paramètres » nomme le profil « calpae »)."),
     ("FICHIER_EXISTANT", FICHIER, E, "Le fichier de sortie existe déjà",
      "Le fichier à écrire existe déjà et son contenu diffère de ce que la commande produit : il n'est pas remplacé "
      "sans votre accord.", "Choisissez un autre nom, ou ajoutez --force pour le remplacer."),

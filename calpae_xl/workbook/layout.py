@@ -279,6 +279,12 @@ def bloc_of_label(text: object, profile=None) -> Optional[Bloc]:
 
 
 TOTAL_LABEL = "TOTAL"
+#: the group cell of an action « convertir » could not place (no line of the mapping gives its axe)
+A_CLASSER = "À classer"
+
+
+def is_unclassed(text: object) -> bool:
+    return normalize_label(text).startswith("a classer")
 
 # --- Paramètres -------------------------------------------------------------------
 PARAM_TITLE_ROW, PARAM_FIRST_ROW = 1, 3

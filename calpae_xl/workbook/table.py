@@ -308,6 +308,8 @@ def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], def
             if own is not None and own != section and groups.index(own) > groups.index(section):
                 section = own  # no group label and no sub-total: the imputation tells (CALPAE: « … 10 »)
             bloc = section
+            if bloc_col and L.is_unclassed(grid.get(r, bloc_col)):  # « convertir » found it no group
+                findings.append(_unclassed(sheet, r, bloc_col, bloc, text(numero_raw), intitule, profile))
         if not theme and bloc.value in default_theme:
             theme = default_theme[bloc.value]
         fallback = default_rule if default_rule is not None and default_rule in bloc.regles else bloc.regle
@@ -326,6 +328,16 @@ def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], def
             f = grid.formula(r, c)
             table.raw[(r, c)] = Formula(f, grid.get(r, c)) if f else grid.get(r, c)
     return actions, table, subtotals, total, findings
+
+
+def _unclassed(sheet: str, r: int, col: int, bloc: Bloc, numero: str, intitule: str, profile) -> Finding:
+    what = (numero or f"La ligne {r}") + (f" (« {intitule[:50]} »)" if intitule else "")
+    return Finding("ACTION_NON_CLASSEE", severity("ACTION_NON_CLASSEE"),
+                   f"{what} : la colonne « {profile.word.capitalize()} » dit « {L.A_CLASSER} » : aucun "
+                   f"{profile.word} ne lui est encore choisi ; elle est comptée provisoirement dans "
+                   f"« {bloc.label} ». Choisissez son {profile.word}.",
+                   Where(bloc=bloc, action=normalize_numero(numero) or None, sheet=sheet, cell=L.a1(r, col)),
+                   numero or None)
 
 
 def _finding(code: str, message: str, sheet: str, cell: str) -> Finding:
