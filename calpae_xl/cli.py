@@ -197,9 +197,26 @@ def cmd_comparer(args) -> int:
 
 
 def cmd_pdf(args) -> int:
-    from .reports.pdf import to_pdf  # noqa: PLC0415
-    target = to_pdf(args.fichier, args.sortie, args.controles)
-    print(f"PDF de l'annexe écrit : {target}")
+    """The annex as a PDF: refused while errors remain, unless --forcer."""
+    from .app.render import finding_line  # noqa: PLC0415
+    from .reports.pdf import annex_pdf  # noqa: PLC0415
+    out = annex_pdf(args.fichier, args.sortie, avenant=args.avenant or "", controles=args.controles,
+                    forcer=args.forcer, credits=args.credits_etat, report=args.report_etat)
+    errors = out.errors
+    if out.target is None:
+        print(f"« {args.fichier} » : {len(errors)} erreur(s) à corriger avant d'imprimer l'annexe :")
+        for f in errors:
+            print(finding_line(f.as_dict()))
+        print("Le PDF n'a pas été produit. Corrigez ces erreurs (« calpae-xl recalculer » en règle la plupart), "
+              "ou ajoutez --forcer pour un projet marqué « PROJET — erreurs non corrigées » sur chaque page.")
+        return 1
+    print(f"PDF de l'annexe écrit : {out.target} ({out.pages} page{'s' if out.pages > 1 else ''})")
+    if out.draft:
+        print(f"Attention : {len(errors)} erreur(s) non corrigée(s) ; chaque page porte la mention "
+              "« PROJET — erreurs non corrigées » :")
+        for f in errors:
+            print(finding_line(f.as_dict()))
+        return 1
     return 0
 
 
@@ -287,10 +304,16 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("-o", "--sortie", metavar="ECARTS.xlsx", help="écrire aussi les écarts dans un classeur")
     cp.set_defaults(func=cmd_comparer)
 
-    pd_ = sub.add_parser("pdf", help="la maquette et les fiches en PDF (par LibreOffice)")
-    pd_.add_argument("fichier")
-    pd_.add_argument("-o", "--sortie", metavar="FICHIER.pdf", help="défaut : même nom, extension .pdf")
-    pd_.add_argument("--controles", action="store_true", help="inclure la feuille Contrôles")
+    pd_ = sub.add_parser("pdf", help="l'annexe à signer en PDF : la maquette et les fiches actions (refusée tant "
+                                     "que des erreurs restent, sauf --forcer)")
+    pd_.add_argument("fichier", metavar="FICHIER")
+    pd_.add_argument("-o", "--sortie", metavar="FICHIER.pdf", help="défaut : même nom que le classeur, en .pdf")
+    pd_.add_argument("--avenant", metavar="TEXTE", help="l'avenant, tel qu'il s'écrit en tête (« Avenant n°3 »)")
+    pd_.add_argument("--controles", action="store_true", help="ajouter la liste des constats (Contrôles) à la fin")
+    pd_.add_argument("--forcer", action="store_true",
+                     help="produire le PDF malgré les erreurs : chaque page porte alors la mention « PROJET — "
+                          "erreurs non corrigées »")
+    envelope(pd_)
     pd_.set_defaults(func=cmd_pdf)
 
     cd = sub.add_parser("codes", help="le catalogue des constats et des refus, avec ce qu'il faut faire")

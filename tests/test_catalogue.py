@@ -4,7 +4,6 @@ refusal with an unknown code raises), and every catalogued code is produced
 here by a real input (a code nothing produces is dead and must go)."""
 import json
 import os
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -196,20 +195,16 @@ def _chart_sheet_code(tmp_path) -> str:
 
 
 def _pdf_codes(tmp_path, monkeypatch) -> set[str]:
-    from calpae_xl.reports import libreoffice as lo
-    from calpae_xl.reports.pdf import to_pdf
+    from calpae_xl.reports import annex_pdf
+    from calpae_xl.reports.pdf import annex_pdf as make_pdf
     loiret = _loiret(tmp_path)
-    codes = set()
-    monkeypatch.setattr(lo, "soffice", lambda: None)
+
+    def fail(*_a, **_k):
+        raise ValueError("mise en page impossible")
+    monkeypatch.setattr(annex_pdf, "write_annex_pdf", fail)
     with pytest.raises(CalpaeError) as e:
-        to_pdf(str(loiret), str(tmp_path / "a.pdf"))
-    codes.add(e.value.code)
-    monkeypatch.setattr(lo, "soffice", lambda: "/bin/false")
-    monkeypatch.setattr(lo, "convert", lambda *a, **k: subprocess.CompletedProcess([], 1, "", "échec"))
-    with pytest.raises(CalpaeError) as e:
-        to_pdf(str(loiret), str(tmp_path / "a.pdf"))
-    codes.add(e.value.code)
-    return codes
+        make_pdf(str(loiret), str(tmp_path / "a.pdf"), forcer=True)
+    return {e.value.code}
 
 
 def _unexpected_code(tmp_path, monkeypatch) -> str:

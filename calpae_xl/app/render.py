@@ -33,10 +33,15 @@ def render(results: Sequence[FileResult], fmt: str) -> str:
             lines.append(f"   ÉCHEC : {r.erreur}")
             continue
         for c in r.constats:
-            where = f"{c['feuille']}!{c['cellule']}" if c["feuille"] and c["cellule"] else (c["feuille"] or "")
-            lines.append(f"   [{c['gravite']:<13}] {c['code']:<24} {where:<18} {c['message']}")
+            lines.append(finding_line(c))
         lines.append("   " + summary(r))
     return "\n".join(lines)
+
+
+def finding_line(c: dict) -> str:
+    """One finding (its JSON dict) as a line of the text output."""
+    where = f"{c['feuille']}!{c['cellule']}" if c["feuille"] and c["cellule"] else (c["feuille"] or "")
+    return f"   [{c['gravite']:<13}] {c['code']:<24} {where:<18} {c['message']}"
 
 
 def summary(r: FileResult) -> str:
