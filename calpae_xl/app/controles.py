@@ -10,6 +10,7 @@ from ..core.model import Maquette
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, ConditionalRule, EnsureSheet, Grid, Op, SheetSetup, Text
 from ..workbook.reader import ReadResult
+from . import printing as P
 from .blocks import after, link, owned_blocks
 
 
@@ -19,7 +20,7 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
     link to its cell. Its colours are conditional formats on the Gravité
     column, set when the sheet is created; afterwards a run is one block."""
     sheet = read.sheet_of(L.CONTROLES)
-    title = f"{L.CONTROLES_TITLE} — {m.departement or 'Département'} {m.annee or ''}".strip()
+    title = L.titled(L.CONTROLES_TITLE, m.departement, m.annee)
     errors = any(f.severity is Severity.ERREUR for f in findings)
     rows: list[list] = [[Text(title)], [Text(L.VERDICT_ERRORS if errors else L.VERDICT_OK)],
                         [Text(summary_line(findings) + ".")], [Text(h) for h in L.CONTROLES_HEADERS]]
@@ -44,6 +45,8 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
                 SheetSetup(sheet, widths=dict(enumerate(L.CONTROLES_WIDTHS, 1)),
                            freeze=L.a1(L.CONTROLES_FIRST_ROW, 1))]
     ops += owned_blocks(sheet, rows, old, width)
+    ops += P.owned_looks(sheet, L.CONTROLES, L.CONTROLES_HEADER_ROW, rows[L.CONTROLES_HEADER_ROW:], old,
+                       L.CONTROLES_WIDTHS, wrapped=(L.CONTROLES_HEADERS.index("Message") + 1,))
     return ops
 
 

@@ -11,6 +11,7 @@ from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, EnsureSheet, Grid, Op, SheetSetup, Text
 from ..workbook.reader import ReadResult
 from .blocks import after, owned_blocks
+from .printing import owned_looks
 from .recalculer import TOOL_FORMULA
 
 
@@ -44,6 +45,8 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
                 SheetSetup(sheet, widths=dict(enumerate(L.JOURNAL_WIDTHS, 1)), freeze=L.a1(L.JOURNAL_FIRST_ROW, 1))]
     ops += owned_blocks(sheet, rows, old, width)
     ops.append(Block(sheet, L.JOURNAL_FIRST_ROW, L.JOURNAL_OLD_COL, [[KEEP, KEEP]] * len(changes), styles="eur"))
+    ops += owned_looks(sheet, L.JOURNAL, L.JOURNAL_HEADER_ROW, rows[L.JOURNAL_HEADER_ROW:], old, L.JOURNAL_WIDTHS,
+                       wrapped=(1, 2, L.JOURNAL_OLD_COL))
     return ops
 
 

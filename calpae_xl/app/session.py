@@ -27,6 +27,7 @@ from .controles import plan_controles, plan_highlights
 from .fiches import plan_fiches
 from .journal import plan_journal
 from .recalculer import input_fixes, kept_cells, plan_recalculer
+from .template import plan_looks
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
 
@@ -64,6 +65,7 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     checking = RECALCULER in operations or CONTROLER in operations
     created = []  # the roles of the owned sheets this run creates
     if checking:
+        ops += plan_looks(read, maquette, names, wb.read_sheet)
         ops += plan_controles(read, maquette, findings, names, _old(wb, read.sheet_of(L.CONTROLES), names))
         created.append(L.CONTROLES)
         if changes:

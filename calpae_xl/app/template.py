@@ -12,7 +12,8 @@ from ..core.referential import chorus_choices, THEMES, THEME_INITIATIVES
 from ..core.rules import bloc_totals, derived_of, grand_total
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, DefineName, EnsureSheet, Formula, Op, SheetSetup, Text, Workbook
-from ..workbook.reader import read_workbook
+from ..workbook.reader import named, read_workbook
+from . import printing as P
 from .blocks import style_runs, sum_formula
 from .fiches import plan_fiches
 from .recalculer import derived_formulas
@@ -53,6 +54,7 @@ def plan_parametres(m: Maquette) -> list[Op]:
                                     f"{L.a1(r + len(values) + extra, 1, True)}"))
         r += len(values) + extra + 2
     ops.append(SheetSetup(L.PARAMETRES, widths={1: 60, 2: 28}))
+    ops.append(P.page(L.PARAMETRES, L.PARAMETRES, r - 2, 2))
     return ops
 
 
@@ -81,7 +83,7 @@ def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[
     """The Maquette sheet: title, legend, headers, the actions of each bloc
     (plus ``empty_rows`` ready-to-type rows), sub-totals and total."""
     n_cols = len(L.TEMPLATE_FIELDS)
-    title = f"Maquette financière CALPAE — {m.departement or 'Département'} {m.annee or ''}".strip()
+    title = L.titled(L.MAQUETTE_TITLE_PREFIX, m.departement, m.annee)
     legend = ("Cellules jaunes : à saisir. Cellules grises : calculées par « Recalculer » (formules). "
               "Parité : part État = part CD = (budget global − autres financeurs − report) / 2 ; "
               "« libre » : parts saisies, part CD ≥ part État.")
@@ -129,8 +131,63 @@ def plan_maquette(m: Maquette, empty_rows: int = 0, typed: bool = True) -> list[
                         (L.F_REGLE, L.NAME_REGLES)):
         c = _col(field)
         val.append((f"{L.a1(first, c)}:{L.a1(last, c)}", name))
+    actions = [a for b in Bloc for a in m.bloc(b)]
     ops.append(SheetSetup(L.MAQUETTE, widths=widths, freeze=L.a1(FIRST_ROW, _col(L.F_INTITULE) + 1),
-                          validations=val, wrap_rows=[HEADER_ROW], tab_color="1F4E78"))
+                          validations=val, wrap_rows=[HEADER_ROW], tab_color="1F4E78",
+                          row_heights=maquette_heights(actions, [r for b in Bloc for r in rows_of[b]][:len(actions)])))
+    ops.append(maquette_page(L.MAQUETTE, row))
+    return ops
+
+
+def _chorus_text(a: Action) -> str:
+    return f"{a.chorus.normalized} - {a.chorus.libelle}".strip(" -") if a.chorus else ""
+
+
+def maquette_heights(actions, rows) -> dict[int, float]:
+    """The heights of the template's header row and action rows, fitting
+    their wrapped texts (bloc, thème, imputation, N°, intitulé)."""
+    width = {f: L.COLUMN_WIDTHS.get(f, L.AMOUNT_WIDTH) for f in L.TEMPLATE_FIELDS}
+    out = {HEADER_ROW: P.row_height([(L.HEADERS[f], width[f]) for f in L.TEMPLATE_FIELDS], bold=True)}
+    for a, r in zip(actions, rows, strict=True):
+        out[r] = P.row_height([(a.bloc.label, width[L.F_BLOC]), (a.theme, width[L.F_THEME]),
+                               (_chorus_text(a), width[L.F_CHORUS]), (a.label if a.numero else "", width[L.F_NUMERO]),
+                               (a.intitule, width[L.F_INTITULE])])
+    return out
+
+
+def maquette_page(sheet: str, total_row: int):
+    """The maquette prints on A4 landscape, fitted to the width, its header
+    row on every page, down to the TOTAL row, without the Répartition column."""
+    return P.page(sheet, L.MAQUETTE, total_row, len(L.PRINTED_FIELDS), title_row=HEADER_ROW)
+
+
+def is_template(table) -> bool:
+    """Whether the table is the project's template (every column at its place)."""
+    return table.header_row == HEADER_ROW and all(table.cols.get(f) == _col(f) for f in L.TEMPLATE_FIELDS)
+
+
+def plan_looks(read, m: Maquette, names, read_sheet) -> list[Op]:
+    """What Recalculer and Contrôler keep up to date in the project's own
+    sheets besides the figures: the titles that follow « Paramètres » (the
+    Maquette's and the Indicateurs', while they are the project's — an
+    officer's own title is kept), and, in the template, the heights of the
+    action rows and the maquette's page setup (down to the TOTAL row)."""
+    ops: list[Op] = []
+    table = read.table
+    titles = [(table.sheet, L.MAQUETTE_TITLE_ROW, L.MAQUETTE_TITLE_PREFIX)] if is_template(table) else []
+    indicateurs = named(list(names), L.INDICATEURS)
+    if indicateurs:
+        titles.append((indicateurs, L.IND_TITLE_ROW, L.IND_TITLE_PREFIX))
+    for sheet, row, prefix in titles:
+        grid = read_sheet(sheet)
+        now = grid.get(row, 1)
+        if grid.formula(row, 1) is None and L.is_tool_title(now, prefix):
+            new = L.titled(prefix, m.departement, m.annee)
+            if new != now:
+                ops.append(Block(sheet, row, 1, [[Text(new)]]))
+    if is_template(table) and table.action_rows:
+        ops.append(SheetSetup(table.sheet, row_heights=maquette_heights(m.actions, table.action_rows)))
+        ops.append(maquette_page(table.sheet, table.total_row or max(table.action_rows)))
     return ops
 
 
@@ -149,7 +206,7 @@ def _total_row(row: int, label: str, rows: list[int], typed: Optional[dict], com
 def plan_indicateurs(m: Maquette) -> list[Op]:
     years = L.indicator_year_headers(m.annee or 2020)
     headers = [Text(h) for h in L.IND_FIXED] + [Text(h) for _, _, h in years] + [Text(L.IND_COMMENT)]
-    rows = []
+    rows, formats = [], []
     for a in m.actions:
         for ind in a.indicateurs:
             vals = []
@@ -159,21 +216,32 @@ def plan_indicateurs(m: Maquette) -> list[Op]:
             comment = " | ".join(f"{v.annee} : {v.commentaire}" for v in ind.valeurs if v.commentaire)
             rows.append([Text(a.bloc.label), Text(a.label), Text(a.intitule), Text(ind.libelle), Text(ind.unite),
                          Text(ind.source), *vals, Text(comment)])
+            # a thousands separator on the numbers written; a cell left blank keeps its general format
+            formats.append(["ind_int" if v is not None and v == v.to_integral_value() else "ind_dec"
+                            if v is not None else "input" for v in vals])
     ops: list[Op] = [
         EnsureSheet(L.INDICATEURS),
-        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(f"Matrice des indicateurs (article 3 de l'avenant) — "
-                                                        f"{m.departement} "
-                                          f"{m.annee}")]], styles="title"),
+        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(L.titled(L.IND_TITLE_PREFIX, m.departement, m.annee))]],
+              styles="title"),
         Block(L.INDICATEURS, L.IND_HEADER_ROW, 1, [headers], styles="header"),
     ]
-    if rows:
-        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, 1, rows))
-        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, L.IND_FIRST_YEAR_COL, [[KEEP] * len(years)] * len(rows),
-                         styles="input"))
     widths = dict(enumerate(L.IND_WIDTHS, 1))
     widths.update({L.IND_FIRST_YEAR_COL + i: 11 for i in range(len(years))})
-    widths[len(headers)] = 40
-    ops.append(SheetSetup(L.INDICATEURS, widths=widths, freeze=L.a1(L.IND_FIRST_ROW, L.IND_COL_UNITE)))
+    widths[len(headers)] = 30
+    heights = {L.IND_HEADER_ROW: P.row_height([(h.value, widths[i]) for i, h in enumerate(headers, 1)], bold=True)}
+    if rows:
+        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, 1, rows))
+        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, 1, [[KEEP] * len(headers)] * len(rows),
+                         styles=["text_wrap"] * len(L.IND_FIXED) + [None] * len(years) + ["text_wrap"]))
+        ops += [Block(L.INDICATEURS, L.IND_FIRST_ROW + i, L.IND_FIRST_YEAR_COL, [[KEEP] * len(years)], styles=f)
+                for i, f in enumerate(formats)]
+        for i, row in enumerate(rows):
+            heights[L.IND_FIRST_ROW + i] = P.row_height(
+                [(v.value, widths[j]) for j, v in enumerate(row, 1) if isinstance(v, Text)])
+    ops.append(SheetSetup(L.INDICATEURS, widths=widths, freeze=L.a1(L.IND_FIRST_ROW, L.IND_COL_UNITE),
+                          row_heights=heights))
+    ops.append(P.page(L.INDICATEURS, L.INDICATEURS, L.IND_FIRST_ROW + len(rows) - 1 if rows else L.IND_HEADER_ROW,
+                      len(headers), title_row=L.IND_HEADER_ROW))
     return ops
 
 

@@ -84,7 +84,7 @@ class AnnexPdf:
 
     @property
     def maquette_pages(self) -> list[Page]:
-        return [p for p in self.pages if p.landscape and "Intitulé" in p.text]
+        return [p for p in self.pages if p.landscape and "Intitulé" in p.text and "Budget" in p.text]
 
     @property
     def portrait_pages(self) -> list[Page]:
@@ -203,11 +203,12 @@ def check_no_overprint(doc: AnnexPdf, ratio: float = 0.5) -> list[str]:
     return out
 
 
-def check_words_inside_cells(doc: AnnexPdf, tolerance: float = 0.6) -> list[str]:
+def check_words_inside_cells(doc: AnnexPdf, tolerance: float = 0.6, pages: Optional[Iterable[Page]] = None) \
+        -> list[str]:
     """A word that starts in a table cell ends in it: nothing runs out of its
     cell (cut by the cell's edge or printed over the next one)."""
     out = []
-    for p in doc.pages:
+    for p in doc.pages if pages is None else pages:
         cells = [c for t in p.tables for c in t.cells]
         bad = []
         for w in p.words:
@@ -388,9 +389,9 @@ def fiche_pages(doc: AnnexPdf, m) -> list[tuple[object, list[Page]]]:
     return out
 
 
-def check_fiches(doc: AnnexPdf, m) -> list[str]:
+def check_fiches(doc: AnnexPdf, m, columns: Optional[Sequence] = None) -> list[str]:
     """Each fiche: found; its texts whole (in the page text or in a table
-    cell); its amounts on its title's page."""
+    cell); its amounts (``columns``: those the fiche shows) on its title's page."""
     from calpae_xl.core.model import Column  # noqa: PLC0415
     out = []
     for a, pages in fiche_pages(doc, m):
@@ -413,7 +414,7 @@ def check_fiches(doc: AnnexPdf, m) -> list[str]:
             if norm(_amount(v.montant)) not in cells:
                 out.append(f"fiche {a.label} : montant de la ventilation « {v.libelle[:30]} » absent")
         title = norm(pages[0].text)
-        for col in Column:
+        for col in columns or Column:
             amount = a.amount(col)
             if amount is not None and norm(_amount(amount)) not in title:
                 out.append(f"fiche {a.label} : {col.label} ({_amount(amount)}) pas sur la page du titre")
