@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections import Counter
 from decimal import Decimal
@@ -98,13 +99,46 @@ def cmd_nouveau(args) -> int:
     return 0
 
 
+def _emit(text: str, fmt: str) -> None:
+    """What a command prints. CSV opens in Excel as it is: UTF-8 with a BOM
+    (the accents), ';' between the fields (the csv module's CRLF lines)."""
+    if fmt != "csv":
+        print(text)
+        return
+    data = ("\ufeff" + text + "\r\n").encode("utf-8")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a stream without bytes (some embedders): the text as it is
+        print(text)
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+def _folders_given(files: Sequence[str], write: bool) -> bool:
+    """A folder given where files are expected: said, with the command that
+    takes a folder (lot). True when there was one."""
+    folders = [f for f in files if Path(f).is_dir()]
+    for f in folders:
+        if write:
+            hint = f"pour traiter tous ses classeurs, utilisez « calpae-xl lot {f} »"
+        else:
+            hint = (f"pour contrôler tous ses classeurs, utilisez « calpae-xl lot {f} --sortie DOSSIER » (lot "
+                    "recalcule, contrôle et génère les fiches ; avec --sortie, vos fichiers ne sont pas modifiés)")
+        print(f"« {f} » est un dossier : {hint}.", file=sys.stderr)
+    return bool(folders)
+
+
 def cmd_ops(args, operations, write=True) -> int:
+    if _folders_given(args.fichiers, write):
+        return 2
     twice = _same_names(args.fichiers) if write and getattr(args, "sortie", None) else []
     if twice:
         return _fail("Ces fichiers portent le même nom et s'écraseraient dans « " + args.sortie + " » : " +
                      ", ".join(twice) + ". Traitez-les séparément ou utilisez « lot » sur leur dossier.")
     results = _run_files(args.fichiers, operations, args, write=write)
-    print(render(results, getattr(args, "format", "texte") or "texte"))
+    fmt = getattr(args, "format", "texte") or "texte"
+    _emit(render(results, fmt), fmt)
     if getattr(args, "format", "texte") == "texte" and len(results) > 1:
         print("\n".join(summary(r) for r in results))
     return exit_status(results)
@@ -137,7 +171,7 @@ def cmd_lot(args) -> int:
         print(f"{len(results)} fichier(s) : {ok} traité(s), {len(results) - ok} en échec, "
               f"{sum(1 for r in results if r.n_errors)} avec des erreurs.")
     else:
-        print(render(results, args.format))
+        _emit(render(results, args.format), args.format)
     return exit_status(results)
 
 
@@ -240,25 +274,79 @@ def cmd_codes(args) -> int:
     return 0
 
 
-# --- the parser --------------------------------------------------------------------------
+# --- the parser, in French ----------------------------------------------------------------
+
+#: argparse's own error messages, in French (its English wording, 3.10 to 3.13)
+_FRENCH_ERRORS = tuple((re.compile(a), b) for a, b in (
+    (r"^the following arguments are required: (.*)$", r"il manque : \1"),
+    (r"^unrecognized arguments: (.*)$", r"arguments non reconnus : \1"),
+    (r"^argument (.+?): invalid choice: (.*?) \(choose from (.*)\)$", r"« \1 » : \2 n'est pas un choix possible "
+                                                                      r"(choisissez parmi \3)"),
+    (r"^argument (.+?): invalid int value: (.*)$", r"« \1 » : \2 n'est pas un nombre entier"),
+    (r"^argument (.+?): invalid (\w+) value: (.*)$", r"« \1 » : valeur invalide : \3"),
+    (r"^argument (.+?): expected one argument$", r"« \1 » : une valeur est attendue après l'option"),
+    (r"^argument (.+?): expected at least one argument$", r"« \1 » : au moins une valeur est attendue"),
+    (r"^argument (.+?): expected at most one argument$", r"« \1 » : une valeur au plus est attendue"),
+    (r"^argument (.+?): not allowed with argument (.*)$", r"« \1 » ne peut pas être donné avec « \2 »"),
+    (r"^argument (.+?): ignored explicit argument (.*)$", r"« \1 » : valeur ignorée : \2"),
+    (r"^ambiguous option: (.*?) could match (.*)$", r"option ambiguë : \1 peut désigner \2"),
+    (r"^one of the arguments (.*) is required$", r"l'un de ces arguments est obligatoire : \1"),
+    (r"^argument (.+?): (.*)$", r"« \1 » : \2"),  # the project's own messages (montants) are French already
+))
+
+
+def french_error(message: str) -> str:
+    for pattern, replacement in _FRENCH_ERRORS:
+        if pattern.match(message):
+            return pattern.sub(replacement, message, count=1)
+    return message
+
+
+class FrenchHelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with its own words in French."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """An ArgumentParser that speaks French: usage, section titles, -h, and
+    its error messages (``calpae-xl : erreur : …``, exit status 2)."""
+
+    def __init__(self, *args, add_help: bool = True, **kwargs):
+        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "arguments "  # argparse adds ":" (French typography: « arguments : »)
+        self._optionals.title = "options "
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                              help="afficher cette aide et quitter")
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog} : erreur : {french_error(message)}\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="calpae-xl", description="Maquette financière CALPAE : recalcul, contrôles, "
-                                "fiches actions.")
-    p.add_argument("--version", action="version", version=f"calpae-xl {__version__}")
+    p = FrenchParser(prog="calpae-xl", description="Maquette financière CALPAE : recalcul, contrôles, fiches "
+                     "actions, annexe en PDF. « calpae-xl COMMANDE -h » : l'aide d'une commande.")
+    p.add_argument("--version", action="version", version=f"calpae-xl {__version__}",
+                   help="afficher la version et quitter")
     sub = p.add_subparsers(dest="commande", required=True, metavar="COMMANDE")
 
     e = sub.add_parser("exemple", help="la maquette du Loiret 2020 (avenant n°3), recalculée, contrôlée, avec ses "
                                        "fiches")
-    e.add_argument("dossier", nargs="?", default="exemple", help="dossier de sortie (défaut : ./exemple)")
+    e.add_argument("dossier", nargs="?", default="exemple", metavar="DOSSIER",
+                   help="dossier de sortie (défaut : ./exemple)")
     e.set_defaults(func=cmd_exemple)
 
     n = sub.add_parser("nouveau", help="créer une maquette vierge ou d'exemple")
-    n.add_argument("fichier")
+    n.add_argument("fichier", metavar="FICHIER", help="le classeur à créer (.xlsx, ou .xlsm pour le classeur à "
+                                                     "boutons)")
     n.add_argument("--exemple", choices=sorted(EXAMPLES), help="partir d'un exemple intégré")
-    n.add_argument("--departement", default="")
-    n.add_argument("--annee", type=int, default=0)
-    n.add_argument("--lignes", type=int, default=10, help="lignes vides par bloc (défaut : 10)")
+    n.add_argument("--departement", default="", metavar="NOM", help="le Département (feuille « Paramètres »)")
+    n.add_argument("--annee", type=int, default=0, metavar="AAAA", help="l'année de la convention")
+    n.add_argument("--lignes", type=int, default=10, metavar="N", help="lignes vides par bloc (défaut : 10)")
     n.add_argument("--force", action="store_true", help="remplacer un fichier existant")
     n.set_defaults(func=cmd_nouveau)
 
@@ -267,46 +355,54 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--report-etat", type=_amount, metavar="MONTANT", help="report N-1 État notifié")
 
     r = sub.add_parser("recalculer", help="appliquer les règles de répartition, les totaux, et contrôler")
-    r.add_argument("fichiers", nargs="+", metavar="FICHIER")
+    r.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
     r.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
     envelope(r)
     r.set_defaults(func=lambda a: cmd_ops(a, [RECALCULER, CONTROLER]))
 
     c = sub.add_parser("controler", help="lister les incohérences (ne modifie pas le fichier)")
-    c.add_argument("fichiers", nargs="+", metavar="FICHIER")
-    c.add_argument("--format", choices=("texte", "json", "csv"), default="texte")
+    c.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
+    c.add_argument("--format", choices=("texte", "json", "csv"), default="texte",
+                   help="texte (défaut), json, ou csv (s'ouvre dans Excel : « ; », virgule décimale, accents)")
     envelope(c)
     c.set_defaults(func=lambda a: cmd_ops(a, [CONTROLER], write=False))
 
     f = sub.add_parser("fiches", help="créer ou rafraîchir une feuille par action")
-    f.add_argument("fichiers", nargs="+", metavar="FICHIER")
-    f.add_argument("--sortie", metavar="DOSSIER")
+    f.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
+    f.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
     f.set_defaults(func=lambda a: cmd_ops(a, [FICHES]))
 
     lot = sub.add_parser("lot", help="recalculer + contrôler + fiches sur chaque classeur d'un dossier")
-    lot.add_argument("dossier")
-    lot.add_argument("--sortie", metavar="DOSSIER")
-    lot.add_argument("--format", choices=("texte", "json", "csv"), default="texte")
-    lot.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
+    lot.add_argument("dossier", metavar="DOSSIER", help="le dossier des classeurs (sous-dossiers compris)")
+    lot.add_argument("--sortie", metavar="DOSSIER", help="écrire les classeurs dans ce dossier au lieu de les modifier")
+    lot.add_argument("--format", choices=("texte", "json", "csv"), default="texte",
+                     help="texte (défaut), json, ou csv (s'ouvre dans Excel)")
+    lot.add_argument("--processus", type=int, default=0, metavar="N", help="nombre de processus (défaut : un par cœur)")
     envelope(lot)
     lot.set_defaults(func=cmd_lot)
 
     co = sub.add_parser("consolider", help="toutes les maquettes d'un dossier (départements, années) en un classeur")
-    co.add_argument("dossier")
-    co.add_argument("-o", "--sortie", default="consolidation.xlsx", metavar="FICHIER.xlsx")
+    co.add_argument("dossier", metavar="DOSSIER", help="le dossier des maquettes")
+    co.add_argument("-o", "--sortie", default="consolidation.xlsx", metavar="FICHIER.xlsx",
+                    help="le classeur de la consolidation (défaut : consolidation.xlsx)")
     co.add_argument("--csv", metavar="DOSSIER", help="écrire aussi les tableaux en CSV dans ce dossier")
-    co.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
+    co.add_argument("--processus", type=int, default=0, metavar="N", help="nombre de processus (défaut : un par cœur)")
     co.set_defaults(func=cmd_consolider)
 
     cp = sub.add_parser("comparer", help="ce qu'un avenant a changé : actions, montants, enveloppe")
-    cp.add_argument("ancien")
-    cp.add_argument("nouveau")
+    cp.add_argument("ancien", metavar="ANCIEN", help="la maquette de référence (l'avenant précédent)")
+    cp.add_argument("nouveau", metavar="NOUVEAU", help="la nouvelle maquette")
     cp.add_argument("-o", "--sortie", metavar="ECARTS.xlsx", help="écrire aussi les écarts dans un classeur")
     cp.set_defaults(func=cmd_comparer)
 
     pd_ = sub.add_parser("pdf", help="l'annexe à signer en PDF : la maquette et les fiches actions (refusée tant "
-                                     "que des erreurs restent, sauf --forcer)")
-    pd_.add_argument("fichier", metavar="FICHIER")
+                                     "que des erreurs restent, sauf --forcer)",
+                         description="L'annexe à signer, en PDF (A4) : la maquette financière et les fiches actions, "
+                                     "construites depuis le classeur (qui n'est pas modifié).",
+                         epilog="Code de sortie : 0 PDF écrit, aucune erreur ; 1 des erreurs restent (PDF refusé, "
+                                "ou écrit avec la mention « PROJET » si --forcer) ; 2 classeur illisible ou PDF "
+                                "impossible à écrire.")
+    pd_.add_argument("fichier", metavar="FICHIER", help="le classeur de la maquette (.xlsx ou .xlsm)")
     pd_.add_argument("-o", "--sortie", metavar="FICHIER.pdf", help="défaut : même nom que le classeur, en .pdf")
     pd_.add_argument("--avenant", metavar="TEXTE", help="l'avenant, tel qu'il s'écrit en tête (« Avenant n°3 »)")
     pd_.add_argument("--controles", action="store_true", help="ajouter la liste des constats (Contrôles) à la fin")
@@ -317,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.set_defaults(func=cmd_pdf)
 
     cd = sub.add_parser("codes", help="le catalogue des constats et des refus, avec ce qu'il faut faire")
-    cd.add_argument("--format", choices=("texte", "json"), default="texte")
+    cd.add_argument("--format", choices=("texte", "json"), default="texte", help="texte (défaut) ou json")
     cd.set_defaults(func=cmd_codes)
     return p
 

@@ -74,7 +74,8 @@ def _loiret(tmp_path) -> Path:
 
 
 def _reader_codes(tmp_path) -> set[str]:
-    """PARAMETRE_ILLISIBLE (a credit typed "beaucoup") and FICHE_ORPHELINE (a fiche whose action left)."""
+    """PARAMETRE_ILLISIBLE (a credit typed "beaucoup"), FICHE_ORPHELINE (a fiche whose action left),
+    FICHE_RENUMEROTEE (an action renumbered, its fiche kept)."""
     src = _loiret(tmp_path)
     wb = OpenpyxlWorkbook.open(str(src))
     ws = wb.wb["Paramètres"]
@@ -86,6 +87,8 @@ def _reader_codes(tmp_path) -> set[str]:
     ws = wb.wb["Maquette"]
     row = next(c.row for c in ws["D"] if c.value == "Action 7")
     ws.delete_rows(row)
+    row = next(c.row for c in ws["D"] if c.value == "Action 6")
+    ws.cell(row, 4).value = "Action 6.1"  # renumbered, same intitulé: FICHE_RENUMEROTEE
     wb.save(str(tmp_path / "lu.xlsx"), backup=False)
     return {f.code for f in run(PackageWorkbook.open(str(tmp_path / "lu.xlsx")), [CONTROLER], write=False).findings}
 

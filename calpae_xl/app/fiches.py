@@ -84,7 +84,11 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
     ops: list[Op] = []
     new: dict = {}
     taken = {n.lower() for n in names}
+    seen: set = set()
     for i, a in enumerate(m.actions):
+        if a.key in seen:  # a N° given twice (NUMERO_EN_DOUBLE): the fiche is the first action's, left to it
+            continue
+        seen.add(a.key)
         row = read.table.action_rows[i]
         vals = fiche_values(a, m, read.table, row)
         existing = read.fiches.get(a.key)

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..core.findings import Severity, count_by_severity
 from .session import FileResult
@@ -18,7 +18,7 @@ def render(results: Sequence[FileResult], fmt: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";")
-        w.writerow(["fichier", "lisible", "code", "gravite", "bloc", "action", "feuille", "cellule", "message"])
+        w.writerow(["fichier", "lisible", "code", "gravité", "bloc", "action", "feuille", "cellule", "message"])
         for r in results:
             if not r.lisible:
                 w.writerow([r.fichier, "non", r.code or "ERREUR_INATTENDUE", "erreur", "", "", "", "", r.erreur])
@@ -71,21 +71,51 @@ def exit_status(results: Sequence[FileResult]) -> int:
 
 
 
-def maquette_table(m) -> str:
-    """The maquette as a table in the terminal: every action, sub-total and total."""
+def maquette_table(m, width: Optional[int] = None) -> str:
+    """The maquette as a table in the terminal: every action, sub-total and
+    total, every amount column. Headers wrap over several lines (words never
+    cut); when the columns are wider than the terminal (``width``, default:
+    the terminal's), the amount columns are shown in panels, each with the
+    action column, as wide tables are in pandas: no column is dropped."""
+    import math  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+    import textwrap  # noqa: PLC0415
     from ..core.model import Bloc, Column  # noqa: PLC0415
     from ..core.money import format_eur  # noqa: PLC0415
     from ..core.rules import bloc_totals, grand_total  # noqa: PLC0415
-    cols = (Column.BUDGET_GLOBAL, Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES)
-    head = f"{'Action':<26}" + "".join(f"{c.label[:18]:>20}" for c in cols)
-    lines = [head, "-" * len(head)]
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    prefix = {Bloc.SOCLE: "S", Bloc.INITIATIVES: "IL"}
     subtotals = bloc_totals(m)
+    rows: list[tuple[str, object]] = []  # (label, amount getter)
     for bloc in Bloc:
-        for a in m.bloc(bloc):
-            lines.append(f"{(('S ' if bloc is Bloc.SOCLE else 'IL ') + a.label)[:26]:<26}" +
-                         "".join(f"{format_eur(a.amount(c)):>20}" for c in cols))
-        t = subtotals[bloc]
-        lines.append(f"{'Sous-total ' + bloc.value:<26}" + "".join(f"{format_eur(t[c]):>20}" for c in cols))
-    t = grand_total(m)
-    lines.append(f"{'TOTAL':<26}" + "".join(f"{format_eur(t[c]):>20}" for c in cols))
-    return "\n".join(lines)
+        rows += [(f"{prefix[bloc]} {a.label}", a.amount) for a in m.bloc(bloc)]
+        rows.append((f"Sous-total {prefix[bloc]}", subtotals[bloc].get))
+    rows.append(("TOTAL", grand_total(m).get))
+    cols = list(Column)
+    cells = [[format_eur(get(c)) for c in cols] for _label, get in rows]
+    head = "Action"
+    w_label = max(len(head), *(len(label) for label, _ in rows))
+    w_amount = max(len(v) for r in cells for v in r)
+    w_amount = max(w_amount, *(len(word) for c in cols for word in c.label.split()))
+    per_panel = max(1, (width - w_label) // (w_amount + 2))
+    n_panels = math.ceil(len(cols) / per_panel)
+    per_panel = math.ceil(len(cols) / n_panels)
+    legend = "S : engagements du socle ; IL : initiatives locales ; — : montant non renseigné."
+    out: list[str] = []
+    for p in range(n_panels):
+        idx = list(range(p * per_panel, min(len(cols), (p + 1) * per_panel)))
+        headers = [textwrap.wrap(cols[i].label, w_amount) for i in idx]
+        depth = max(len(h) for h in headers)
+        if n_panels > 1:
+            out.append(f"Montants, colonnes {idx[0] + 1} à {idx[-1] + 1} sur {len(cols)} :")
+        for k in range(depth):
+            line = f"{head if k == depth - 1 else '':<{w_label}}"
+            for h in headers:
+                line += "  " + f"{h[k - (depth - len(h))] if k >= depth - len(h) else '':>{w_amount}}"
+            out.append(line)
+        out.append("-" * (w_label + len(idx) * (w_amount + 2)))
+        for (label, _get), row in zip(rows, cells, strict=True):
+            out.append(f"{label:<{w_label}}" + "".join(f"  {row[i]:>{w_amount}}" for i in idx))
+        out.append("")
+    out.append(legend)
+    return "\n".join(out)

@@ -161,8 +161,13 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "Un montant de la fiche action (budget exécuté, montants cités par la fiche, ventilation) n'est pas lisible : "
      "il n'est pas pris en compte dans les contrôles de la fiche.", "Saisissez-le en chiffres."),
     ("FICHE_ORPHELINE", CONSTAT, W, "Fiche sans action",
-     "Une feuille de fiche correspond à une action qui n'est plus dans la maquette ; elle est conservée.",
-     "Supprimez la feuille à la main si l'action a bien été retirée, ou rétablissez l'action."),
+     "Une feuille de fiche correspond à une action qui n'est plus dans la maquette (ni sous son N°, ni sous un "
+     "autre N° avec le même intitulé) ; elle est conservée telle quelle.",
+     "Si l'action a été retirée, supprimez la feuille à la main ; si elle a changé de N°, saisissez le nouveau N° "
+     "dans la ligne « Fiche action N° » de la fiche."),
+    ("FICHE_RENUMEROTEE", CONSTAT, INFO, "Fiche d'une action renumérotée",
+     "Une action a changé de N° en gardant son intitulé : sa fiche lui reste rattachée, avec ses textes.",
+     "Rien à faire ; « Générer les fiches » met le N° de la fiche à jour. Renommez la feuille si vous le souhaitez."),
     ("INDICATEUR_ABSENT", CONSTAT, INFO, "Aucun indicateur",
      "Article 3 : l'action n'a aucun indicateur dans la matrice (feuille « Indicateurs »).",
      "Ajoutez ses indicateurs dans la feuille « Indicateurs »."),

@@ -44,6 +44,8 @@ class Where:
     sheet: Optional[str] = None
     cell: Optional[str] = None
     total: bool = False  # a sub-total (with bloc) or the total (without)
+    #: the action's place in the maquette (0-based): tells apart two actions that share a N°
+    index: Optional[int] = None
 
 
 @dataclass(frozen=True)
