@@ -124,6 +124,16 @@ def test_every_fiche_whole_on_its_own_pages_amounts_on_the_title_page(signed):
     assert len(set(starts)) == len(m.actions) == 20
 
 
+def test_bookmarks_title_and_language(signed):
+    from pypdf import PdfReader
+    reader = PdfReader(signed[1].path)
+    titles = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert titles[:2] == ["Maquette financière", "Fiches actions"]
+    assert len([o for o in reader.outline if isinstance(o, list)][0]) == 20  # one bookmark per fiche
+    assert reader.metadata.title == "Annexe financière — Loiret — Avenant n°3 — 2020"
+    assert reader.trailer["/Root"]["/Lang"] == "fr-FR"
+
+
 def test_footer_page_x_of_y_and_document_name(signed):
     m, doc = signed
     assert C.check_footer(doc, AnnexOptions(avenant="Avenant n°3").name(m)) == []

@@ -227,3 +227,21 @@ def test_every_sheet_of_the_tool_carries_its_page_setup(tmp_path):
     formats = {ind.cell(r, c).number_format for r in range(L.IND_FIRST_ROW, ind.max_row + 1)
                for c in range(L.IND_FIRST_YEAR_COL, L.IND_FIRST_YEAR_COL + 6) if ind.cell(r, c).value is not None}
     assert formats and formats <= {L.IND_INT_FORMAT, L.IND_DEC_FORMAT}
+
+
+def test_the_consolidation_prints_with_widths_from_its_content(tmp_path):
+    folder = tmp_path / "maquettes"
+    assert main(["exemple", str(folder)]) == 0
+    target = tmp_path / "consolidation.xlsx"
+    assert main(["consolider", str(folder), "-o", str(target)]) == 0
+    wb = openpyxl.load_workbook(target)
+    for ws in (wb[n] for n in wb.sheetnames if n != L.REPORT_MARKER):
+        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1", ws.title
+        assert ws.print_area, ws.title
+    fichiers = wb["Fichiers"]
+    assert fichiers.column_dimensions["A"].width >= len("loiret_2020.xlsx")  # the file name whole
+    themes = wb["Par thème"]
+    longest = max(len(str(c.value or "")) for c in themes["A"])
+    assert longest > themes.column_dimensions["A"].width  # a thème longer than its (capped) column…
+    assert themes["A2"].alignment.wrap_text  # …wraps, and its row is as tall as it needs
+    assert any((d.height or 0) > 15 for d in themes.row_dimensions.values())

@@ -168,8 +168,8 @@ def fiche_looks(sheet: str, rows: dict[str, int], a: Action, vals: dict, ventila
         fr = L.FICHE_ROW_BY_KEY.get(key)
         if fr is None:
             continue
-        if fr.kind == "title":
-            heights[r] = P.row_height([("", w_label)], size=L.STYLES["title"]["size"])
+        if fr.kind in ("title", "section"):  # one line, not wrapped (it runs over the next cells)
+            heights[r] = P.row_height([("", w_label)], size=L.STYLES["title"]["size"] if fr.kind == "title" else 11)
             continue
         value = ""
         if key in L.FICHE_WRAPPED:
