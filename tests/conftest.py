@@ -24,3 +24,6 @@ def pytest_addoption(parser):
     parser.addoption("--mutants", type=int, default=1000,
                      help="nombre de classeurs mutés essayés par le fuzzer (défaut 1000 ; une campagne longue : 20000)")
     parser.addoption("--kills", type=int, default=50, help="nombre d'enregistrements interrompus (défaut 50)")
+    parser.addoption("--sequences", type=int, default=12,
+                     help="séquences de la boucle de l'agent (défaut 12 ; une campagne : 2000)")
+    parser.addoption("--seed", type=int, default=0, help="première graine des séquences (défaut 0)")

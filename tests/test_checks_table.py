@@ -47,6 +47,11 @@ CASES = [
     ("libre cd below", maquette(action(regle=SplitRule.LIBRE, part_etat=D("60"), part_cd=D("40"))),
      codes(("CD_INFERIEUR_ETAT", "4.1"))),
     ("libre cd above ok", maquette(action(regle=SplitRule.LIBRE, part_etat=D("40"), part_cd=D("60"))), codes()),
+    ("cd-50 cd below", maquette(action(regle=SplitRule.CD_MAJORITAIRE, part_etat=D("60"), part_cd=D("40"))),
+     codes(("CD_INFERIEUR_ETAT", "4.1"))),
+    ("100% état", maquette(action(regle=SplitRule.ETAT_100, part_etat=D("100"), part_cd=D("0"))), codes()),
+    ("100% état with a CD part", maquette(action(regle=SplitRule.ETAT_100, part_etat=D("90"), part_cd=D("10"))),
+     codes(("ETAT_100_ROMPU", "4.1"))),
     ("libre part blank", maquette(action(regle=SplitRule.LIBRE, part_etat=None, part_cd=D("100"))),
      codes(("MONTANT_MANQUANT", "4.1"))),  # never compared as 0 in the identities
     ("libre global blank", maquette(action(regle=SplitRule.LIBRE, budget_global=None)),

@@ -62,6 +62,9 @@ def _hex(color: Optional[str]) -> Optional[str]:
 class XlwingsWorkbook:
     """An ``xlwings.Book`` behind the port (a live workbook or a remote payload)."""
 
+    #: Excel recomputes every formula itself: saved values need no refresh from Python
+    recalculates = True
+
     def __init__(self, book):
         self.book = book
         try:

@@ -51,8 +51,12 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int) -> dict[s
     for key in ("part_etat", "part_cd", "report", "autres_financeurs", "budget_global"):
         ref = table.cell(row, key)
         v = a.amount(Column(key))
-        # a link to an empty cell shows 0 in a spreadsheet: the cached value says the same
-        cached = v if isinstance(v, Decimal) else Decimal(0) if v is None else None
+        # a link to an empty cell shows 0 in a spreadsheet: the cached value says the same; a link to
+        # an amount typed as text shows that text: no figure is claimed for it
+        col = table.cols.get(key)
+        raw = table.raw.get((row, col)) if col else None
+        text = isinstance(raw, str) and (row, col) not in table.written
+        cached = None if text else v if isinstance(v, Decimal) else Decimal(0) if v is None else None
         vals[key] = Formula(f"{tref}!{ref}", cached) if ref else None
     for key in FICHE_TEXT_FIELDS:
         vals[key] = Text(getattr(a.fiche, key))
@@ -189,3 +193,24 @@ def _fiche_styles(sheet: str, styles: list[str]) -> list[Op]:
     return [Block(sheet, start + 1, L.FICHE_LABEL_COL, [[KEEP, KEEP]] * n,
                   styles=st if st in ("title", "section") else ["fiche_label", st])
             for start, n, st in style_runs(styles)]
+
+
+def plan_fiche_links(read: ReadResult, m: Maquette) -> list[Op]:
+    """The rows of the existing fiches that read the maquette (amounts, rate
+    of execution), rewritten with the values Recalculer computed: a program
+    reading saved values sees the fiches agree with the maquette. (Excel and
+    LibreOffice recompute them anyway; the live path needs none of it.)"""
+    ops: list[Op] = []
+    links = [r.key for r in L.FICHE_ROWS if r.kind == "amount_link"]
+    for i, a in enumerate(m.actions):
+        existing = read.fiches.get(a.key)
+        if existing is None:
+            continue
+        vals = fiche_values(a, m, read.table, read.table.action_rows[i])
+        updates = {existing.rows[k]: vals[k] for k in links if k in existing.rows and vals.get(k) is not None}
+        for start, end in runs(updates):
+            ops.append(Block(existing.sheet, start, L.FICHE_VALUE_COL, [[updates[r]] for r in range(start, end + 1)]))
+        rows = existing.rows
+        if "taux_execution" in rows and "budget_execute" in rows and "budget_global" in rows:
+            ops.append(Block(existing.sheet, rows["taux_execution"], L.FICHE_VALUE_COL, [[_taux(rows, a)]]))
+    return ops

@@ -12,7 +12,7 @@ from ..workbook.port import KEEP, Block, EnsureSheet, Grid, Op, SheetSetup, Text
 from ..workbook.reader import ReadResult
 from .blocks import after, owned_blocks
 from .printing import owned_looks
-from .recalculer import TOOL_FORMULA
+from .recalculer import TOOL_FORMULA, TYPED_OVER
 
 
 def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[str],
@@ -60,6 +60,8 @@ def _shown(old: object) -> str:
     if old is None:
         return "(vide)"
     if isinstance(old, Unreadable):
+        if old.reason == TYPED_OVER:
+            return f"valeur saisie « {old.raw} », remplacée par la formule (cellule calculée)"
         if old.reason == TOOL_FORMULA:
             return f"formule de l'outil « {old.raw} » (règle de répartition changée), remplacée par sa valeur"
         if old.reason == NO_VALUE:

@@ -21,6 +21,8 @@ from .blocks import runs, sum_formula
 
 #: the formula the tool wrote in a cell, left there once the cell became typed
 TOOL_FORMULA = "formule_outil"
+#: a value typed in a computed cell, which Recalculer replaces by its formula
+TYPED_OVER = "saisie_remplacee"
 
 
 def _refs(table: TableLayout, row: int, unavailable=()) -> dict[str, Optional[str]]:
@@ -41,11 +43,18 @@ def derived_formulas(action: Action, refs: dict[str, Optional[str]], rule: Optio
     g, ecd, pe, pc, rep, aut = (refs.get(c.value) for c in COLUMNS)
     rep_t, aut_t = rep or "0", aut or "0"
     out: dict[Column, str] = {}
-    if (rule or action.regle) is SplitRule.PARITE:
+    rule = rule or action.regle
+    if not rule.typed_parts:
         base_ecd = f"{g}-{aut_t}" if aut else f"{g}"
         if ecd:
             out[Column.BUDGET_ETAT_CD] = base_ecd
         ecd_t = ecd or f"({base_ecd})"
+        if rule is SplitRule.ETAT_100:
+            if pe:
+                out[Column.PART_ETAT] = f"{ecd_t}-{rep_t}"
+            if pc:
+                out[Column.PART_CD] = "0"
+            return out
         half = f"INT(ROUND(({ecd_t}-{rep_t})*50,6))/100"
         if pe:
             out[Column.PART_ETAT] = half
@@ -83,28 +92,57 @@ def kept_cells(read: ReadResult) -> frozenset:
             raw = table.raw.get((row, c))
             if (row, c) in table.merged:
                 out.add((i, col))
-            elif a.regle is SplitRule.LIBRE and raw not in (None, "") and not _tool_formula(a, table, row, col, raw):
+            elif a.regle.typed_parts and table.formulas_known and raw not in (None, "") \
+                    and not _tool_formula(a, table, row, col, raw):
                 out.add((i, col))
     return frozenset(out)
 
 
-def input_fixes(read: ReadResult) -> list[Change]:
+def input_fixes(read: ReadResult, keep: frozenset = frozenset()) -> list[Change]:
     """The typed cells Recalculer rewrites, each journaled: amounts typed as
-    text ("35 813 €") become numbers; a formula of the tool's left in a cell
-    that the action's rule makes typed becomes its value."""
+    text ("35 813 €") become numbers — in the typed columns, and in the
+    computed ones it does not write (a spreadsheet's SUM leaves text out: the
+    totals would not be what the rows say); a formula of the tool's left in a
+    cell that the action's rule makes typed becomes its value."""
     table, out = read.table, []
     for i, a in enumerate(read.maquette.actions):
         row = table.action_rows[i]
-        for col in inputs_of(a.regle):
+        derivable = derive(a) is not None
+        for col in COLUMNS:
             c = table.cols.get(col.value)
             if c is None or (row, c) in table.merged:
                 continue
+            typed = col in inputs_of(a.regle)
+            if not typed and derivable and (i, col) not in keep:
+                continue  # its formula replaces it (journaled by typed_over)
             raw = table.raw.get((row, c))
             v = a.amount(col)
             if isinstance(raw, str) and isinstance(v, Decimal):
                 out.append(Change(a.bloc, a.numero, col, Unreadable(raw), v, a.label, i))
-            elif _tool_formula(a, table, row, col, raw) and isinstance(v, Decimal):
+            elif typed and _tool_formula(a, table, row, col, raw) and isinstance(v, Decimal):
                 out.append(Change(a.bloc, a.numero, col, Unreadable("=" + raw.text, TOOL_FORMULA), v, a.label, i))
+    return out
+
+
+def typed_over(read: ReadResult, changes: list[Change], keep: frozenset) -> list[Change]:
+    """The computed cells where the officer typed a value that Recalculer
+    replaces by its formula although the amount is the same: journaled too
+    (a change of value is journaled by the recalculation itself)."""
+    table, out = read.table, []
+    if not table.formulas_known:  # values only: a formula's value cannot be told from a typed one
+        return out
+    changed = {(ch.index, ch.column) for ch in changes}
+    for i, a in enumerate(read.maquette.actions):
+        if derive(a) is None:
+            continue
+        row = table.action_rows[i]
+        for col in derived_of(a.regle):
+            c = table.cols.get(col.value)
+            if c is None or (i, col) in keep or (i, col) in changed:
+                continue
+            raw = table.raw.get((row, c))
+            if raw not in (None, "") and not isinstance(raw, Formula):
+                out.append(Change(a.bloc, a.numero, col, Unreadable(str(raw), TYPED_OVER), a.amount(col), a.label, i))
     return out
 
 
@@ -121,30 +159,50 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
         return []
     cells: dict[tuple[int, int], object] = {}
     styles: dict[int, tuple] = {}
+    # cells whose spreadsheet value Python does not know (text, errors, a formula of a row it cannot derive):
+    # a formula depending on one gets no cached value — never a figure the spreadsheet would not show
+    unknown: set[tuple[int, int]] = set()
     for i, a in enumerate(m.actions):
         row = table.action_rows[i]
         kept = {col for (j, col) in keep if j == i}
+        unknown |= {(row, c) for f, c in amount_cols.items() if isinstance(a.amount(Column(f)), Unreadable)}
+        formulas = derived_formulas(a, _refs(table, row, kept))
         if derive(a) is not None:
-            for col, text in derived_formulas(a, _refs(table, row, kept)).items():
+            for col, text in formulas.items():
                 if col not in kept:
                     cells[(row, amount_cols[col.value])] = Formula(text, a.amount(col))
-        if a.regle is not SplitRule.LIBRE and L.action_key(a.bloc, a.numero) not in read.libre_styled:
+        else:  # an input unreadable or missing: the derived formulas stay, their old values go
+            for col, text in formulas.items():
+                c = amount_cols[col.value]
+                raw = table.raw.get((row, c))
+                if col not in kept and isinstance(raw, Formula) and raw.cached is not None:
+                    cells[(row, c)] = Formula(text, None)
+                    unknown.add((row, c))
+        if a.regle is SplitRule.PARITE and L.action_key(a.bloc, a.numero) not in read.libre_styled:
             continue
         derived = set(derived_of(a.regle)) - kept
         styles[row] = tuple("eur_computed" if Column(f) in derived else "eur_input" for f in sorted(
             amount_cols, key=amount_cols.get))
     for ch in fixes:
         c = amount_cols.get(ch.column.value)
-        if c is not None and ch.index is not None:
+        if c is not None and ch.index is not None and (table.action_rows[ch.index], c) not in cells:
             cells[(table.action_rows[ch.index], c)] = ch.new
     rows_of = {b: [table.action_rows[i] for i, a in enumerate(m.actions) if a.bloc is b] for b in Bloc}
     total_rows: list[tuple[int, list[int], dict]] = [
         (row, rows_of[b], m.sous_totaux_saisis.get(b, {})) for b, row in table.subtotal_rows.items()]
     if table.total_row:
         total_rows.append((table.total_row, list(table.action_rows), m.total_saisi))
+    # amounts typed as text that stay so (a computed cell of a row that cannot be derived): a spreadsheet's
+    # SUM leaves text out, Python would count it
+    unknown |= {cell for cell, raw in table.raw.items() if isinstance(raw, str) and cell not in cells}
     for row, rows, values in total_rows:
         for f, c in amount_cols.items():
-            cells[(row, c)] = Formula(sum_formula(c, rows), values.get(Column(f)))
+            known = not any((r, c) in unknown for r in rows)
+            cells[(row, c)] = Formula(sum_formula(c, rows), values.get(Column(f)) if known else None)
+            if not known:
+                unknown.add((row, c))
+    read.unknown = unknown
+    table.written = set(cells)
     ops: list[Op] = rectangles(table.sheet, cells)
     if L.F_REGLE in table.cols:
         first = min(amount_cols.values())

@@ -17,16 +17,17 @@ from typing import Optional, Sequence
 
 from ..core.checks import run_checks
 from ..core.findings import Finding, Severity, sort_findings
-from ..core.model import Maquette, SplitRule
+from ..core.model import Column, Maquette, SplitRule
+from ..core.money import NO_VALUE, Unreadable
 from ..core.rules import Change, recalculate
 from ..errors import CalpaeError
 from ..workbook import layout as L
 from ..workbook.port import Grid, Workbook
 from ..workbook.reader import read_workbook
 from .controles import plan_controles, plan_highlights
-from .fiches import plan_fiches
+from .fiches import plan_fiche_links, plan_fiches
 from .journal import plan_journal
-from .recalculer import input_fixes, kept_cells, plan_recalculer
+from .recalculer import input_fixes, kept_cells, plan_recalculer, typed_over
 from .template import plan_looks
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
@@ -52,15 +53,21 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     read = read_workbook(names, wb.read_sheet, wb.path, credits, report)
     maquette, changes, ops = read.maquette, [], []
     if RECALCULER in operations:
-        keep, fixes = kept_cells(read), input_fixes(read)
+        keep = kept_cells(read)
+        fixes = input_fixes(read, keep)
         maquette, changes = recalculate(read.maquette, keep)
         ops += plan_recalculer(read, maquette, fixes, keep)
         table = read.table  # a sub-total or total the table has no row for is not journaled: nothing is written
         changes = fixes + [ch for ch in changes if ch.numero is not None or (
             table.subtotal_rows.get(ch.bloc) if ch.bloc is not None else table.total_row)]
+        changes += typed_over(read, changes, keep)
+        changes = [ch for ch in changes if _cell_of(read, ch) not in read.unknown]  # no figure claimed: none journaled
+        maquette = _forget_unknown(read, maquette)
     outcome = Outcome(wb.path, maquette, changes)
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created)
+    elif RECALCULER in operations and not getattr(wb, "recalculates", False):
+        ops += plan_fiche_links(read, maquette)  # a file: its fiches' saved values follow the maquette
     findings = outcome.findings = sort_findings(read.findings + read.locate(run_checks(maquette, read.extra_chorus)))
     checking = RECALCULER in operations or CONTROLER in operations
     created = []  # the roles of the owned sheets this run creates
@@ -72,7 +79,7 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
             ops += plan_journal(read, changes, names, _old(wb, read.sheet_of(L.JOURNAL), names))
             created.append(L.JOURNAL)
     if checking or outcome.fiches_created:
-        libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is SplitRule.LIBRE] \
+        libre = [L.action_key(a.bloc, a.numero) for a in maquette.actions if a.regle is not SplitRule.PARITE] \
             if RECALCULER in operations else None
         ops += plan_highlights(read, findings, outcome.fiches_created, _old(wb, read.sheet_of(L.TECH), names),
                                names, created, libre)
@@ -80,6 +87,34 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         wb.apply(ops)
         outcome.wrote = True
     return outcome
+
+
+def _forget_unknown(read, m: Maquette) -> Maquette:
+    """The maquette as the file now says it: a computed cell written without
+    value is unknown (checked as such now, as it will be read next time)."""
+    from dataclasses import replace  # noqa: PLC0415
+    if not read.unknown:
+        return m
+    table, actions = read.table, list(m.actions)
+    fields = {c: f for f, c in table.cols.items() if f in L.AMOUNT_FIELDS}
+    for i, a in enumerate(actions):
+        row = table.action_rows[i]
+        upd = {fields[c]: Unreadable("(formule)", NO_VALUE) for (r, c) in read.unknown if r == row and c in fields
+               and not isinstance(a.amount(Column(fields[c])), Unreadable)}
+        if upd:
+            actions[i] = replace(a, **upd)
+    return replace(m, actions=tuple(actions))
+
+
+def _cell_of(read, ch: Change) -> Optional[tuple[int, int]]:
+    """(row, column) of the cell a change is about."""
+    table = read.table
+    col = table.cols.get(ch.column.value)
+    if ch.numero is not None:
+        row = table.action_rows[ch.index] if ch.index is not None else None
+    else:
+        row = table.subtotal_rows.get(ch.bloc) if ch.bloc is not None else table.total_row
+    return (row, col) if row and col else None
 
 
 def _old(wb: Workbook, sheet: str, names: Sequence[str]) -> Optional[Grid]:

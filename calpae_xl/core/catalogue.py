@@ -94,6 +94,9 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("PARITE_ROMPUE", CONSTAT, E, "Parité rompue",
      "Convention, article 2.3 : en co-financement à parité, parts État et CD sont égales (au centime près).",
      "Cliquez sur « Recalculer », ou passez l'action en répartition « libre » si la parité ne s'applique pas."),
+    ("ETAT_100_ROMPU", CONSTAT, E, "Part CD dans une action 100 % État",
+     "L'action relève d'un financement à 100 % par l'État (un volet que l'État finance seul) : sa part CD doit "
+     "être nulle.", "Cliquez sur « Recalculer », ou changez la règle de répartition de l'action."),
     ("CD_INFERIEUR_ETAT", CONSTAT, E, "Part CD inférieure à la part État",
      "En répartition libre, la part du Département ne peut pas être inférieure à celle de l'État.",
      "Corrigez les parts saisies."),

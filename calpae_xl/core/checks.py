@@ -74,9 +74,13 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
     """Every amount is a number at the cent that a convention can hold, not
     negative, and the amounts that drive the action's split rule are filled in."""
     for a in m.actions:
+        bad_input = any(isinstance(a.amount(c), Unreadable) or (a.amount(c) is None and c in drivers_of(a.regle))
+                        for c in inputs_of(a.regle))
         for col in COLUMNS:
             v = a.amount(col)
             if isinstance(v, Unreadable):
+                if v.reason == NO_VALUE and bad_input and col not in inputs_of(a.regle):
+                    continue  # a computed cell left without value because an input is wrong: that input is said
                 code, message = unreadable(v, f"{_name(a)}, colonne « {col.label} »")
                 yield _f(code, message, a, col.value)
             elif isinstance(v, Decimal) and v < 0:
@@ -88,7 +92,7 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
                          f"(répartition {a.regle.value}).", a, col.value)
     for bloc, typed in list(m.sous_totaux_saisis.items()) + [(None, m.total_saisi)]:
         for col, v in typed.items():
-            if isinstance(v, Unreadable):
+            if isinstance(v, Unreadable) and v.reason != NO_VALUE:  # a total without value: its rows are said
                 what = f"Sous-total {bloc.label}" if bloc else "Total"
                 code, message = unreadable(v, f"{what}, colonne « {col.label} »")
                 yield _f(code, message, where=Where(bloc=bloc, field=col.value, total=True))
@@ -143,11 +147,15 @@ def check_split(m: Maquette) -> Iterator[Finding]:
         etat, cd = a.part_etat, a.part_cd
         if not (isinstance(etat, Decimal) and isinstance(cd, Decimal)):
             continue
-        if a.regle is SplitRule.PARITE and not Decimal(0) <= cd - etat <= Decimal("0.01"):
+        if a.regle is SplitRule.ETAT_100 and cd != 0:
+            yield _f("ETAT_100_ROMPU", f"{_name(a)} : action financée à 100 % par l'État, mais la part CD vaut "
+                     f"{format_eur(cd)}. Cliquez sur « Recalculer ».", a, Column.PART_CD.value)
+        elif a.regle is SplitRule.PARITE and not Decimal(0) <= cd - etat <= Decimal("0.01"):
             yield _f("PARITE_ROMPUE", f"{_name(a)} : répartition à parité attendue, mais part État = "
                      f"{format_eur(etat)} et part CD = {format_eur(cd)}. Passez la règle en « libre » ou "
                      "cliquez sur « Recalculer ».", a, Column.PART_ETAT.value)
-        elif a.regle is SplitRule.LIBRE and cd < etat:
+        elif cd < etat and (a.regle is SplitRule.CD_MAJORITAIRE or (
+                a.regle is SplitRule.LIBRE and getattr(getattr(m, "profile", None), "libre_cd_au_moins_etat", True))):
             yield _f("CD_INFERIEUR_ETAT", f"{_name(a)} : la part CD ({format_eur(cd)}) est inférieure à la "
                      f"part État ({format_eur(etat)}).", a, Column.PART_CD.value)
 
@@ -169,6 +177,8 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
                      if code == "ENVELOPPE" else f"{_cap(name)} n'est pas renseigné : contrôle du "
                      "report non effectué.", where=where)
             continue
+        if any(isinstance(a.amount(col), Unreadable) for a in m.actions):
+            continue  # a sum with a cell left out would be a wrong figure: the unreadable cell is said
         gap = used - notified
         if gap > 0:
             yield _f(f"{code}_DEPASSE", f"{_cap(what)} ({format_eur(used)}) dépasse {name} "
@@ -188,8 +198,8 @@ def check_typed_totals(m: Maquette) -> Iterator[Finding]:
         rows = m.bloc(bloc) if bloc else m.actions
         for col in COLUMNS:
             v = typed.get(col)
-            if not isinstance(v, Decimal):
-                continue
+            if not isinstance(v, Decimal) or any(isinstance(a.amount(col), Unreadable) for a in rows):
+                continue  # a sum with a cell left out would be a wrong figure: the unreadable cell is said
             s = column_sum(rows, col)
             if v != s:
                 code, what = ("SOUS_TOTAL_FAUX", f"Le sous-total {bloc.label}") if bloc else ("TOTAL_FAUX", "Le total")

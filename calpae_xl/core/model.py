@@ -31,10 +31,18 @@ BLOC_LABELS = {
 
 
 class SplitRule(str, Enum):
-    """How the parts État / CD of an action are obtained."""
+    """How the parts État / CD of an action are obtained (a profile says which
+    rules its groups allow, and each group's default)."""
 
-    PARITE = "parité"  # derived: both halves of (global - autres - report)
-    LIBRE = "libre"  # entered by the user; CD must not be below État
+    PARITE = "parité"  # derived: both halves of (global - autres - report), the odd cent to the CD
+    CD_MAJORITAIRE = "CD au moins 50 %"  # parts typed; the CD's part is not below the State's
+    ETAT_100 = "100 % État"  # derived: the State pays (global - autres - report), the CD nothing
+    LIBRE = "libre"  # parts typed (the profile may require CD ≥ État, as the CALPAE does)
+
+    @property
+    def typed_parts(self) -> bool:
+        """Whether the officer types the parts (else they are derived from the budget global)."""
+        return self in (SplitRule.CD_MAJORITAIRE, SplitRule.LIBRE)
 
 
 class Column(str, Enum):

@@ -8,8 +8,10 @@ The two identities of the maquette (annexe financière of the avenant):
 Split "parité" (convention, § 2.3: co-financement à parts égales): part État =
 part CD = (budget global − autres financeurs − report) / 2 at the cent, and
 the report is shared equally too (the State's report is half the column).
-Split "libre": the parts are entered; the CD's part must not be below the
-State's.
+Split "100 % État" (a volet the State finances alone): part État = budget
+global − autres financeurs − report, part CD = 0. Splits "libre" and "CD au
+moins 50 %": the parts are entered (the latter, and "libre" where the
+profile says so, require the CD's part not below the State's).
 """
 from __future__ import annotations
 
@@ -56,14 +58,14 @@ def _readable(amount: Amount) -> bool:
 
 def inputs_of(rule: SplitRule) -> tuple[Column, ...]:
     """The columns a user types under a rule; the others are derived."""
-    if rule is SplitRule.PARITE:
+    if not rule.typed_parts:
         return (Column.BUDGET_GLOBAL, Column.REPORT, Column.AUTRES)
     return (Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES)
 
 
 def drivers_of(rule: SplitRule) -> tuple[Column, ...]:
     """The typed columns a rule cannot do without (a blank one is MONTANT_MANQUANT)."""
-    if rule is SplitRule.PARITE:
+    if not rule.typed_parts:
         return (Column.BUDGET_GLOBAL,)
     return (Column.PART_ETAT, Column.PART_CD)
 
@@ -80,10 +82,12 @@ def derive(action: Action) -> Optional[dict[Column, Decimal]]:
         return None
     report = value_or_zero(action.report)
     autres = value_or_zero(action.autres_financeurs)
-    if action.regle is SplitRule.PARITE:
+    if not action.regle.typed_parts:
         if action.budget_global is None:
             return None
         etat_cd = value_or_zero(action.budget_global) - autres
+        if action.regle is SplitRule.ETAT_100:
+            return {Column.BUDGET_ETAT_CD: etat_cd, Column.PART_ETAT: etat_cd - report, Column.PART_CD: ZERO}
         part_etat, part_cd = split_half(etat_cd - report)
         return {Column.BUDGET_ETAT_CD: etat_cd, Column.PART_ETAT: part_etat, Column.PART_CD: part_cd}
     if action.part_etat is None and action.part_cd is None:

@@ -53,6 +53,8 @@ class ReadResult:
     owned: dict[str, str] = field(default_factory=dict)
     #: the actions the last Recalculer coloured as « libre » (L.action_key), from the technical sheet
     libre_styled: list[str] = field(default_factory=list)
+    #: cells Recalculer writes without a cached value (what the spreadsheet shows there is not known)
+    unknown: set = field(default_factory=set)
 
     def sheet_of(self, role: str) -> str:
         return self.owned.get(role, role)

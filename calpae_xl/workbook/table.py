@@ -45,6 +45,10 @@ class TableLayout:
     raw: dict[tuple[int, int], object] = field(default_factory=dict)
     #: amount cells inside a merged range of several cells -> the range ("F5:F6"): never written
     merged: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: False when the engine gives values only (the xlwings remote engine): a value may be a formula's
+    formulas_known: bool = True
+    #: the amount cells this run writes (Recalculer): what their saved values become is known
+    written: set = field(default_factory=set)
 
     def cell(self, row: int, field_key: str) -> Optional[str]:
         col = self.cols.get(field_key)
@@ -77,11 +81,16 @@ def chorus_of(value: str) -> Optional[Chorus]:
 
 
 def rule_of(v: object, default: SplitRule) -> SplitRule:
+    """The split rule a Répartition cell names ("parité", "libre", "100 % État", "CD au moins 50 %")."""
     s = L.normalize_label(v)
     if s.startswith("libre"):
         return SplitRule.LIBRE
     if s.startswith("parit"):
         return SplitRule.PARITE
+    if "100" in s and "etat" in s:
+        return SplitRule.ETAT_100
+    if s.startswith("cd") and "50" in s:
+        return SplitRule.CD_MAJORITAIRE
     return default
 
 
@@ -194,7 +203,7 @@ def read_table(grid: Grid, sheet: str, default_rule: SplitRule = SplitRule.PARIT
             if any(L.bloc_of_label(grid.get(r, c)) for r in range(header_row + 1, grid.n_rows + 1)):
                 bloc_col = c
                 break
-    table = TableLayout(sheet, header_row, cols, bloc_col=bloc_col)
+    table = TableLayout(sheet, header_row, cols, bloc_col=bloc_col, formulas_known=grid.formulas_known)
     table.merged = _merged_amounts(grid, header_row, set(amount_cols.values()))
     actions: list[Action] = []
     subtotals: dict[Bloc, dict[Column, object]] = {}

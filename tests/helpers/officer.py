@@ -1,0 +1,422 @@
+"""The officer's editing loop: a person's edits made through LibreOffice
+itself (tests/helpers/lo_calc.py), interleaved with the tool's commands, and
+after every command invariants checked by means independent of the tool:
+
+(a) every cell the person typed is unchanged — value, type, formula, cached
+    value — unless the Journal names it; (b) every formula cell the tool wrote
+    holds, as cached value, what LibreOffice computes, to the cent; (c) a
+    maquette that an independent reading finds inconsistent is never given
+    « Aucune erreur », and the verdict is the same on the same data retyped as
+    plain numbers; (d) a second run changes nothing; (e) no traceback, exit
+    codes 0/1/2, a failure is a French message naming the file.
+
+Sequences are seeded: ``run_sequence(seed)`` is reproducible.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Optional
+
+import openpyxl
+
+MAQUETTE_KEYS = {  # independent header matching (not the tool's layout module): words a header contains
+    "numero": ("fiche action n", "fiche\naction\nn°"), "intitule": ("intitulé",),
+    "global": ("budget global",), "etat_cd": ("etat + cd", "état + cd"),
+    "etat": ("participation etat", "participation état", "partipation etat"),
+    "cd": ("participation cd",), "report": ("report",), "autres": ("autres financeurs", "autres \nfinanceurs"),
+    "regle": ("répartition",),
+}
+DERIVED = {"parité": ("etat_cd", "etat", "cd"), "libre": ("etat_cd", "global")}
+INPUTS = {"parité": ("global", "report", "autres"), "libre": ("etat", "cd", "report", "autres")}
+FICHE_COMPUTED = {"Bloc", "Fiche action N°", "Intitulé de l'action", "Thème", "Imputation Chorus", "Part État",
+                  "Part CD", "Report N-1 (État + CD)", "Autres financeurs", "Budget global", "Taux d'exécution",
+                  "Indicateurs (feuille Indicateurs)", "Total de la ventilation"}
+OWNED_TITLES = ("Contrôles de la maquette", "Journal du dernier recalcul", "Cellules en erreur")
+
+
+class Break(AssertionError):
+    """An invariant broken: the message says which, on which file, after which steps."""
+
+
+# --- reading a file independently ---------------------------------------------------------
+
+@dataclass
+class Cell:
+    formula: Optional[str]
+    value: object  # the value, or a formula's cached value
+
+
+def snapshot(path: Path) -> dict[str, dict[str, Cell]]:
+    f_wb = openpyxl.load_workbook(path)
+    v_wb = openpyxl.load_workbook(path, data_only=True)
+    out: dict[str, dict[str, Cell]] = {}
+    for ws in f_wb.worksheets:
+        vs = v_wb[ws.title]
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if v is None:
+                    continue
+                formula = None
+                if c.data_type == "f":
+                    formula = v if isinstance(v, str) else getattr(v, "text", str(v))
+                cells[c.coordinate] = Cell(formula, vs[c.coordinate].value)
+        out[ws.title] = cells
+    return out
+
+
+@dataclass
+class Table:
+    sheet: str
+    header: int
+    cols: dict[str, int]
+    actions: list[int] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)
+    rules: dict[int, str] = field(default_factory=dict)
+
+
+def find_table(path: Path) -> Optional[Table]:
+    """The maquette table as a person reads it: the row of headers, the action rows, the total rows."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    for ws in wb.worksheets:
+        if str(ws["A1"].value or "").startswith(OWNED_TITLES + ("Fiche action",)):
+            continue
+        for r in range(1, min(ws.max_row, 40) + 1):
+            labels = {c: str(ws.cell(r, c).value or "").lower() for c in range(1, min(ws.max_column, 30) + 1)}
+            cols = {}
+            for key, words in MAQUETTE_KEYS.items():
+                for c, text in labels.items():
+                    if any(w in text for w in words) and key not in cols:
+                        cols[key] = c
+            if {"numero", "intitule", "global", "etat", "cd"} <= set(cols):
+                t = Table(ws.title, r, cols)
+                for rr in range(r + 1, ws.max_row + 1):
+                    num = str(ws.cell(rr, cols["numero"]).value or "")
+                    if "total" in num.lower():
+                        t.totals.append(rr)
+                        if num.strip().upper() == "TOTAL":
+                            break
+                        continue
+                    if num.strip() or ws.cell(rr, cols["intitule"]).value:
+                        t.actions.append(rr)
+                        rule = str(ws.cell(rr, cols["regle"]).value or "parité") if "regle" in cols else "parité"
+                        t.rules[rr] = "libre" if rule.strip().lower().startswith("libre") else "parité"
+                return t
+    return None
+
+
+def _ref(row: int, col: int) -> str:
+    return openpyxl.utils.get_column_letter(col) + str(row)
+
+
+def tool_cells(before: dict, table: Optional[Table], after_path: Path) -> dict[str, set[str]]:
+    """The cells the tool may write: its own sheets, the computed rows of the
+    fiches, the Maquette's computed columns and total rows, its title, and
+    whatever the Journal names."""
+    allowed: dict[str, set[str]] = {}
+    for sheet, cells in before.items():
+        a1 = str(cells.get("A1").value if "A1" in cells else "")
+        if a1.startswith(OWNED_TITLES):
+            allowed[sheet] = {"*"}
+        elif a1.startswith("Fiche action"):
+            mine = {"A1"}
+            for ref, cell in cells.items():
+                if ref.startswith("A") and ref[1:].isdigit() and str(cell.value) in FICHE_COMPUTED:
+                    mine.add("B" + ref[1:])
+                    if cell.value == "Fiche action N°":
+                        mine.add("C" + ref[1:])
+            allowed[sheet] = mine
+    if table is not None:
+        mine = allowed.setdefault(table.sheet, set())
+        mine.add("A1")
+        amounts = [k for k in ("global", "etat_cd", "etat", "cd", "report", "autres") if k in table.cols]
+        for r in table.actions:
+            for k in DERIVED[table.rules[r]]:
+                if k in table.cols:
+                    mine.add(_ref(r, table.cols[k]))
+        for r in table.totals:
+            mine |= {_ref(r, table.cols[k]) for k in amounts}
+    wb = openpyxl.load_workbook(after_path, data_only=True)
+    for ws in wb.worksheets:
+        if str(ws["A1"].value or "").startswith("Journal du dernier recalcul") and table is not None:
+            for r in range(5, ws.max_row + 1):
+                ref = ws.cell(r, 5).value
+                if ref:
+                    allowed.setdefault(table.sheet, set()).add(str(ref))
+    return allowed
+
+
+def _same(a: Cell, b: Cell) -> bool:
+    if (a.formula or None) != (b.formula or None):
+        return False
+    x, y = a.value, b.value
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
+        return abs(Decimal(repr(x)) - Decimal(repr(y))) < Decimal("0.000001")
+    return x == y
+
+
+def typed_unchanged(before: dict, after: dict, allowed: dict[str, set[str]]) -> list[str]:
+    """(a) Every cell outside what the tool may write is as it was."""
+    broken = []
+    for sheet, cells in before.items():
+        mine = allowed.get(sheet, set())
+        if "*" in mine:
+            continue
+        if sheet not in after:
+            broken.append(f"la feuille « {sheet} » a disparu")
+            continue
+        for ref, cell in cells.items():
+            if ref in mine:
+                continue
+            new = after[sheet].get(ref)
+            if new is None or not _same(cell, new):
+                broken.append(f"{sheet}!{ref} : {cell} devenu {new}")
+    return broken
+
+
+# --- the LibreOffice oracle ------------------------------------------------------------------
+
+ERRORS = ("#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "Err:")
+
+
+def cached_equal_libreoffice(calc, path: Path, after: dict, written: dict[str, set[str]]) -> list[str]:
+    """(b) The formula cells the tool may write: cached value == LibreOffice's own result."""
+    sheets = [s for s in written if s in after]
+    lo = calc.recalc_and_read(str(path), sheets)
+    broken = []
+    for sheet in sheets:
+        for ref, cell in after[sheet].items():
+            if cell.formula is None or ("*" not in written[sheet] and ref not in written[sheet]):
+                continue
+            if cell.value is None:
+                continue  # no cached value: no figure claimed
+            theirs = lo.get(sheet, {}).get(ref)
+            value = theirs.value if theirs is not None else None
+            if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                if not isinstance(value, (int, float)) or abs(Decimal(repr(float(value))) -
+                                                              Decimal(repr(float(cell.value)))) >= Decimal("0.005"):
+                    broken.append(f"{sheet}!{ref} {cell.formula} : valeur enregistrée {cell.value}, LibreOffice "
+                                  f"{value!r}")
+            elif isinstance(cell.value, str) and cell.value != (value if value is not None else ""):
+                if not (cell.value == "" and value in (None, "")):
+                    broken.append(f"{sheet}!{ref} {cell.formula} : valeur enregistrée {cell.value!r}, LibreOffice "
+                                  f"{value!r}")
+    return broken
+
+
+def inconsistent(path: Path, table: Table) -> list[str]:
+    """(c) What an independent reading of the figures finds wrong (values as
+    cached by the file): an amount that is no number, a row whose budget
+    global is not its parts plus report and autres, a parity broken, a total
+    that is not the sum of its rows. Empty list: nothing found."""
+    ws = openpyxl.load_workbook(path, data_only=True)[table.sheet]
+    out = []
+    amounts = [k for k in ("global", "etat_cd", "etat", "cd", "report", "autres") if k in table.cols]
+
+    def val(r, k):
+        return ws.cell(r, table.cols[k]).value if k in table.cols else None
+    sums = {k: Decimal(0) for k in amounts}
+    for r in table.actions:
+        row = {}
+        for k in amounts:
+            v = val(r, k)
+            if v is None:
+                row[k] = None
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                row[k] = Decimal(repr(v))
+                sums[k] += row[k]
+            else:
+                out.append(f"ligne {r}, {k} : {v!r} n'est pas un nombre")
+                row[k] = "x"
+        if "x" in row.values():
+            continue
+        z = {k: (row.get(k) or Decimal(0)) for k in amounts}
+        if row.get("global") is None:
+            out.append(f"ligne {r} : budget global vide")
+            continue
+        if abs(z["global"] - (z.get("etat", 0) + z.get("cd", 0) + z.get("report", 0) + z.get("autres", 0))) \
+                >= Decimal("0.005"):
+            out.append(f"ligne {r} : budget global ≠ parts + report + autres")
+        if table.rules[r] == "parité" and not Decimal(0) <= z.get("cd", 0) - z.get("etat", 0) <= Decimal("0.01"):
+            out.append(f"ligne {r} : parité rompue")
+    for r in table.totals[-1:]:  # the grand total
+        for k in amounts:
+            v = val(r, k)
+            if isinstance(v, (int, float)) and abs(Decimal(repr(v)) - sums[k]) >= Decimal("0.005"):
+                out.append(f"total {k} ≠ somme des lignes")
+    return out
+
+
+# --- the tool, as a user runs it ---------------------------------------------------------------
+
+@dataclass
+class Run:
+    status: int
+    out: str
+    err: str
+
+
+def tool(*args: str) -> Run:
+    from calpae_xl.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(list(args))
+        except SystemExit as e:  # argparse
+            status = e.code if isinstance(e.code, int) else 2
+        except BaseException as e:  # noqa: BLE001 - a traceback is itself a break
+            return Run(99, out.getvalue(), f"Traceback : {type(e).__name__} : {e}")
+    return Run(status, out.getvalue(), err.getvalue())
+
+
+def package_content(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+# --- a person's edits ----------------------------------------------------------------------------
+
+def person_edits(rng: random.Random, table: Table, sheets: list[str]) -> list[tuple]:
+    """One or two edits a finance officer makes in LibreOffice."""
+    s = table.sheet
+    r = rng.choice(table.actions) if table.actions else table.header + 1
+    rule = table.rules.get(r, "parité")
+    col = lambda k: openpyxl.utils.get_column_letter(table.cols[k]) + str(r)  # noqa: E731
+    inputs = [k for k in INPUTS[rule] if k in table.cols]
+    k = rng.choice(inputs)
+    other = rng.choice(table.actions) if table.actions else r
+    choices = [
+        lambda: [("set_number", s, col(k), rng.choice([0, 1000, 72000, 100000.5, 35812.5, 999999.99]))],
+        lambda: [("set_text", s, col(k), rng.choice(["35 813 €", "n.c.", "1.234", "12 345,67"]))],
+        lambda: [("set_date", s, col(k), "2020-03-15")],
+        lambda: [("set_formula", s, col(k), rng.choice(["=40000*2", "=1/0", "=ROUND(1234.567,2)"]))],
+        lambda: [("set_formula", s, col(k), f"={openpyxl.utils.get_column_letter(table.cols[k])}{other}+1000")]
+        if other != r else [("clear", s, col(k))],
+        lambda: [("clear", s, col(k))],
+        lambda: [("set_number", s, col(rng.choice(DERIVED[rule])), 40000)]
+        if all(x in table.cols for x in DERIVED[rule]) else [("clear", s, col(k))],
+        lambda: [("set_text", s, openpyxl.utils.get_column_letter(table.cols["regle"]) + str(r),
+                  "libre" if rule == "parité" else "parité")] if "regle" in table.cols else [("clear", s, col(k))],
+        lambda: [("insert_rows", s, r)],
+        lambda: [("delete_rows", s, r)],
+        lambda: [("merge", s, f"{col(k)}:{openpyxl.utils.get_column_letter(table.cols[k])}{r + 1}")]
+        if r + 1 in table.actions else [("clear", s, col(k))],
+        lambda: [("add_sheet", rng.choice(["journal", "CONTRÔLES", "Notes du service", "Journal"]))],
+    ]
+    fiches = [x for x in sheets if x.startswith("Fiche")]
+    if fiches:
+        choices.append(lambda: [("rename_sheet", rng.choice(fiches), f"Ma fiche {rng.randint(1, 99)}")])
+        choices.append(lambda: [("set_text", rng.choice(fiches), "B7", "Texte saisi par l'agent.")])
+    edits = rng.choice(choices)()
+    return [e for e in edits if not (e[0] == "add_sheet" and e[1] in sheets)]
+
+
+COMMANDS = (("recalculer",), ("fiches",), ("controler",), ("recalculer", "--credits-etat", "1201409"))
+
+
+@dataclass
+class Sequence:
+    seed: int
+    steps: list[str] = field(default_factory=list)
+    breaks: list[str] = field(default_factory=list)
+
+
+def check_command(calc, path: Path, command: tuple, seq: Sequence) -> None:
+    """One command of the tool and the five invariants."""
+    before = snapshot(path)
+    table = find_table(path)
+    run = tool(command[0], str(path), *command[1:])
+    seq.steps.append(f"calpae-xl {' '.join(command)} -> {run.status}")
+    if run.status not in (0, 1, 2) or "Traceback" in run.err + run.out:
+        seq.breaks.append(f"(e) sortie {run.status} : {run.err[-300:]}")
+        return
+    if run.status == 2:
+        if path.name not in run.err + run.out:
+            seq.breaks.append(f"(e) échec sans le nom du fichier : {run.err[-300:]}")
+        return
+    after = snapshot(path)
+    allowed = tool_cells(before, table, path)
+    seq.breaks += [f"(a) {b}" for b in typed_unchanged(before, after, allowed)]
+    table_after = find_table(path)
+    written = dict(allowed)
+    seq.breaks += [f"(b) {b}" for b in cached_equal_libreoffice(calc, path, after, written)]
+    if table_after is not None and command[0] != "fiches":
+        wrong = inconsistent(path, table_after)
+        verdict = tool("controler", str(path), *command[1:])
+        if wrong and verdict.status == 0:
+            seq.breaks.append(f"(c) « Aucune erreur » alors que : {'; '.join(wrong[:3])}")
+    if command[0] in ("recalculer", "fiches"):
+        first = package_content(path)
+        again = tool(command[0], str(path), *command[1:])
+        if again.status != run.status or any(w in again.out for w in ("recalculée", "fiche(s) créée")):
+            seq.breaks.append(f"(d) une seconde exécution a encore changé quelque chose : {again.out[-300:]}")
+        elif _meaning(package_content(path)) != _meaning(first):
+            seq.breaks.append("(d) une seconde exécution a réécrit le fichier autrement")
+
+
+def _meaning(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """A package's parts, without what a save may legitimately vary (core properties' dates)."""
+    return {n: re.sub(rb"<dcterms:modified[^<]*</dcterms:modified>", b"", d) for n, d in parts.items()}
+
+
+def retyped_verdict_same(calc, path: Path, table: Table, work: Path) -> list[str]:
+    """(c) The same figures retyped as plain numbers (each formula of a typed
+    cell replaced by its value, through LibreOffice) give the same verdict."""
+    ws = openpyxl.load_workbook(path)[table.sheet]
+    values = openpyxl.load_workbook(path, data_only=True)[table.sheet]
+    edits = []
+    for r in table.actions:
+        for k in INPUTS[table.rules[r]]:
+            if k not in table.cols:
+                continue
+            c = ws.cell(r, table.cols[k])
+            v = values.cell(r, table.cols[k]).value
+            if c.data_type == "f" and isinstance(v, (int, float)) and not isinstance(v, bool):
+                edits.append(("set_number", table.sheet, c.coordinate, v))
+    if not edits:
+        return []
+    copy = work / ("retape_" + path.name)
+    shutil.copy(path, copy)
+    calc.edit(str(copy), edits)
+    a, b = tool("controler", str(path), "--format", "json"), tool("controler", str(copy), "--format", "json")
+    errors = lambda run: sorted(re.findall(r'"code": "([A-Z_]+)",\s*"gravite": "erreur"', run.out))  # noqa: E731
+    if a.status != b.status or errors(a) != errors(b):
+        return [f"(c) verdict différent une fois les formules retapées en nombres : {errors(a)} / {errors(b)}"]
+    return []
+
+
+def run_sequence(calc, seed: int, work: Path, base: Path, steps: int = 6) -> Sequence:
+    """A seeded sequence of a person's edits (through LibreOffice) and the tool's commands."""
+    rng = random.Random(seed)
+    seq = Sequence(seed)
+    path = work / f"sequence_{seed}.xlsx"
+    shutil.copy(base, path)
+    for _ in range(steps):
+        table = find_table(path)
+        if table is None or rng.random() < 0.45:
+            command = rng.choice(COMMANDS)
+            check_command(calc, path, command, seq)
+        else:
+            names = openpyxl.load_workbook(path, read_only=True).sheetnames
+            edits = person_edits(rng, table, names)
+            seq.steps.append(f"LibreOffice : {edits}")
+            try:
+                calc.edit(str(path), edits)
+            except Exception as e:  # noqa: BLE001 - LibreOffice refused the edit: the person moves on
+                seq.steps.append(f"  (refusé par LibreOffice : {type(e).__name__})")
+        if seq.breaks:
+            break
+    if not seq.breaks:
+        table = find_table(path)
+        if table is not None:
+            seq.breaks += retyped_verdict_same(calc, path, table, work)
+    return seq

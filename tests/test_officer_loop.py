@@ -1,0 +1,53 @@
+"""The officer's real editing loop, proven with a real spreadsheet engine:
+seeded sequences of a person's edits made through LibreOffice itself
+(python3-uno) and of the tool's commands; after every command, five
+invariants checked independently of the tool (see tests/helpers/officer.py).
+
+CI runs a few sequences; a campaign: ``python3 -m pytest tests/test_officer_loop.py --sequences 2000 -s``.
+"""
+import pytest
+
+from calpae_xl.app.session import CONTROLER, FICHES, RECALCULER, process_file
+from calpae_xl.app.template import write_example
+from tests.helpers import lo_calc
+from tests.helpers.annex import build_annex
+from tests.helpers.officer import run_sequence
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
+              pytest.mark.skipif(lo_calc.soffice_path() is None,
+                                 reason="LibreOffice (soffice) absent : .ci/run l'installe")]
+
+
+@pytest.fixture(scope="module")
+def calc():
+    with lo_calc.start_office(locale="fr-FR", timeout=90) as lo:
+        yield lo
+
+
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bases")
+    exemple = d / "loiret_2020.xlsx"
+    write_example(str(exemple))
+    assert process_file(str(exemple), [RECALCULER, CONTROLER, FICHES], backup=False).lisible
+    annexe = d / "annexe_saisie.xlsx"
+    build_annex(str(annexe))
+    return [exemple, annexe]
+
+
+def test_sequences_of_edits_and_commands_keep_every_invariant(calc, bases, tmp_path, request, capsys):
+    n = request.config.getoption("--sequences")
+    first = request.config.getoption("--seed")
+    broken, steps = [], 0
+    for seed in range(first, first + n):
+        seq = run_sequence(calc, seed, tmp_path, bases[seed % len(bases)])
+        steps += len(seq.steps)
+        if seq.breaks:
+            broken.append((seed, seq))
+        for p in tmp_path.glob("sequence_*"):
+            p.unlink()
+    with capsys.disabled():
+        print(f"\n{n} séquences, {steps} étapes, {len(broken)} rupture(s) d'invariant")
+    assert not broken, "\n\n".join(
+        f"graine {seed} :\n  " + "\n  ".join(seq.steps) + "\n  => " + "\n  => ".join(seq.breaks[:5])
+        for seed, seq in broken[:3])
