@@ -245,3 +245,17 @@ def test_the_consolidation_prints_with_widths_from_its_content(tmp_path):
     assert longest > themes.column_dimensions["A"].width  # a thème longer than its (capped) column…
     assert themes["A2"].alignment.wrap_text  # …wraps, and its row is as tall as it needs
     assert any((d.height or 0) > 15 for d in themes.row_dimensions.values())
+
+
+def test_a_second_run_writes_the_same_print_settings(tmp_path):
+    """The print titles and areas are names of the workbook: a second run
+    replaces each where it is (the file is then the same, byte for byte)."""
+    import zipfile
+    from tests.helpers.annex import build_annex
+    path = tmp_path / "annexe.xlsx"
+    build_annex(str(path))
+    assert process_file(str(path), [RECALCULER, CONTROLER], backup=False).changements  # Journal written
+    first = zipfile.ZipFile(path).read("xl/workbook.xml")
+    assert b"_xlnm.Print_Area" in first
+    assert not process_file(str(path), [RECALCULER, CONTROLER], backup=False).changements  # Journal left alone
+    assert zipfile.ZipFile(path).read("xl/workbook.xml") == first

@@ -129,11 +129,16 @@ def page_setup(root, landscape: bool, fit_width: bool, scale, footer, margins_cm
 
 def print_name(names_el, name: str, sheet_index: int, ref: str) -> None:
     """A print setting the workbook keeps as a name local to its sheet
-    (_xlnm.Print_Area, _xlnm.Print_Titles): replaced, never doubled."""
-    for dn in names_el.findall(q("definedName")):
-        if dn.get("name") == name and dn.get("localSheetId") == str(sheet_index):
-            names_el.remove(dn)
-    etree.SubElement(names_el, q("definedName"), name=name, localSheetId=str(sheet_index)).text = ref
+    (_xlnm.Print_Area, _xlnm.Print_Titles): replaced where it is (a second
+    run writes the same file), never doubled."""
+    same = [dn for dn in names_el.findall(q("definedName"))
+            if dn.get("name") == name and dn.get("localSheetId") == str(sheet_index)]
+    for dn in same[1:]:
+        names_el.remove(dn)
+    if same:
+        same[0].text = ref
+    else:
+        etree.SubElement(names_el, q("definedName"), name=name, localSheetId=str(sheet_index)).text = ref
 
 
 _ROW_HT = re.compile(r'\s(?:ht|customHeight)="[^"]*"')
