@@ -306,3 +306,20 @@ def test_pages_rendered_as_png_artefacts(signed, draft):
                             str(stem)], check=True, timeout=60)
             made.append(stem.with_suffix(".png"))
     assert all(p.exists() and p.stat().st_size > 10_000 for p in made)
+
+
+def test_a_failed_run_leaves_the_previous_pdf_whole_and_no_temporary_file(tmp_path, monkeypatch, capsys):
+    assert main(["exemple", str(tmp_path)]) == 0
+    src, target = tmp_path / "loiret_2020.xlsx", tmp_path / "annexe.pdf"
+    target.write_bytes(b"%PDF-1.4 ancienne annexe")
+
+    def broken(*_a, **_k):
+        raise ValueError("mise en page impossible")
+    monkeypatch.setattr(annex_pdf, "write_annex_pdf", broken)
+    assert main(["pdf", str(src), "-o", str(target)]) == 2
+    assert "n'a pas pu être produit" in capsys.readouterr().err
+    assert target.read_bytes() == b"%PDF-1.4 ancienne annexe"
+    monkeypatch.undo()
+    assert main(["pdf", str(src), "-o", str(target)]) == 0
+    assert target.read_bytes().startswith(b"%PDF") and target.stat().st_size > 50_000
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~calpae-")]

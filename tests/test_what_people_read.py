@@ -245,6 +245,11 @@ def test_the_consolidation_prints_with_widths_from_its_content(tmp_path):
     assert longest > themes.column_dimensions["A"].width  # a thème longer than its (capped) column…
     assert themes["A2"].alignment.wrap_text  # …wraps, and its row is as tall as it needs
     assert any((d.height or 0) > 15 for d in themes.row_dimensions.values())
+    shutil.copy(folder / "loiret_2020.xlsx", tmp_path / "ancien.xlsx")
+    ecarts = tmp_path / "ecarts.xlsx"
+    assert main(["comparer", str(tmp_path / "ancien.xlsx"), str(folder / "loiret_2020.xlsx"), "-o", str(ecarts)]) == 0
+    for ws in (ws for ws in openpyxl.load_workbook(ecarts).worksheets if ws.title != L.REPORT_MARKER):
+        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows and ws.print_area, ws.title
 
 
 def test_a_second_run_writes_the_same_print_settings(tmp_path):

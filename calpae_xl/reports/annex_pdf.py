@@ -63,8 +63,8 @@ from ..core.model import Action, Column, Maquette
 from ..core.money import Amount, Unreadable, format_eur
 from ..core.rules import bloc_totals, grand_total
 
-__all__ = ["AnnexOptions", "AnnexResult", "FontSet", "Group", "NoFont", "amount_text", "annex_bytes", "find_fonts",
-           "groups_from_maquette", "write_annex_pdf"]
+__all__ = ["DRAFT_TEXT", "AnnexOptions", "AnnexResult", "FontSet", "Group", "NoFont", "amount_text", "annex_bytes",
+           "find_fonts", "groups_from_maquette", "write_annex_pdf"]
 
 # --------------------------------------------------------------------------- data handed to the renderer
 
