@@ -8,10 +8,13 @@ file in a list or a batch is reported and the others are still processed.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
+import shutil
 import sys
+import traceback
 from collections import Counter
 from decimal import Decimal
 from functools import partial
@@ -19,12 +22,14 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
+from .adapters import saveframe
 from .app.batch import WORKBOOK_SUFFIXES, find_workbooks, map_files
 from .app.render import exit_status, maquette_table, render, summary
 from .app.session import CONTROLER, FICHES, RECALCULER, process_file
 from .core.money import AmountError, parse_amount
 from .core.serialize import EXAMPLES
-from .errors import CalpaeError, MissingExtra
+from .core.texts import shown
+from .errors import CalpaeError, MissingExtra, UnwritableFile, os_reason
 
 EXAMPLE_FILE = "loiret_2020.xlsx"
 
@@ -43,7 +48,7 @@ def _run_files(files: Sequence[str], operations, args, write=True, jobs: int = 1
                base: Optional[str] = None):
     return map_files(partial(process_file, operations=operations, sortie=getattr(args, "sortie", None),
                              credits=getattr(args, "credits_etat", None), report=getattr(args, "report_etat", None),
-                             write=write, base=base), files, jobs, progress)
+                             write=write, base=base, force=getattr(args, "force", False)), files, jobs, progress)
 
 
 def _same_names(files: Sequence[str]) -> list[str]:
@@ -58,20 +63,33 @@ def _fail(message: str) -> int:
 
 # --- commands ------------------------------------------------------------------------------
 
+def _written(target, written: saveframe.Written) -> str:
+    return f"{target}" if written.changed else f"{target} (déjà à jour : fichier inchangé)"
+
+
 def cmd_exemple(args) -> int:
+    from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
     from .app.template import write_example  # noqa: PLC0415
+    from .workbook.reader import read_workbook  # noqa: PLC0415
     folder = Path(args.dossier)
-    folder.mkdir(parents=True, exist_ok=True)
+    saveframe.ensure_folder(str(folder))
     target = folder / EXAMPLE_FILE
-    write_example(str(target))
-    result = process_file(str(target), [RECALCULER, CONTROLER, FICHES], backup=False)
-    print(f"Maquette du Loiret 2020 (avenant n°3) : {target}")
-    if result.lisible:
-        from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
-        from .workbook.reader import read_workbook  # noqa: PLC0415
-        wb = PackageWorkbook.open(str(target))
-        print(maquette_table(read_workbook(wb.sheet_names(), wb.read_sheet, str(target)).maquette))
-        print()
+    saveframe.check_output(str(target))  # before the work: a folder, a read-only or open file there
+    with saveframe.staging(str(target)) as work:
+        staged = os.path.join(work, EXAMPLE_FILE)  # made whole here, then placed by the save frame
+        write_example(staged)
+        result = process_file(staged, [RECALCULER, CONTROLER, FICHES], backup=False)
+        if not result.lisible:
+            raise UnwritableFile(str(target), result.erreur or "l'exemple n'a pas pu être produit")
+        wb = PackageWorkbook.open(staged)
+        table = maquette_table(read_workbook(wb.sheet_names(), wb.read_sheet, staged).maquette)
+        written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force,
+                                  verify=saveframe.verify_package())
+    result.fichier = str(target)
+    result.sortie = str(target) if written.changed else None
+    print(f"Maquette du Loiret 2020 (avenant n°3) : {_written(target, written)}")
+    print(table)
+    print()
     print(render([result], "texte"))
     return exit_status([result])
 
@@ -80,22 +98,27 @@ def cmd_nouveau(args) -> int:
     target = Path(args.fichier)
     if target.suffix.lower() not in WORKBOOK_SUFFIXES:
         return _fail(f"« {target} » : le nom doit finir par .xlsx (ou .xlsm pour le classeur à boutons).")
-    if target.exists() and not args.force:
-        return _fail(f"« {target} » existe déjà : choisissez un autre nom ou ajoutez --force.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix.lower() == ".xlsm":  # the macro-enabled maquette, with its three buttons
-        from .build_xlsm import build  # noqa: PLC0415
-        build(str(target), args.exemple, args.departement or "", args.annee or 0, args.lignes)
-        what = f"Maquette {args.exemple} recalculée, contrôlée, avec ses fiches" if args.exemple else "Maquette vierge"
-        print(f"{what}, à macros (boutons Recalculer, Contrôler, Générer les fiches) : {target}")
-        return 0
-    from .app.template import write_example, write_template  # noqa: PLC0415
-    if args.exemple:
-        write_example(str(target), args.exemple)
-        print(f"Maquette {args.exemple} (montants tels qu'imprimés) créée : {target}")
-    else:
-        write_template(str(target), args.departement or "", args.annee or 0, args.lignes)
-        print(f"Maquette vierge créée : {target}")
+    saveframe.check_output(str(target))  # before the work
+    with saveframe.staging(str(target)) as work:
+        staged = os.path.join(work, "maquette" + target.suffix.lower())
+        if target.suffix.lower() == ".xlsm":  # the macro-enabled maquette, with its three buttons
+            from .build_xlsm import build  # noqa: PLC0415
+            build(staged, args.exemple, args.departement or "", args.annee or 0, args.lignes)
+            what = (f"Maquette {args.exemple} recalculée, contrôlée, avec ses fiches" if args.exemple
+                    else "Maquette vierge") + ", à macros (boutons Recalculer, Contrôler, Générer les fiches)"
+        else:
+            from .app.template import write_example, write_template  # noqa: PLC0415
+            if args.exemple:
+                write_example(staged, args.exemple)
+                what = f"Maquette {args.exemple} (montants tels qu'imprimés) créée"
+            else:
+                write_template(staged, args.departement or "", args.annee or 0, args.lignes)
+                what = "Maquette vierge créée"
+        saveframe.ensure_folder(str(target.parent))
+        written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force,
+                                  verify=saveframe.verify_package())
+    print(f"{what} : {target}" if written.changed else
+          f"{what.replace(' créée', '')} : {target} déjà à jour (fichier inchangé)")
     return 0
 
 
@@ -105,14 +128,20 @@ def _emit(text: str, fmt: str) -> None:
     if fmt != "csv":
         print(text)
         return
-    data = ("\ufeff" + text + "\r\n").encode("utf-8")
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # a stream without bytes (some embedders): the text as it is
+    data = ("\ufeff" + text + "\r\n").encode("utf-8")  # UTF-8 whatever the terminal's encoding
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None or getattr(stream, "gone", False):  # no bytes (some embedders), or the reader left
         print(text)
         return
-    sys.stdout.flush()
-    buffer.write(data)
-    buffer.flush()
+    stream.flush()
+    try:
+        buffer.write(data)
+        buffer.flush()
+    except BrokenPipeError:  # as _Stdout does: the reader left, the command finishes its work
+        getattr(stream, "_leave", lambda: None)()
+    except OSError as e:
+        raise _OutputLost(os_reason(e)) from None
 
 
 def _folders_given(files: Sequence[str], write: bool) -> bool:
@@ -144,13 +173,13 @@ def cmd_ops(args, operations, write=True) -> int:
     return exit_status(results)
 
 
-def _folder_workbooks(folder: str, exclude: Optional[Path] = None) -> Optional[list[str]]:
+def _folder_workbooks(folder: str) -> Optional[list[str]]:
     """The workbooks of a folder given on the command line; None (said on
     stderr) when it is not a folder or holds none."""
     if not Path(folder).is_dir():
         print(f"« {folder} » n'est pas un dossier.", file=sys.stderr)
         return None
-    files = [f for f in find_workbooks(folder) if exclude is None or Path(f).resolve() != exclude.resolve()]
+    files = find_workbooks(folder)
     if not files:
         print(f"Aucun classeur .xlsx ou .xlsm dans « {folder} ».", file=sys.stderr)
         return None
@@ -176,21 +205,32 @@ def cmd_lot(args) -> int:
 
 
 def cmd_consolider(args) -> int:
-    from .reports.consolidate import read_file, tables, write_csv, write_workbook  # noqa: PLC0415
-    target = Path(args.sortie)
-    files = _folder_workbooks(args.dossier, exclude=target)
+    from .reports.consolidate import csv_paths, is_consolidation, read_file, tables, write_csv, write_workbook  # noqa: PLC0415,E501
+    target = str(args.sortie)
+    saveframe.check_output(target)  # before reading every file: a folder, a read-only or open file there
+    if args.csv:
+        saveframe.ensure_folder(args.csv)
+    files = _folder_workbooks(args.dossier)
     if files is None:
         return 2
+    # an earlier consolidation in the folder is not read; any other workbook there is an input
+    files = [f for f in files if not (saveframe.same_file(f, target) and is_consolidation(f))]
+    saveframe.check_output(target, inputs=files)
+    if not files:
+        return _fail(f"Aucune maquette à consolider dans « {args.dossier} ».")
     records = map_files(read_file, files, args.processus or os.cpu_count() or 1, sys.stderr.isatty(),
                         "Consolidation")
     frames = tables(records)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook(frames, str(target))
+    outputs = [saveframe.Output(target, partial(write_workbook, frames), saveframe.verify_package(len(frames) + 1))]
+    csvs = csv_paths(frames, args.csv) if args.csv else {}
+    outputs += [saveframe.Output(path, partial(write_csv, frames[name])) for name, path in csvs.items()]
+    saveframe.ensure_folder(str(Path(target).parent))
+    written = saveframe.write_all(outputs, inputs=files, force=args.force)
     unreadable = [r for r in records if not r.lisible]
     ignored = [r for r in records if r.ignore]
     n_actions = sum(len(r.actions) for r in records)
     print(f"{len(records)} fichier(s), {len(records) - len(unreadable) - len(ignored)} lu(s), {n_actions} action(s) : "
-          f"{target}")
+          f"{_written(target, written[0])}")
     for r in unreadable:
         print(f"  illisible : {r.erreur}")
     for r in ignored:
@@ -201,9 +241,8 @@ def cmd_consolider(args) -> int:
     uncounted = [r for r in records if r.non_comptes]
     for r in uncounted:
         print(f"  {r.fichier} : {r.non_comptes} montant(s) vide(s) ou illisible(s) non compté(s) dans les totaux")
-    if args.csv:
-        for path in write_csv(frames, args.csv):
-            print(f"  {path}")
+    for path, w in zip(csvs.values(), written[1:], strict=True):
+        print(f"  {_written(path, w)}")
     if uncounted and not unreadable:
         print("Totaux incomplets : des montants vides ou illisibles n'y sont pas comptés (voir la colonne "
               "« Montants non comptés »).")
@@ -214,8 +253,11 @@ def cmd_comparer(args) -> int:
     from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
     from .reports.compare import compare, write_workbook  # noqa: PLC0415
     from .workbook.reader import read_workbook  # noqa: PLC0415
+    inputs = [args.ancien, args.nouveau]
+    if args.sortie:
+        saveframe.check_output(args.sortie, inputs=inputs)  # before reading: never over A or B
     maquettes = []
-    for path in (args.ancien, args.nouveau):
+    for path in inputs:
         wb = PackageWorkbook.open(path)
         maquettes.append(read_workbook(wb.sheet_names(), wb.read_sheet, path).maquette)
     result = compare(*maquettes)
@@ -225,8 +267,11 @@ def cmd_comparer(args) -> int:
     for line in result.lines():
         print(f"  {line}")
     if args.sortie:
-        write_workbook(result, args.sortie, Path(args.ancien).name, Path(args.nouveau).name)
-        print(f"Écarts écrits dans {args.sortie}")
+        saveframe.ensure_folder(str(Path(args.sortie).parent))
+        written = saveframe.write(args.sortie, partial(write_workbook, result, old_name=Path(args.ancien).name,
+                                                       new_name=Path(args.nouveau).name),
+                                  inputs=inputs, force=args.force, verify=saveframe.verify_package(2))
+        print(f"Écarts écrits dans {_written(args.sortie, written)}")
     return 0
 
 
@@ -235,7 +280,7 @@ def cmd_pdf(args) -> int:
     from .app.render import finding_line  # noqa: PLC0415
     from .reports.pdf import annex_pdf  # noqa: PLC0415
     out = annex_pdf(args.fichier, args.sortie, avenant=args.avenant or "", controles=args.controles,
-                    forcer=args.forcer, credits=args.credits_etat, report=args.report_etat)
+                    forcer=args.forcer, credits=args.credits_etat, report=args.report_etat, force=args.force)
     errors = out.errors
     if out.target is None:
         print(f"« {args.fichier} » : {len(errors)} erreur(s) à corriger avant d'imprimer l'annexe :")
@@ -244,7 +289,8 @@ def cmd_pdf(args) -> int:
         print("Le PDF n'a pas été produit. Corrigez ces erreurs (« calpae-xl recalculer » en règle la plupart), "
               "ou ajoutez --forcer pour un projet marqué « PROJET — erreurs non corrigées » sur chaque page.")
         return 1
-    print(f"PDF de l'annexe écrit : {out.target} ({out.pages} page{'s' if out.pages > 1 else ''})")
+    pages = f"{out.pages} page{'s' if out.pages > 1 else ''}"
+    print(f"PDF de l'annexe écrit : {_written(out.target, out.written)} ({pages})")
     if out.draft:
         print(f"Attention : {len(errors)} erreur(s) non corrigée(s) ; chaque page porte la mention "
               "« PROJET — erreurs non corrigées » :")
@@ -338,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "fiches")
     e.add_argument("dossier", nargs="?", default="exemple", metavar="DOSSIER",
                    help="dossier de sortie (défaut : ./exemple)")
+    e.add_argument("--force", action="store_true", help="remplacer un exemple que vous avez modifié")
     e.set_defaults(func=cmd_exemple)
 
     n = sub.add_parser("nouveau", help="créer une maquette vierge ou d'exemple")
@@ -357,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recalculer", help="appliquer les règles de répartition, les totaux, et contrôler")
     r.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
     r.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
+    r.add_argument("--force", action="store_true", help="remplacer une copie existante différente dans --sortie")
     envelope(r)
     r.set_defaults(func=lambda a: cmd_ops(a, [RECALCULER, CONTROLER]))
 
@@ -370,11 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fiches", help="créer ou rafraîchir une feuille par action")
     f.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
     f.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
+    f.add_argument("--force", action="store_true", help="remplacer une copie existante différente dans --sortie")
     f.set_defaults(func=lambda a: cmd_ops(a, [FICHES]))
 
     lot = sub.add_parser("lot", help="recalculer + contrôler + fiches sur chaque classeur d'un dossier")
     lot.add_argument("dossier", metavar="DOSSIER", help="le dossier des classeurs (sous-dossiers compris)")
     lot.add_argument("--sortie", metavar="DOSSIER", help="écrire les classeurs dans ce dossier au lieu de les modifier")
+    lot.add_argument("--force", action="store_true", help="remplacer les copies existantes différentes dans --sortie")
     lot.add_argument("--format", choices=("texte", "json", "csv"), default="texte",
                      help="texte (défaut), json, ou csv (s'ouvre dans Excel)")
     lot.add_argument("--processus", type=int, default=0, metavar="N", help="nombre de processus (défaut : un par cœur)")
@@ -386,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("-o", "--sortie", default="consolidation.xlsx", metavar="FICHIER.xlsx",
                     help="le classeur de la consolidation (défaut : consolidation.xlsx)")
     co.add_argument("--csv", metavar="DOSSIER", help="écrire aussi les tableaux en CSV dans ce dossier")
+    co.add_argument("--force", action="store_true", help="remplacer des fichiers de sortie existants")
     co.add_argument("--processus", type=int, default=0, metavar="N", help="nombre de processus (défaut : un par cœur)")
     co.set_defaults(func=cmd_consolider)
 
@@ -393,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("ancien", metavar="ANCIEN", help="la maquette de référence (l'avenant précédent)")
     cp.add_argument("nouveau", metavar="NOUVEAU", help="la nouvelle maquette")
     cp.add_argument("-o", "--sortie", metavar="ECARTS.xlsx", help="écrire aussi les écarts dans un classeur")
+    cp.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
     cp.set_defaults(func=cmd_comparer)
 
     pd_ = sub.add_parser("pdf", help="l'annexe à signer en PDF : la maquette et les fiches actions (refusée tant "
@@ -409,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("--forcer", action="store_true",
                      help="produire le PDF malgré les erreurs : chaque page porte alors la mention « PROJET — "
                           "erreurs non corrigées »")
+    pd_.add_argument("--force", action="store_true", help="remplacer un PDF existant différent (sans --force, il "
+                                                         "n'est jamais écrasé)")
     envelope(pd_)
     pd_.set_defaults(func=cmd_pdf)
 
@@ -418,12 +472,112 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# --- the one boundary ------------------------------------------------------------------------
+
+class _OutputLost(Exception):
+    """stdout itself cannot be written (a full disk behind ``> fichier``)."""
+
+
+class _Stdout:
+    """stdout that outlives its reader (``calpae-xl controler … | head -1``):
+    once the pipe is closed, the rest is dropped and the command finishes
+    its work, with its own exit status and no traceback. Any other failure
+    to write it stops the command with a message about the output itself."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._leave()
+            except OSError as e:
+                self._leave()
+                raise _OutputLost(os_reason(e)) from None
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._leave()
+            except OSError as e:
+                self._leave()
+                raise _OutputLost(os_reason(e)) from None
+
+    def _leave(self) -> None:
+        self.gone = True
+        try:  # what is still buffered goes nowhere, even when Python flushes at exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _readable_streams() -> None:
+    """Any terminal encoding (cp1252, ASCII…) and any file name: a character
+    the terminal cannot show becomes « ? », never an error."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, io.UnsupportedOperation):
+            pass
+
+
+def _named(args) -> str:
+    """The files a command was given, to name them in an unexpected failure."""
+    names = [getattr(args, k, None) for k in ("fichier", "dossier", "ancien", "nouveau", "sortie", "csv")]
+    names += list(getattr(args, "fichiers", None) or [])
+    return ", ".join(f"« {n} »" for n in names if n) or "la commande"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The command line. Every failure, of any command (reading, writing,
+    a defect of the tool), ends here: a French message naming the file on
+    stderr and exit status 2, never a traceback (``CALPAE_DEBUG=1`` shows it)."""
+    _readable_streams()
     args = build_parser().parse_args(argv)  # a usage error exits with status 2
+    real_stdout = sys.stdout
+    if real_stdout is not None:  # None: started with stdout closed, and print() writes nothing
+        sys.stdout = _Stdout(real_stdout)
     try:
-        return args.func(args)
-    except (CalpaeError, MissingExtra) as e:  # the one boundary of a command: a French message, exit 2
+        status = args.func(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return status
+    except _OutputLost as e:
+        return _fail(f"Impossible d'écrire la sortie de la commande : {e}. Les fichiers déjà enregistrés le sont "
+                     "entièrement. [ENREGISTREMENT_IMPOSSIBLE]")
+    except CalpaeError as e:  # the code, which « calpae-xl codes » explains, in brackets
+        return _fail(shown(f"{e.message} [{e.code}]"))
+    except MissingExtra as e:
         return _fail(e.message)
+    except KeyboardInterrupt:
+        return _fail("Interrompu : les fichiers déjà enregistrés le sont entièrement, les autres n'ont pas été "
+                     "modifiés.")
+    except OSError as e:
+        _debug()
+        where = f"« {os.fsdecode(e.filename)} »" if e.filename else _named(args)
+        return _fail(shown(f"Impossible de lire ou d'écrire {where} : {os_reason(e)}. [ENREGISTREMENT_IMPOSSIBLE]"))
+    except Exception as e:  # noqa: BLE001 - the boundary: a defect of the tool is still a French message
+        _debug()
+        return _fail(shown(f"Erreur inattendue ({type(e).__name__} : {str(e)[:300]}) en traitant {_named(args)}. "
+                           "Transmettez ce message et le fichier à l'équipe calpae_xl. [ERREUR_INATTENDUE]"))
+    finally:
+        sys.stdout = real_stdout
+
+
+def _debug() -> None:
+    if os.environ.get("CALPAE_DEBUG"):
+        traceback.print_exc()
 
 
 if __name__ == "__main__":  # pragma: no cover

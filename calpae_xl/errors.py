@@ -5,9 +5,27 @@ Everything else (a wrong amount, a broken rule) is a finding, not an exception.
 """
 from __future__ import annotations
 
+import errno
 from typing import Optional
 
 from .core.catalogue import entry
+
+#: the system's reasons, in French (the system gives them in English)
+_OS_REASONS = {errno.ENOSPC: "le disque est plein", errno.EACCES: "droits insuffisants",
+               errno.EPERM: "opération non permise", errno.EROFS: "le disque est en lecture seule",
+               errno.ENOENT: "fichier ou dossier absent", errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+               errno.EISDIR: "c'est un dossier", errno.ENAMETOOLONG: "nom de fichier trop long",
+               errno.ELOOP: "boucle de liens symboliques", errno.EBUSY: "fichier occupé par le système",
+               errno.EEXIST: "un fichier de ce nom existe déjà", errno.EIO: "erreur de lecture ou d'écriture du disque",
+               errno.EMFILE: "trop de fichiers ouverts", errno.EXDEV: "déplacement entre deux disques impossible",
+               errno.EINVAL: "nom ou opération invalide", errno.ENXIO: "périphérique absent"}
+if hasattr(errno, "EDQUOT"):
+    _OS_REASONS[errno.EDQUOT] = "le quota de disque est dépassé"
+
+
+def os_reason(e: OSError) -> str:
+    """Why the system refused, in French (its own words when not known)."""
+    return _OS_REASONS.get(e.errno) or e.strerror or type(e).__name__
 
 
 class CalpaeError(Exception):

@@ -173,9 +173,13 @@ def test_a_workbook_is_never_overwritten_by_the_pdf(tmp_path, capsys):
     assert main(["exemple", str(tmp_path)]) == 0
     shutil.copy(tmp_path / "loiret_2020.xlsx", src)
     before = src.read_bytes()
-    assert main(["pdf", str(src), "-o", str(src)]) == 2
-    assert src.read_bytes() == before
-    assert ".pdf" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["pdf", str(src), "-o", str(src), "--force"]) == 2  # itself: never, whatever the option
+    assert "[SORTIE_SUR_ENTREE]" in capsys.readouterr().err and src.read_bytes() == before
+    other = tmp_path / "loiret_2020.xlsx"
+    kept = other.read_bytes()
+    assert main(["pdf", str(src), "-o", str(other), "--force"]) == 2  # another workbook: a PDF ends in .pdf
+    assert "doit finir par .pdf" in capsys.readouterr().err and other.read_bytes() == kept
 
 
 def test_the_empty_template_prints_without_zeros(tmp_path):
@@ -320,6 +324,14 @@ def test_a_failed_run_leaves_the_previous_pdf_whole_and_no_temporary_file(tmp_pa
     assert "n'a pas pu être produit" in capsys.readouterr().err
     assert target.read_bytes() == b"%PDF-1.4 ancienne annexe"
     monkeypatch.undo()
-    assert main(["pdf", str(src), "-o", str(target)]) == 0
-    assert target.read_bytes().startswith(b"%PDF") and target.stat().st_size > 50_000
+    capsys.readouterr()
+    assert main(["pdf", str(src), "-o", str(target)]) == 2  # an existing, different PDF: only with --force
+    assert "[FICHIER_EXISTANT]" in capsys.readouterr().err
+    assert target.read_bytes() == b"%PDF-1.4 ancienne annexe"
+    assert main(["pdf", str(src), "-o", str(target), "--force"]) == 0
+    first = target.read_bytes()
+    assert first.startswith(b"%PDF") and len(first) > 50_000
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~calpae-")]
+    capsys.readouterr()
+    assert main(["pdf", str(src), "-o", str(target)]) == 0  # the same annex, byte for byte: left alone
+    assert "déjà à jour" in capsys.readouterr().out and target.read_bytes() == first

@@ -116,7 +116,8 @@ def _open_codes(tmp_path, monkeypatch) -> set[str]:
     codes = {code for _path, code in corpus.values()}
     codes.add(_refused(tmp_path / "absent.xlsx"))
     (tmp_path / "dossier.xlsx").mkdir()
-    codes.add(_refused(tmp_path / "dossier.xlsx"))
+    codes.add(_refused(tmp_path / "dossier.xlsx"))  # PAS_UN_FICHIER
+    codes.add(_refused(tmp_path / ("n" * 300 + ".xlsx")))  # FICHIER_INACCESSIBLE (a name the system refuses)
     (tmp_path / "tableau.csv").write_text("a;b\n")
     codes.add(_refused(tmp_path / "tableau.csv"))
     with zipfile.ZipFile(tmp_path / "parties.xlsx", "w") as z:
@@ -210,6 +211,12 @@ def _pdf_codes(tmp_path, monkeypatch) -> set[str]:
     return {e.value.code}
 
 
+def _frame_codes(tmp_path, monkeypatch) -> set[str]:
+    """The save frame's refusals, from the table of tests/test_save_frame.py."""
+    from tests.test_save_frame import REFUSALS, refuse
+    return {refuse(tmp_path / f"refus{i}", name, monkeypatch)[0] for i, name in enumerate(REFUSALS)}
+
+
 def _unexpected_code(tmp_path, monkeypatch) -> str:
     from calpae_xl.app import session
     monkeypatch.setattr(session, "run", lambda *a, **k: 1 / 0)
@@ -220,6 +227,7 @@ def test_every_catalogued_code_is_produced(tmp_path, monkeypatch):
     produced = _finding_codes(tmp_path) | _reader_codes(tmp_path) | _unsure_codes(tmp_path)
     produced |= _open_codes(tmp_path, monkeypatch) | _save_codes(tmp_path, monkeypatch)
     produced |= {_chart_sheet_code(tmp_path)} | _pdf_codes(tmp_path, monkeypatch)
+    produced |= _frame_codes(tmp_path, monkeypatch)
     produced.add(_unexpected_code(tmp_path, monkeypatch))
     assert sorted(set(CATALOGUE) - produced) == [], "catalogués mais jamais produits"
     assert sorted(produced - set(CATALOGUE)) == [], "produits mais absents du catalogue"

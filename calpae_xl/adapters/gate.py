@@ -10,7 +10,9 @@ once unpacked. Nothing from inside the file is echoed in the messages.
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -18,8 +20,9 @@ from pathlib import Path
 from typing import Optional
 
 from ..core.catalogue import entry
-from ..errors import UnreadableFile
+from ..errors import UnreadableFile, os_reason
 from ..workbook.a1 import col_index
+from .safety import file_kind
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and encrypted (password) OOXML
 ZIP_MAGIC = b"PK\x03\x04"
@@ -70,10 +73,16 @@ def check(path: str) -> Optional[Refusal]:
     """None when the file may be opened; else the reason to refuse it."""
     p = Path(path)
     try:
+        mode = os.stat(p).st_mode
+    except OSError as e:
+        return Refusal("FICHIER_INACCESSIBLE", os_reason(e))
+    if not stat.S_ISREG(mode):  # a FIFO would block the open for ever, a device never end
+        return Refusal("PAS_UN_FICHIER", f"ce chemin désigne {file_kind(mode)}, pas un classeur")
+    try:
         with open(p, "rb") as fh:
             head = fh.read(8)
     except OSError as e:
-        return Refusal("FICHIER_INACCESSIBLE", e.strerror or "lecture impossible")
+        return Refusal("FICHIER_INACCESSIBLE", os_reason(e))
     if head.startswith(OLE_MAGIC):
         return _ole(p)
     if not head.startswith(ZIP_MAGIC):
@@ -83,7 +92,7 @@ def check(path: str) -> Optional[Refusal]:
     except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError):
         return Refusal("ZIP_ABIME", "le classeur est abîmé ou tronqué (archive illisible)")
     except OSError as e:
-        return Refusal("FICHIER_INACCESSIBLE", e.strerror or "lecture impossible")
+        return Refusal("FICHIER_INACCESSIBLE", os_reason(e))
     with z:
         infos = z.infolist()
         if len(infos) > MAX_ENTRIES:
@@ -193,8 +202,13 @@ def preflight(path: str) -> None:
     """Refuse what is not an .xlsx/.xlsm workbook before any parser runs
     (hostile and broken files stop at the gate, each with its own code)."""
     p = Path(path)
-    if not p.exists():
-        raise UnreadableFile(path, "le fichier n'existe pas", "FICHIER_ABSENT")
+    try:
+        os.stat(p)
+    except FileNotFoundError:
+        what = "le lien symbolique mène à un fichier absent" if os.path.islink(p) else "le fichier n'existe pas"
+        raise UnreadableFile(path, what, "FICHIER_ABSENT") from None
+    except OSError as e:  # a name too long, a loop of links, no right to look in the folder...
+        raise UnreadableFile(path, os_reason(e), "FICHIER_INACCESSIBLE") from None
     if p.suffix.lower() not in (".xlsx", ".xlsm"):
         if p.suffix.lower() == ".xls":
             raise UnreadableFile(path, "c'est un classeur Excel 97-2003 (.xls) : enregistrez-le au format "

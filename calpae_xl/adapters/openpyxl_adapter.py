@@ -368,11 +368,11 @@ class OpenpyxlWorkbook:
         ws.add_chart(chart, op.anchor)
 
     # saving ----------------------------------------------------------------------------
-    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
-        """Atomic save (``saveframe.atomic_save``) with the cached values put back.
-        openpyxl rewrites the whole package: the lossy-save guard applies."""
+    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False,
+             force: bool = False) -> Optional[str]:
+        """Through the save frame (:func:`saveframe.write`), with the cached values
+        put back. openpyxl rewrites the whole package: the lossy-save guard applies."""
         target = str(target or self.path)
-        saveframe.guard(target, self.path, self.stamp, replace, lossy=True)
 
         def produce(tmp: str) -> None:
             fd, raw = tempfile.mkstemp(prefix=".~calpae-", suffix=Path(tmp).suffix, dir=os.path.dirname(tmp))
@@ -385,4 +385,7 @@ class OpenpyxlWorkbook:
                 inject_cached_values(raw, tmp, values)
             finally:
                 os.unlink(raw)
-        return saveframe.atomic_save(target, self.path, produce, len(self.wb.sheetnames), backup)
+        self.saved = saveframe.write(target, produce, verify=saveframe.verify_package(len(self.wb.sheetnames)),
+                                     source=None if replace else self.path, stamp=self.stamp, backup=backup,
+                                     lossy=True, force=force or replace)
+        return self.saved.backup

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -96,8 +97,11 @@ def lock_holder(path: str) -> Optional[str]:
     excel = p.with_name("~$" + p.name[2:]) if len(p.name) > 2 else None
     for candidate in (p.with_name("~$" + p.name), excel):
         if candidate is not None and candidate.exists():
+            if not candidate.is_file():  # a FIFO there would block the read for ever
+                return "un autre utilisateur"
             try:
-                data = candidate.read_bytes()[:200]
+                with open(candidate, "rb") as fh:
+                    data = fh.read(200)
             except OSError:
                 return "un autre utilisateur"
             n = data[0] if data else 0
@@ -105,8 +109,11 @@ def lock_holder(path: str) -> Optional[str]:
             return name or "un autre utilisateur"
     lo = p.with_name(f".~lock.{p.name}#")
     if lo.exists():
+        if not lo.is_file():
+            return "un autre utilisateur"
         try:
-            fields = lo.read_text(encoding="utf-8", errors="replace").split(",")
+            with open(lo, "rb") as fh:
+                fields = fh.read(4096).decode("utf-8", errors="replace").split(",")
         except OSError:
             return "un autre utilisateur"
         name = next((f.strip() for f in fields[:2] if f.strip()), "")
@@ -121,3 +128,16 @@ def stamp(path: str) -> Optional[tuple[int, int]]:
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size)
+
+
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file designates, in French."""
+    if stat.S_ISDIR(mode):
+        return "un dossier"
+    if stat.S_ISFIFO(mode):
+        return "un tube nommé (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "un périphérique"
+    if stat.S_ISSOCK(mode):
+        return "une socket"
+    return "un fichier spécial"

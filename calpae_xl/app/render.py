@@ -4,33 +4,35 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Optional, Sequence
 
 from ..core.findings import Severity, count_by_severity
+from ..core.texts import csv_text, json_text
 from .session import FileResult
 
 
 def render(results: Sequence[FileResult], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps({"fichiers": [r.as_json() for r in results]}, ensure_ascii=False, indent=2)
-    if fmt == "csv":
+        return json_text({"fichiers": [r.as_json() for r in results]})
+    if fmt == "csv":  # every field is text: neutralised (never a formula in a spreadsheet)
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";")
         w.writerow(["fichier", "lisible", "code", "gravité", "bloc", "action", "feuille", "cellule", "message"])
         for r in results:
             if not r.lisible:
-                w.writerow([r.fichier, "non", r.code or "ERREUR_INATTENDUE", "erreur", "", "", "", "", r.erreur])
+                w.writerow([csv_text(v) for v in (r.fichier, "non", r.code or "ERREUR_INATTENDUE", "erreur", "", "",
+                                                  "", "", r.erreur or "")])
             for c in r.constats:
-                w.writerow([r.fichier, "oui", c["code"], c["gravite"], c["bloc"] or "", c["action"] or "",
-                            c["feuille"] or "", c["cellule"] or "", c["message"]])
+                w.writerow([csv_text(v) for v in (r.fichier, "oui", c["code"], c["gravite"], c["bloc"] or "",
+                                                  c["action"] or "", c["feuille"] or "", c["cellule"] or "",
+                                                  c["message"])])
         return buf.getvalue().rstrip("\n")
     lines = []
     for r in results:
         lines.append(f"== {r.fichier}")
         if not r.lisible:
-            lines.append(f"   ÉCHEC : {r.erreur}")
+            lines.append(f"   ÉCHEC [{r.code or 'ERREUR_INATTENDUE'}] : {r.erreur}")
             continue
         for c in r.constats:
             lines.append(finding_line(c))
@@ -47,7 +49,7 @@ def finding_line(c: dict) -> str:
 def summary(r: FileResult) -> str:
     """One line per file: the counts by gravité and what was written."""
     if not r.lisible:
-        return f"{r.fichier} : ÉCHEC — {r.erreur}"
+        return f"{r.fichier} : ÉCHEC [{r.code or 'ERREUR_INATTENDUE'}] — {r.erreur}"
     sev = count_by_severity(r.constats)
     parts = [f"{sev[Severity.ERREUR]} erreur(s)", f"{sev[Severity.AVERTISSEMENT]} avertissement(s)",
              f"{sev[Severity.INFO]} info(s)"]
@@ -55,7 +57,9 @@ def summary(r: FileResult) -> str:
         parts.append(f"{r.changements} valeur(s) recalculée(s)")
     if r.fiches_creees:
         parts.append(f"{r.fiches_creees} fiche(s) créée(s)")
-    if r.sortie:
+    if r.sortie and r.inchange:
+        parts.append(f"{r.sortie} déjà à jour (rien à enregistrer)")
+    elif r.sortie:
         parts.append(f"enregistré dans {r.sortie}")
     if r.sauvegarde:
         parts.append(f"version précédente : {r.sauvegarde}")

@@ -9,6 +9,7 @@ block writes (the plans live in :mod:`.recalculer`, :mod:`.controles`,
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -137,6 +138,7 @@ class FileResult:
     fiches_creees: int = 0
     sortie: Optional[str] = None
     sauvegarde: Optional[str] = None
+    inchange: bool = False  # the save found the file already as the run leaves it: nothing rewritten
 
     @property
     def n_errors(self) -> int:
@@ -158,25 +160,34 @@ def failure(path: str, exc: BaseException) -> tuple[str, str]:
 
 def process_file(path: str, operations: Sequence[str], sortie: Optional[str] = None,
                  credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
-                 write: bool = True, backup: bool = True, base: Optional[str] = None) -> FileResult:
-    """Open, run the operations, save (atomically) — never raises. With
-    ``sortie``, the copy goes to ``sortie/<path relative to base>`` (``base``:
-    the folder of a ``lot``, whose sub-folders are kept), else ``sortie/<name>``."""
-    from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415 - the batch adapter, imported when used
+                 write: bool = True, backup: bool = True, base: Optional[str] = None,
+                 force: bool = False) -> FileResult:
+    """Open, run the operations, save (through the save frame) — never raises.
+    With ``sortie``, the copy goes to ``sortie/<path relative to base>``
+    (``base``: the folder of a ``lot``, whose sub-folders are kept), else
+    ``sortie/<name>``; an existing different copy is replaced only with
+    ``force``. A command that writes holds the advisory lock of the file it
+    reads and of the file it writes from before reading until after saving:
+    two commands started together on one file run one after the other, and
+    neither update is lost."""
+    from ..adapters import saveframe  # noqa: PLC0415 - the batch adapter, imported when used
+    from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415
     result = FileResult(path)
     try:
-        wb = PackageWorkbook.open(path)
-        outcome = run(wb, operations, credits, report, write=write)
-        result.constats = [f.as_dict() for f in outcome.findings]
-        result.changements = len(outcome.changes)
-        result.fiches_creees = len(outcome.fiches_created)
-        if write and outcome.wrote:
-            target = str(Path(sortie) / (Path(path).relative_to(base) if base else Path(path).name)) \
-                if sortie else path
-            if sortie:
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-            result.sauvegarde = wb.save(target, backup=backup)
-            result.sortie = target
+        target = str(Path(sortie) / (Path(path).relative_to(base) if base else Path(path).name)) \
+            if sortie else path
+        with saveframe.exclusive(path, target) if write else contextlib.nullcontext():
+            wb = PackageWorkbook.open(path)
+            outcome = run(wb, operations, credits, report, write=write)
+            result.constats = [f.as_dict() for f in outcome.findings]
+            result.changements = len(outcome.changes)
+            result.fiches_creees = len(outcome.fiches_created)
+            if write and outcome.wrote:
+                if sortie:
+                    saveframe.ensure_folder(os.path.dirname(target))
+                result.sauvegarde = wb.save(target, backup=backup, force=force)
+                result.sortie = target
+                result.inchange = not wb.saved.changed
     except Exception as e:  # noqa: BLE001 - the boundary: one bad file never stops a batch
         result.lisible = False
         result.erreur, result.code = failure(path, e)

@@ -184,6 +184,9 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("FICHIER_ABSENT", FICHIER, E, "Fichier absent", "Le fichier n'existe pas.", "Vérifiez le chemin."),
     ("FICHIER_INACCESSIBLE", FICHIER, E, "Fichier inaccessible",
      "Le fichier ne peut pas être lu (droits, fichier spécial…).", "Vérifiez les droits du fichier."),
+    ("PAS_UN_FICHIER", FICHIER, E, "Pas un fichier",
+     "Le chemin désigne un dossier, un tube nommé (FIFO) ou un périphérique, pas un fichier : il n'est ni lu ni "
+     "écrit.", "Donnez le chemin d'un fichier (avec -o, un nom de fichier, pas un dossier)."),
     ("EXTENSION_INCONNUE", FICHIER, E, "Pas un classeur .xlsx",
      "Seuls les classeurs .xlsx et .xlsm sont lus.", "Enregistrez le classeur au format .xlsx."),
     ("XLS_ANCIEN", FICHIER, E, "Classeur Excel 97-2003",
@@ -226,6 +229,23 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "Fermez-le, puis recommencez."),
     ("FICHIER_MODIFIE", FICHIER, E, "Fichier modifié pendant le traitement",
      "Le fichier a changé sur le disque depuis sa lecture : il n'est pas écrasé.", "Relancez la commande."),
+    ("FICHIER_LECTURE_SEULE", FICHIER, E, "Fichier en lecture seule",
+     "Le fichier est protégé en écriture (lecture seule) : l'outil ne le remplace pas.",
+     "Retirez la lecture seule (Propriétés du fichier, ou chmod u+w) si le fichier doit être modifié, ou écrivez "
+     "une copie avec --sortie DOSSIER."),
+    ("FICHIER_EXISTANT", FICHIER, E, "Le fichier de sortie existe déjà",
+     "Le fichier à écrire existe déjà et son contenu diffère de ce que la commande produit : il n'est pas remplacé "
+     "sans votre accord.", "Choisissez un autre nom, ou ajoutez --force pour le remplacer."),
+    ("SORTIE_SUR_ENTREE", FICHIER, E, "Sortie sur un fichier lu",
+     "Le fichier de sortie est l'un des fichiers que la commande lit : l'écrire détruirait une donnée.",
+     "Choisissez un autre nom de sortie (-o)."),
+    ("FICHIER_OCCUPE", FICHIER, E, "Fichier en cours de traitement",
+     "Une autre commande calpae-xl travaille sur ce fichier, sur ce poste ; après une minute d'attente, la commande "
+     "renonce sans rien modifier.", "Attendez la fin de l'autre commande, puis recommencez."),
+    ("SAUVEGARDE_IMPOSSIBLE", FICHIER, E, "Copie de sauvegarde impossible",
+     "Le nom de la copie de sauvegarde (NOM.bak.xlsx) est pris par un dossier ou par un fichier qui n'est pas un "
+     "classeur : il n'est pas écrasé, et le fichier n'est pas modifié.",
+     "Renommez ou déplacez ce NOM.bak.xlsx, puis recommencez."),
     ("ENREGISTREMENT_DESTRUCTEUR", FICHIER, E, "Enregistrement destructeur",
      "Enregistrer sans Excel ferait perdre des éléments du classeur.",
      "Écrivez une copie avec --sortie DOSSIER, ou utilisez les boutons du classeur dans Excel."),

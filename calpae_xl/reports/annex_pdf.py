@@ -348,7 +348,9 @@ class _Doc(BaseDocTemplate):
     def __init__(self, target, name: str, fonts: FontSet, draft_text: Optional[str], **kw):
         super().__init__(target, pagesize=LANDSCAPE, title=name, author="calpae_xl", lang="fr-FR",
                          subject="Annexe financière et fiches actions", creator="calpae_xl",
-                         initialFontName=fonts.regular, initialFontSize=BODY, **kw)
+                         initialFontName=fonts.regular, initialFontSize=BODY,
+                         invariant=1,  # no creation date nor random id: the same annex gives the same file
+                         **kw)
         self.doc_name, self.fonts, self.draft_text = name, fonts, draft_text
         self.pages = 0
         frames = {}

@@ -222,9 +222,9 @@ def plan(c: Comparison, old_name: str, new_name: str) -> list:
         [f"Écarts entre « {old_name} » et « {new_name} »"], [note]]) + marker_ops()
 
 
-def write_workbook(c: Comparison, target: str, old_name: str, new_name: str) -> None:
-    """Write the comparison workbook through the port and the save frame."""
+def write_workbook(c: Comparison, path: str, old_name: str, new_name: str) -> None:
+    """Write the comparison workbook at ``path`` (the save frame places it)."""
     from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-    wb = OpenpyxlWorkbook.new(target)
+    wb = OpenpyxlWorkbook.new(path)
     wb.apply(plan(c, old_name, new_name))
     wb.save(backup=False, replace=True)

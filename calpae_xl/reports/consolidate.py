@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..core.findings import Severity, count_by_severity
+from ..core.texts import csv_text
 from ..core.model import Column
 from ..core.money import Unreadable
 from ..workbook.layout import REPORT_MARKER
@@ -179,26 +180,53 @@ def plan(frames: dict) -> list:
     return ops
 
 
-def write_workbook(frames: dict, target: str) -> None:
-    """Write the consolidation workbook through the port and the save frame."""
+def write_workbook(frames: dict, path: str) -> None:
+    """Write the consolidation workbook at ``path`` (the save frame places it)."""
     from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-    wb = OpenpyxlWorkbook.new(target)
+    wb = OpenpyxlWorkbook.new(path)
     wb.apply(plan(frames))
     wb.save(backup=False, replace=True)
 
 
-def write_csv(frames: dict, folder: str) -> list[str]:
-    """The same tables as CSV, as French Excel opens them (';', decimal comma, UTF-8 with BOM)."""
-    os.makedirs(folder, exist_ok=True)
-    out = []
-    names = {"Fichiers": "fichiers", "Actions": "actions", "Par bloc": "par_bloc", "Par thème": "par_theme",
+CSV_NAMES = {"Fichiers": "fichiers", "Actions": "actions", "Par bloc": "par_bloc", "Par thème": "par_theme",
              "Par code Chorus": "par_chorus", "Par département": "par_departement"}
-    for name, df in frames.items():
-        path = os.path.join(folder, names[name] + ".csv")
-        df = df.copy()
-        for c in df.columns:  # amounts are Decimal: written with the decimal comma here
-            if df[c].map(lambda v: isinstance(v, Decimal)).any():
-                df[c] = df[c].map(lambda v: f"{v:.2f}".replace(".", ",") if isinstance(v, Decimal) else v)
-        df.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig")
-        out.append(path)
-    return out
+
+
+def _csv_value(v):
+    """Amounts (Decimal) with the decimal comma, numbers as they are; texts
+    neutralised (never a formula when the CSV is opened in a spreadsheet)."""
+    if isinstance(v, Decimal):
+        return f"{v:.2f}".replace(".", ",")
+    if isinstance(v, str):
+        return csv_text(v)
+    return v
+
+
+def write_csv(df, path: str) -> None:
+    """One table as CSV, as French Excel opens it (';', decimal comma, UTF-8 with BOM)."""
+    df = df.copy()
+    for c in df.columns:
+        df[c] = df[c].map(_csv_value).astype(object)
+    df.columns = [csv_text(str(c)) for c in df.columns]
+    df.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+
+
+def csv_paths(frames: dict, folder: str) -> dict[str, str]:
+    """Table name -> the CSV file written for it in ``folder``."""
+    return {name: os.path.join(folder, CSV_NAMES[name] + ".csv") for name in frames}
+
+
+def is_consolidation(path: str) -> bool:
+    """A consolidation this command wrote (its sheets are the consolidation's
+    tables): not a maquette to read, and an output it may replace."""
+    import zipfile  # noqa: PLC0415
+
+    from ..adapters import gate  # noqa: PLC0415
+    from ..adapters.ooxml import sheet_xml_paths  # noqa: PLC0415
+    if gate.check(path) is not None:  # a hostile file is never parsed
+        return False
+    try:
+        with zipfile.ZipFile(path) as z:
+            return set(CSV_NAMES) <= set(sheet_xml_paths(z))  # its tables (and any sheet a later version adds)
+    except Exception:  # noqa: BLE001 - anything unreadable is not ours
+        return False

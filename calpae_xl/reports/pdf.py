@@ -4,15 +4,15 @@ workbook. The workbook is read through the package adapter, checked like
 (ReportLab). While errors remain nothing is printed, unless the user insists
 (``forcer``): the PDF then says « PROJET — erreurs non corrigées » on every page.
 
-The workbook itself is never changed. The PDF is written next to a
-temporary file, then moved into place: a failed or killed run leaves the
-previous PDF as it was.
+The workbook itself is never changed. The PDF is written through the save
+frame (:func:`calpae_xl.adapters.saveframe.write`): never over the workbook,
+an existing different PDF replaced only with ``force``, a failed or killed
+run leaving the previous PDF as it was. The PDF is the same, byte for byte,
+for the same workbook and options, so a second run leaves the file alone.
 """
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +38,7 @@ class PdfOutcome:
     findings: list[Finding] = field(default_factory=list)
     draft: bool = False
     pages: int = 0
+    written: Optional[object] = None  # the save frame's Written (changed or left as it was)
 
     @property
     def errors(self) -> list[Finding]:
@@ -49,15 +50,18 @@ def default_target(src: str) -> str:
 
 
 def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", controles: bool = False,
-              forcer: bool = False, credits: Optional[Decimal] = None,
-              report: Optional[Decimal] = None) -> PdfOutcome:
+              forcer: bool = False, credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
+              force: bool = False) -> PdfOutcome:
     """Read ``src``, check it, and write its annex to ``target`` (default: the
     workbook's name with .pdf) — unless errors remain and ``forcer`` is not
-    set: then nothing is written and ``target`` stays None."""
+    set: then nothing is written and ``target`` stays None. ``force``: an
+    existing, different PDF is replaced (the save frame's rule)."""
+    from ..adapters import saveframe  # noqa: PLC0415
     from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415 - the batch adapter, imported when used
     from ..workbook.reader import read_workbook  # noqa: PLC0415
     from .annex_pdf import AnnexOptions, write_annex_pdf  # noqa: PLC0415
     target = str(target or default_target(src))
+    saveframe.check_output(target, inputs=[src])  # before the work: the workbook itself, a folder, a file open…
     if Path(target).suffix.lower() != ".pdf":
         raise UnwritableFile(target, "le nom du PDF doit finir par .pdf (un classeur n'est jamais écrasé par le PDF)")
     wb = PackageWorkbook.open(src)
@@ -75,40 +79,12 @@ def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", cont
         raise
     except Exception as e:  # noqa: BLE001 - the boundary: a layout the engine cannot build names the file
         raise PdfFailed(src, f"{type(e).__name__} : {str(e)[:300]}") from None
-    write_file(target, buf.getvalue())
+    data = buf.getvalue()
+
+    def produce(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+    saveframe.ensure_folder(str(Path(target).parent))
+    outcome.written = saveframe.write(target, produce, inputs=[src], force=force, verify=saveframe.verify_pdf)
     outcome.target = target
     return outcome
-
-
-def write_file(target: str, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in its folder,
-    then one atomic move: a killed run leaves the previous file whole.
-
-    TODO: use the save frame's generic ``saveframe.write(...)`` (for outputs
-    that are not workbooks) once it is on main, instead of this copy of its
-    steps."""
-    from ..adapters import saveframe  # noqa: PLC0415
-    folder = os.path.dirname(os.path.abspath(target))
-    try:
-        os.makedirs(folder, exist_ok=True)
-        saveframe.clean_stale_temps(folder)
-        fd, tmp = tempfile.mkstemp(prefix=".~calpae-", suffix=".pdf", dir=folder)
-    except OSError as e:
-        raise UnwritableFile(target, e.strerror or str(e)) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except PermissionError:
-        raise UnwritableFile(target, "le fichier est protégé ou ouvert dans une visionneuse PDF ; fermez-le, puis "
-                                     "recommencez") from None
-    except OSError as e:
-        raise UnwritableFile(target, e.strerror or str(e)) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -1,12 +1,14 @@
 """A report's table as a plan for the port: headers, rows, French number
 formats per column, widths from the content, frozen header. Every text is
-written as text (never a formula), whatever it begins with."""
+written as text (never a formula), whatever it begins with, and writable
+(a file name's undecodable bytes shown as U+FFFD)."""
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 from typing import Any, Iterable, Optional, Sequence
 
+from ..core.texts import shown
 from ..workbook import layout as L
 from ..app.printing import LINE_PT, row_height
 from ..workbook.port import KEEP, Block, EnsureSheet, Op, PageSetup, SheetSetup, Text
@@ -29,7 +31,7 @@ def cell(v: Any) -> Any:
         return Text(v.isoformat())
     if type(v).__name__ in ("NAType", "NaTType"):
         return None
-    return Text(str(v))
+    return Text(shown(str(v)))  # a file name's undecodable bytes cannot go into a workbook
 
 
 def _shown_width(v: Any, fmt: Optional[str]) -> int:

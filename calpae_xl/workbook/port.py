@@ -186,8 +186,13 @@ class WorkbookFile(Workbook, Protocol):
     @classmethod
     def open(cls, path: str) -> "WorkbookFile": ...
 
-    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
-        """Write to ``target`` (default: the file read); returns the backup's path."""
+    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False,
+             force: bool = False) -> Optional[str]:
+        """Write to ``target`` (default: the file read); returns the backup's
+        path, and leaves what the frame did in ``self.saved`` (a
+        ``saveframe.Written``: whether the file changed). ``replace``: a new
+        workbook, no file read; ``force``: an existing file other than the one
+        read may be replaced."""
 
 
 @dataclass

@@ -215,12 +215,15 @@ class PackageWorkbook(PlanWriter):
                        SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define,
                        PageSetup: self._page, SheetVisibility: self._visibility})
 
-    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False) -> Optional[str]:
-        """Atomic save (``files.atomic_save``). Every part the plan did not
-        touch is copied as it was: nothing is lost, so no lossy-save guard."""
+    def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False,
+             force: bool = False) -> Optional[str]:
+        """Through the save frame (:func:`saveframe.write`). Every part the plan
+        did not touch is copied as it was: nothing is lost, so no lossy-save guard."""
         target = self._target = str(target or self.path)
-        saveframe.guard(target, self.path, self.stamp, replace, lossy=False)
-        return saveframe.atomic_save(target, self.path, self._write, len(self.parts), backup)
+        self.saved = saveframe.write(target, self._write, verify=saveframe.verify_package(len(self.parts)),
+                                     source=None if replace else self.path, stamp=self.stamp, backup=backup,
+                                     force=force or replace)
+        return self.saved.backup
 
     def _finish_workbook(self) -> None:
         """Formulas changed: a full recalculation on opening, and no calcChain
