@@ -82,6 +82,7 @@ def test_the_maquette_prints_legibly_one_page_wide_header_on_every_page(printed)
         header = C.norm(p.rows[0]) if p.rows else ""
         assert "Bloc" in header and "échéant" in header, f"page {p.index + 1} : en-tête absent ou coupé"
     assert C.check_rows_same_width(doc) == []
+    assert [p.index + 1 for p in doc.pages if "###" in p.text] == []  # every amount fits its column, totals too
 
 
 def test_every_intitule_whole_and_every_amount_printed(printed):
