@@ -11,6 +11,7 @@ import argparse
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import traceback
@@ -263,13 +264,52 @@ def cmd_profils(args) -> int:
     return 0
 
 
+def _emit(text: str, fmt: str) -> None:
+    """What a command prints. CSV opens in Excel as it is: UTF-8 with a BOM
+    (the accents), ';' between the fields (the csv module's CRLF lines)."""
+    if fmt != "csv":
+        print(text)
+        return
+    data = ("\ufeff" + text + "\r\n").encode("utf-8")  # UTF-8 whatever the terminal's encoding
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None or getattr(stream, "gone", False):  # no bytes (some embedders), or the reader left
+        print(text)
+        return
+    stream.flush()
+    try:
+        buffer.write(data)
+        buffer.flush()
+    except BrokenPipeError:  # as _Stdout does: the reader left, the command finishes its work
+        getattr(stream, "_leave", lambda: None)()
+    except OSError as e:
+        raise _OutputLost(os_reason(e)) from None
+
+
+def _folders_given(files: Sequence[str], write: bool) -> bool:
+    """A folder given where files are expected: said, with the command that
+    takes a folder (lot). True when there was one."""
+    folders = [f for f in files if Path(f).is_dir()]
+    for f in folders:
+        if write:
+            hint = f"pour traiter tous ses classeurs, utilisez « calpae-xl lot {f} »"
+        else:
+            hint = (f"pour contrôler tous ses classeurs, utilisez « calpae-xl lot {f} --sortie DOSSIER » (lot "
+                    "recalcule, contrôle et génère les fiches ; avec --sortie, vos fichiers ne sont pas modifiés)")
+        print(f"« {f} » est un dossier : {hint}.", file=sys.stderr)
+    return bool(folders)
+
+
 def cmd_ops(args, operations, write=True) -> int:
+    if _folders_given(args.fichiers, write):
+        return 2
     twice = _same_names(args.fichiers) if write and getattr(args, "sortie", None) else []
     if twice:
         return _fail("Ces fichiers portent le même nom et s'écraseraient dans « " + args.sortie + " » : " +
                      ", ".join(twice) + ". Traitez-les séparément ou utilisez « lot » sur leur dossier.")
     results = _run_files(args.fichiers, operations, args, write=write)
-    print(render(results, getattr(args, "format", "texte") or "texte"))
+    fmt = getattr(args, "format", "texte") or "texte"
+    _emit(render(results, fmt), fmt)
     if getattr(args, "format", "texte") == "texte" and len(results) > 1:
         print("\n".join(summary(r) for r in results))
     return exit_status(results)
@@ -302,7 +342,7 @@ def cmd_lot(args) -> int:
         print(f"{len(results)} fichier(s) : {ok} traité(s), {len(results) - ok} en échec, "
               f"{sum(1 for r in results if r.n_errors)} avec des erreurs.")
     else:
-        print(render(results, args.format))
+        _emit(render(results, args.format), args.format)
     return exit_status(results)
 
 
@@ -401,9 +441,27 @@ def cmd_comparer(args) -> int:
 
 
 def cmd_pdf(args) -> int:
-    from .reports.pdf import to_pdf  # noqa: PLC0415
-    target = to_pdf(args.fichier, args.sortie, args.controles, force=args.force)
-    print(f"PDF de l'annexe écrit : {target}")
+    """The annex as a PDF: refused while errors remain, unless --forcer."""
+    from .app.render import finding_line  # noqa: PLC0415
+    from .reports.pdf import annex_pdf  # noqa: PLC0415
+    out = annex_pdf(args.fichier, args.sortie, avenant=args.avenant or "", controles=args.controles,
+                    forcer=args.forcer, credits=args.credits_etat, report=args.report_etat, force=args.force)
+    errors = out.errors
+    if out.target is None:
+        print(f"« {args.fichier} » : {len(errors)} erreur(s) à corriger avant d'imprimer l'annexe :")
+        for f in errors:
+            print(finding_line(f.as_dict()))
+        print("Le PDF n'a pas été produit. Corrigez ces erreurs (« calpae-xl recalculer » en règle la plupart), "
+              "ou ajoutez --forcer pour un projet marqué « PROJET — erreurs non corrigées » sur chaque page.")
+        return 1
+    pages = f"{out.pages} page{'s' if out.pages > 1 else ''}"
+    print(f"PDF de l'annexe écrit : {_written(out.target, out.written)} ({pages})")
+    if out.draft:
+        print(f"Attention : {len(errors)} erreur(s) non corrigée(s) ; chaque page porte la mention "
+              "« PROJET — erreurs non corrigées » :")
+        for f in errors:
+            print(finding_line(f.as_dict()))
+        return 1
     return 0
 
 
@@ -445,12 +503,64 @@ def cmd_codes(args) -> int:
     return 0
 
 
-# --- the parser --------------------------------------------------------------------------
+# --- the parser, in French ----------------------------------------------------------------
+
+#: argparse's own error messages, in French (its English wording, 3.10 to 3.13)
+_FRENCH_ERRORS = tuple((re.compile(a), b) for a, b in (
+    (r"^the following arguments are required: (.*)$", r"il manque : \1"),
+    (r"^unrecognized arguments: (.*)$", r"arguments non reconnus : \1"),
+    (r"^argument (.+?): invalid choice: (.*?) \(choose from (.*)\)$", r"« \1 » : \2 n'est pas un choix possible "
+                                                                      r"(choisissez parmi \3)"),
+    (r"^argument (.+?): invalid int value: (.*)$", r"« \1 » : \2 n'est pas un nombre entier"),
+    (r"^argument (.+?): invalid (\w+) value: (.*)$", r"« \1 » : valeur invalide : \3"),
+    (r"^argument (.+?): expected one argument$", r"« \1 » : une valeur est attendue après l'option"),
+    (r"^argument (.+?): expected at least one argument$", r"« \1 » : au moins une valeur est attendue"),
+    (r"^argument (.+?): expected at most one argument$", r"« \1 » : une valeur au plus est attendue"),
+    (r"^argument (.+?): not allowed with argument (.*)$", r"« \1 » ne peut pas être donné avec « \2 »"),
+    (r"^argument (.+?): ignored explicit argument (.*)$", r"« \1 » : valeur ignorée : \2"),
+    (r"^ambiguous option: (.*?) could match (.*)$", r"option ambiguë : \1 peut désigner \2"),
+    (r"^one of the arguments (.*) is required$", r"l'un de ces arguments est obligatoire : \1"),
+    (r"^argument (.+?): (.*)$", r"« \1 » : \2"),  # the project's own messages (montants) are French already
+))
+
+
+def french_error(message: str) -> str:
+    for pattern, replacement in _FRENCH_ERRORS:
+        if pattern.match(message):
+            return pattern.sub(replacement, message, count=1)
+    return message
+
+
+class FrenchHelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with its own words in French."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """An ArgumentParser that speaks French: usage, section titles, -h, and
+    its error messages (``calpae-xl : erreur : …``, exit status 2)."""
+
+    def __init__(self, *args, add_help: bool = True, **kwargs):
+        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "arguments "  # argparse adds ":" (French typography: « arguments : »)
+        self._optionals.title = "options "
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                              help="afficher cette aide et quitter")
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog} : erreur : {french_error(message)}\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="calpae-xl", description="Maquette financière CALPAE : recalcul, contrôles, "
-                                "fiches actions.")
-    p.add_argument("--version", action="version", version=f"calpae-xl {__version__}")
+    p = FrenchParser(prog="calpae-xl", description="Maquette financière CALPAE : recalcul, contrôles, fiches "
+                     "actions, annexe en PDF. « calpae-xl COMMANDE -h » : l'aide d'une commande.")
+    p.add_argument("--version", action="version", version=f"calpae-xl {__version__}",
+                   help="afficher la version et quitter")
     sub = p.add_subparsers(dest="commande", required=True, metavar="COMMANDE")
 
     def profil(sp, text="la convention à appliquer (défaut : celle que nomme la feuille « Paramètres »)"):
@@ -459,19 +569,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("exemple", help="la maquette du Loiret 2020 (avenant n°3), recalculée, contrôlée, avec ses "
                                        "fiches")
-    e.add_argument("dossier", nargs="?", default="exemple", help="dossier de sortie (défaut : ./exemple)")
+    e.add_argument("dossier", nargs="?", default="exemple", metavar="DOSSIER",
+                   help="dossier de sortie (défaut : ./exemple)")
     e.add_argument("--force", action="store_true", help="remplacer un exemple que vous avez modifié")
     e.add_argument("--profil", metavar="PROFIL", help="l'exemple d'un autre profil (calpae-xl profils les liste)")
     e.set_defaults(func=cmd_exemple)
 
     n = sub.add_parser("nouveau", help="créer une maquette vierge ou d'exemple")
-    n.add_argument("fichier")
+    n.add_argument("fichier", metavar="FICHIER", help="le classeur à créer (.xlsx, ou .xlsm pour le classeur à "
+                                                     "boutons)")
     n.add_argument("--exemple", nargs="?", const="", choices=sorted(EXAMPLES) + [""], metavar="EXEMPLE",
                    help="partir d'un exemple intégré (seul : celui du profil ; "
                         f"exemples : {', '.join(sorted(EXAMPLES))})")
-    n.add_argument("--departement", default="")
-    n.add_argument("--annee", type=int, default=0)
-    n.add_argument("--lignes", type=int, default=10, help="lignes vides par bloc (défaut : 10)")
+    n.add_argument("--departement", default="", metavar="NOM", help="le Département (feuille « Paramètres »)")
+    n.add_argument("--annee", type=int, default=0, metavar="AAAA", help="l'année de la convention")
+    n.add_argument("--lignes", type=int, default=10, metavar="N", help="lignes vides par bloc (défaut : 10)")
     n.add_argument("--force", action="store_true", help="remplacer un fichier existant")
     profil(n, "la convention de la maquette (défaut : calpae)")
     n.set_defaults(func=cmd_nouveau)
@@ -481,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--report-etat", type=_amount, metavar="MONTANT", help="report N-1 État notifié")
 
     r = sub.add_parser("recalculer", help="appliquer les règles de répartition, les totaux, et contrôler")
-    r.add_argument("fichiers", nargs="+", metavar="FICHIER")
+    r.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
     r.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
     r.add_argument("--force", action="store_true", help="remplacer une copie existante différente dans --sortie")
     envelope(r)
@@ -489,53 +601,68 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=lambda a: cmd_ops(a, [RECALCULER, CONTROLER]))
 
     c = sub.add_parser("controler", help="lister les incohérences (ne modifie pas le fichier)")
-    c.add_argument("fichiers", nargs="+", metavar="FICHIER")
-    c.add_argument("--format", choices=("texte", "json", "csv"), default="texte")
+    c.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
+    c.add_argument("--format", choices=("texte", "json", "csv"), default="texte",
+                   help="texte (défaut), json, ou csv (s'ouvre dans Excel : « ; », virgule décimale, accents)")
     envelope(c)
     profil(c)
     c.set_defaults(func=lambda a: cmd_ops(a, [CONTROLER], write=False))
 
     f = sub.add_parser("fiches", help="créer ou rafraîchir une feuille par action")
-    f.add_argument("fichiers", nargs="+", metavar="FICHIER")
-    f.add_argument("--sortie", metavar="DOSSIER")
+    f.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
+    f.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
     f.add_argument("--force", action="store_true", help="remplacer une copie existante différente dans --sortie")
     profil(f)
     f.set_defaults(func=lambda a: cmd_ops(a, [FICHES]))
 
     lot = sub.add_parser("lot", help="recalculer + contrôler + fiches sur chaque classeur d'un dossier")
-    lot.add_argument("dossier")
-    lot.add_argument("--sortie", metavar="DOSSIER")
+    lot.add_argument("dossier", metavar="DOSSIER", help="le dossier des classeurs (sous-dossiers compris)")
+    lot.add_argument("--sortie", metavar="DOSSIER", help="écrire les classeurs dans ce dossier au lieu de les modifier")
     lot.add_argument("--force", action="store_true", help="remplacer les copies existantes différentes dans --sortie")
-    lot.add_argument("--format", choices=("texte", "json", "csv"), default="texte")
-    lot.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
+    lot.add_argument("--format", choices=("texte", "json", "csv"), default="texte",
+                     help="texte (défaut), json, ou csv (s'ouvre dans Excel)")
+    lot.add_argument("--processus", type=int, default=0, metavar="N", help="nombre de processus (défaut : un par cœur)")
     envelope(lot)
     profil(lot)
     lot.set_defaults(func=cmd_lot)
 
     co = sub.add_parser("consolider", help="toutes les maquettes d'un dossier (départements, années) en un classeur")
-    co.add_argument("dossier")
-    co.add_argument("-o", "--sortie", default="consolidation.xlsx", metavar="FICHIER.xlsx")
+    co.add_argument("dossier", metavar="DOSSIER", help="le dossier des maquettes")
+    co.add_argument("-o", "--sortie", default="consolidation.xlsx", metavar="FICHIER.xlsx",
+                    help="le classeur de la consolidation (défaut : consolidation.xlsx)")
     co.add_argument("--csv", metavar="DOSSIER", help="écrire aussi les tableaux en CSV dans ce dossier")
     co.add_argument("--json", metavar="FICHIER.json", help="écrire aussi la consolidation en JSON (« - » : sur la "
                     "sortie standard)")
     co.add_argument("--html", metavar="FICHIER.html", help="écrire aussi le rapport à ouvrir dans un navigateur")
     co.add_argument("--force", action="store_true", help="remplacer des fichiers de sortie existants")
-    co.add_argument("--processus", type=int, default=0, help="nombre de processus (défaut : un par cœur)")
+    co.add_argument("--processus", type=int, default=0, metavar="N", help="nombre de processus (défaut : un par cœur)")
     co.set_defaults(func=cmd_consolider)
 
     cp = sub.add_parser("comparer", help="ce qu'un avenant a changé : actions, montants, enveloppe")
-    cp.add_argument("ancien")
-    cp.add_argument("nouveau")
+    cp.add_argument("ancien", metavar="ANCIEN", help="la maquette de référence (l'avenant précédent)")
+    cp.add_argument("nouveau", metavar="NOUVEAU", help="la nouvelle maquette")
     cp.add_argument("-o", "--sortie", metavar="ECARTS.xlsx", help="écrire aussi les écarts dans un classeur")
     cp.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
     profil(cp)
     cp.set_defaults(func=cmd_comparer)
 
-    pd_ = sub.add_parser("pdf", help="la maquette et les fiches en PDF (par LibreOffice)")
-    pd_.add_argument("fichier")
-    pd_.add_argument("-o", "--sortie", metavar="FICHIER.pdf", help="défaut : même nom, extension .pdf")
-    pd_.add_argument("--controles", action="store_true", help="inclure la feuille Contrôles")
-    pd_.add_argument("--force", action="store_true", help="remplacer un PDF existant")
+    pd_ = sub.add_parser("pdf", help="l'annexe à signer en PDF : la maquette et les fiches actions (refusée tant "
+                                     "que des erreurs restent, sauf --forcer)",
+                         description="L'annexe à signer, en PDF (A4) : la maquette financière et les fiches actions, "
+                                     "construites depuis le classeur (qui n'est pas modifié).",
+                         epilog="Code de sortie : 0 PDF écrit, aucune erreur ; 1 des erreurs restent (PDF refusé, "
+                                "ou écrit avec la mention « PROJET » si --forcer) ; 2 classeur illisible ou PDF "
+                                "impossible à écrire.")
+    pd_.add_argument("fichier", metavar="FICHIER", help="le classeur de la maquette (.xlsx ou .xlsm)")
+    pd_.add_argument("-o", "--sortie", metavar="FICHIER.pdf", help="défaut : même nom que le classeur, en .pdf")
+    pd_.add_argument("--avenant", metavar="TEXTE", help="l'avenant, tel qu'il s'écrit en tête (« Avenant n°3 »)")
+    pd_.add_argument("--controles", action="store_true", help="ajouter la liste des constats (Contrôles) à la fin")
+    pd_.add_argument("--forcer", action="store_true",
+                     help="produire le PDF malgré les erreurs : chaque page porte alors la mention « PROJET — "
+                          "erreurs non corrigées »")
+    pd_.add_argument("--force", action="store_true", help="remplacer un PDF existant différent (sans --force, il "
+                                                         "n'est jamais écrasé)")
+    envelope(pd_)
     pd_.set_defaults(func=cmd_pdf)
 
     sv = sub.add_parser("suivant", help="préparer l'année suivante : actions et fiches reprises, reports calculés "
@@ -572,7 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.set_defaults(func=cmd_paquet_lite)
 
     cd = sub.add_parser("codes", help="le catalogue des constats et des refus, avec ce qu'il faut faire")
-    cd.add_argument("--format", choices=("texte", "json"), default="texte")
+    cd.add_argument("--format", choices=("texte", "json"), default="texte", help="texte (défaut) ou json")
     cd.set_defaults(func=cmd_codes)
     return p
 

@@ -234,7 +234,7 @@ WRITERS = {
     "consolider -o": lambda t, a, b: (["consolider", str(a.parent), "-o", str(t / "c.xlsx")], t / "c.xlsx"),
     "consolider --csv": lambda t, a, b: (["consolider", str(a.parent), "-o", str(t / "c.xlsx"), "--csv",
                                           str(t / "csv")], t / "c.xlsx"),
-    "pdf -o": lambda t, a, b: (["pdf", str(a), "-o", str(t / "a.pdf")], t / "a.pdf"),
+    "pdf -o": lambda t, a, b: (["pdf", str(a), "-o", str(t / "a.pdf"), "--forcer"], t / "a.pdf"),
     "recalculer": lambda t, a, b: (["recalculer", str(a)], a),
 }
 

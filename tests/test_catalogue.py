@@ -4,7 +4,6 @@ refusal with an unknown code raises), and every catalogued code is produced
 here by a real input (a code nothing produces is dead and must go)."""
 import json
 import os
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -75,7 +74,8 @@ def _loiret(tmp_path) -> Path:
 
 
 def _reader_codes(tmp_path) -> set[str]:
-    """PARAMETRE_ILLISIBLE (a credit typed "beaucoup") and FICHE_ORPHELINE (a fiche whose action left)."""
+    """PARAMETRE_ILLISIBLE (a credit typed "beaucoup"), FICHE_ORPHELINE (a fiche whose action left),
+    FICHE_RENUMEROTEE (an action renumbered, its fiche kept)."""
     src = _loiret(tmp_path)
     wb = OpenpyxlWorkbook.open(str(src))
     ws = wb.wb["Paramètres"]
@@ -87,6 +87,8 @@ def _reader_codes(tmp_path) -> set[str]:
     ws = wb.wb["Maquette"]
     row = next(c.row for c in ws["D"] if c.value == "Action 7")
     ws.delete_rows(row)
+    row = next(c.row for c in ws["D"] if c.value == "Action 6")
+    ws.cell(row, 4).value = "Action 6.1"  # renumbered, same intitulé: FICHE_RENUMEROTEE
     wb.save(str(tmp_path / "lu.xlsx"), backup=False)
     return {f.code for f in run(PackageWorkbook.open(str(tmp_path / "lu.xlsx")), [CONTROLER], write=False).findings}
 
@@ -197,20 +199,16 @@ def _chart_sheet_code(tmp_path) -> str:
 
 
 def _pdf_codes(tmp_path, monkeypatch) -> set[str]:
-    from calpae_xl.reports import libreoffice as lo
-    from calpae_xl.reports.pdf import to_pdf
+    from calpae_xl.reports import annex_pdf
+    from calpae_xl.reports.pdf import annex_pdf as make_pdf
     loiret = _loiret(tmp_path)
-    codes = set()
-    monkeypatch.setattr(lo, "soffice", lambda: None)
+
+    def fail(*_a, **_k):
+        raise ValueError("mise en page impossible")
+    monkeypatch.setattr(annex_pdf, "write_annex_pdf", fail)
     with pytest.raises(CalpaeError) as e:
-        to_pdf(str(loiret), str(tmp_path / "a.pdf"))
-    codes.add(e.value.code)
-    monkeypatch.setattr(lo, "soffice", lambda: "/bin/false")
-    monkeypatch.setattr(lo, "convert", lambda *a, **k: subprocess.CompletedProcess([], 1, "", "échec"))
-    with pytest.raises(CalpaeError) as e:
-        to_pdf(str(loiret), str(tmp_path / "a.pdf"))
-    codes.add(e.value.code)
-    return codes
+        make_pdf(str(loiret), str(tmp_path / "a.pdf"), forcer=True)
+    return {e.value.code}
 
 
 def _frame_codes(tmp_path, monkeypatch) -> set[str]:

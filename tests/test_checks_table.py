@@ -86,7 +86,7 @@ CASES = [
     ("missing global", maquette(action(budget_global=None)), codes(("MONTANT_MANQUANT", "4.1"))),  # not IDENTITE_GLOBAL
     ("not recalculated", maquette(action(budget_etat_cd=None, part_etat=None, part_cd=None)),
      codes(("A_RECALCULER", "4.1"))),
-    ("duplicate", maquette(action(), action(intitule="Autre")), codes(("NUMERO_EN_DOUBLE", "4.1"))),
+    ("duplicate", maquette(action(), action(intitule="Autre")), codes(("NUMERO_EN_DOUBLE", "4.1"), ("NUMERO_EN_DOUBLE", "4.1"))),
     ("same N° other bloc ok", maquette(action(), action(bloc=INITIATIVES, chorus=INIT_CODE,
                                                         theme="Initiatives locales")), codes()),
     ("no intitulé", maquette(action(intitule="  ")), codes(("INTITULE_MANQUANT", "4.1"))),

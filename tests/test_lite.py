@@ -132,6 +132,6 @@ def test_the_wheel_holds_the_package_and_leaves_the_batch_libraries_to_cpython()
     assert files <= names, sorted(files - names)  # data/calpae.bas (a link) and the profiles' TOML included
     required = [ln.split(":", 1)[1].strip() for ln in meta.splitlines() if ln.startswith("Requires-Dist:")]
     base = [r for r in required if "extra ==" not in r]
-    assert {re.split(r"[<>=;]", r)[0] for r in base} == {"openpyxl", "pandas", "tqdm", "lxml"}
+    assert {re.split(r"[<>=;]", r)[0] for r in base} == {"openpyxl", "pandas", "tqdm", "lxml", "reportlab"}
     assert all('sys_platform != "emscripten"' in r for r in base), base
 

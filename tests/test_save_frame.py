@@ -125,7 +125,7 @@ def _pdf_onto_existing(t):
     a, _ = _two(t)
     out = t / "annexe.pdf"
     out.write_bytes(b"%PDF-1.4 mon annexe signee")
-    return ["pdf", str(a), "-o", str(out)], out
+    return ["pdf", str(a), "-o", str(out), "--forcer"], out  # --forcer: past the errors, up to the save frame
 
 
 def _exemple_over_an_edited_example(t):

@@ -181,7 +181,7 @@ def test_answers_in_a_file_show_in_every_report_and_end_in_the_journal(tmp_path)
     status, text, _ = cli("controler", str(path), "--format", "csv")
     import csv
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows[0][-3:] == ["statut", "reponse", "cle"]
+    assert rows[0][-3:] == ["statut", "réponse", "clé"]
     assert [r[-3:] for r in rows if r[-1] == errors[0]] == [["justifié", ANSWER, errors[0]]]
     # answers survive the département's own runs
     assert cli("recalculer", str(path))[0] == 0

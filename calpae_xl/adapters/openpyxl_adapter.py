@@ -105,7 +105,7 @@ def _style_factory():
         font = {k: st[s] for k, s in (("bold", "bold"), ("italic", "italic"), ("size", "size"),
                                       ("color", "font_color")) if s in st}
         if font:
-            d["font"] = Font(**font)
+            d["font"] = Font(name=L.FONT_NAME, family=2, **font)
         if "fill" in st:
             d["fill"] = PatternFill("solid", start_color=st["fill"], end_color=st["fill"])
         if st.get("border"):
@@ -291,6 +291,8 @@ class OpenpyxlWorkbook:
                     cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal=al.horizontal)
         if op.tab_color:
             ws.sheet_properties.tabColor = op.tab_color
+        for r, h in op.row_heights.items():
+            ws.row_dimensions[r].height = h
 
     def _rule(self, op: ConditionalRule) -> None:
         """Add a conditional format. Rules of the first version (one rule listing
@@ -323,7 +325,11 @@ class OpenpyxlWorkbook:
         ws = self.wb[op.sheet]
         ws.page_setup.orientation = "landscape" if op.landscape else "portrait"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        if op.fit_width:
+        ws.page_setup.fitToWidth = ws.page_setup.fitToHeight = ws.page_setup.scale = None
+        if op.scale is not None:
+            ws.sheet_properties.pageSetUpPr.fitToPage = None
+            ws.page_setup.scale = int(op.scale)
+        elif op.fit_width:
             ws.sheet_properties.pageSetUpPr.fitToPage = True
             ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         if op.title_rows:

@@ -10,7 +10,13 @@ only receives a ``Book``.
 
 What Excel shows through this adapter and not through openpyxl: nothing.
 What it leaves out: cell borders, tab colours and data-validation lists (the
-template is created headless; a live click never needs them).
+template is created headless; a live click never needs them). Row heights
+are Excel's own: the rows a plan sizes are auto-fitted (one call per sheet),
+which Excel measures better than an estimate. Page setups: the print
+area everywhere xlwings offers it; orientation, fit to width, scale, print
+titles, margins and footer through Excel's own PageSetup object where there
+is one (desktop Excel); the remote engine (xlwings Server, Lite) has none:
+skipped there, the batch sets them.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from typing import Any, Optional, Sequence
 
 from ..workbook import layout as L
 from ..workbook.port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula, Grid, Op,
-                             SheetSetup, Text, dispatch)
+                             PageSetup, SheetSetup, SheetVisibility, Text, dispatch)
 
 
 def to_excel(v: Any) -> Any:
@@ -114,9 +120,12 @@ class XlwingsWorkbook:
     # writing ---------------------------------------------------------------------------
     def apply(self, ops: Sequence[Op]) -> None:
         self._formats: dict[str, dict[str, dict[tuple[int, int], Any]]] = {}
+        self._autofit: dict[str, set[int]] = {}
         dispatch(coalesce(ops), {EnsureSheet: self._ensure, Block: self._block, ClearContents: self._clear,
-                                 SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define})
+                                 SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define,
+                                 PageSetup: self._page, SheetVisibility: self._visibility})
         self._flush_formats()
+        self._flush_heights()
         self._grids.clear()
         self._names, self._sheets = None, {}
 
@@ -201,6 +210,51 @@ class XlwingsWorkbook:
         if op.freeze:
             ws.freeze_panes.freeze_at(op.freeze)
         self._format(op.sheet, "wrap", True, op.wrap_rows, range(1, len(op.widths or L.FICHE_WIDTHS) + 1))
+        if op.row_heights:
+            self._autofit.setdefault(op.sheet, set()).update(op.row_heights)
+
+    def _flush_heights(self) -> None:
+        """The rows sized by the plan, auto-fitted by Excel after the values and
+        formats are in (one call per sheet, from the first row sized to the
+        last); skipped where the engine cannot."""
+        for sheet, rows in self._autofit.items():
+            try:
+                self.book.sheets[sheet].range(f"{min(rows)}:{max(rows)}").rows.autofit()
+            except (NotImplementedError, AttributeError):
+                break
+        self._autofit = {}
+
+    def _page(self, op: PageSetup) -> None:
+        """The print area through xlwings; the rest through Excel's PageSetup
+        object where there is one (desktop Excel), else left to the batch."""
+        ws = self.book.sheets[op.sheet]
+        try:
+            if op.area:
+                ws.page_setup.print_area = op.area
+            api = ws.api.PageSetup
+        except (NotImplementedError, AttributeError):
+            return
+        try:
+            cm = 72 / 2.54
+            left, right, top, bottom = op.margins_cm
+            api.Orientation = 2 if op.landscape else 1  # xlLandscape, xlPortrait
+            api.PaperSize = 9  # xlPaperA4
+            if op.scale is not None:
+                api.Zoom = int(op.scale)
+            elif op.fit_width:
+                api.Zoom = False
+                api.FitToPagesWide, api.FitToPagesTall = 1, False
+            if op.title_rows:
+                api.PrintTitleRows = f"${op.title_rows[0]}:${op.title_rows[1]}"
+            if op.footer is not None:
+                api.CenterFooter = op.footer
+            api.LeftMargin, api.RightMargin, api.TopMargin, api.BottomMargin = (
+                left * cm, right * cm, top * cm, bottom * cm)
+        except Exception:  # noqa: BLE001 - macOS AppleScript objects differ: the print area is set, the rest skipped
+            return
+
+    def _visibility(self, op: SheetVisibility) -> None:
+        self.book.sheets[op.sheet].visible = op.visible
 
     def _rule(self, op: ConditionalRule) -> None:
         st = L.STYLES[op.style]

@@ -18,6 +18,7 @@ from ..core.receipt import Receipt
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, ConditionalRule, EnsureSheet, Grid, Op, SheetSetup, Text
 from ..workbook.reader import ReadResult, text
+from . import printing as P
 from .blocks import after, link, owned_blocks
 
 
@@ -95,7 +96,7 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
     conditional formats on the Gravité column, set when the sheet is created;
     afterwards a run is one block."""
     sheet = read.sheet_of(L.CONTROLES)
-    title = f"{L.CONTROLES_TITLE} — {m.departement or 'Département'} {m.annee or ''}".strip()
+    title = L.titled(L.CONTROLES_TITLE, m.departement, m.annee)
     rows: list[list] = [[Text(title)], [Text(verdict(findings))],
                         [Text(summary_line(findings) + ".")], [Text(h) for h in L.CONTROLES_HEADERS]]
     for f in findings:
@@ -126,6 +127,8 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
                            validations=[(f"{status}{first}:{status}{last}",
                                          '"' + ",".join(STATUS_CHOICES) + '"')])]
     ops += owned_blocks(sheet, rows, old, width)
+    ops += P.owned_looks(sheet, L.CONTROLES, L.CONTROLES_HEADER_ROW, rows[L.CONTROLES_HEADER_ROW:], old,
+                       L.CONTROLES_WIDTHS, wrapped=(L.CONTROLES_HEADERS.index("Message") + 1,))
     return ops
 
 

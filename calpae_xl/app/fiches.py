@@ -9,6 +9,7 @@ from ..core.model import FICHE_TEXT_FIELDS, Action, Column, Maquette
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, EnsureSheet, Formula, Op, SheetSetup, Text
 from ..workbook.reader import FicheSheet, ReadResult, TableLayout
+from . import printing as P
 from .blocks import link, runs, style_runs, sum_formula
 
 
@@ -110,7 +111,11 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
     taken = {n.lower() for n in names}
     multi = getattr(read.profile, "pluriannuel", False)
     fiche_rows = L.fiche_rows(read.profile.years if multi else None)
+    seen: set = set()
     for i, a in enumerate(m.actions):
+        if a.key in seen:  # a N° given twice (NUMERO_EN_DOUBLE): the fiche is the first action's, left to it
+            continue
+        seen.add(a.key)
         row = read.table.action_rows[i]
         per_year = _per_year(read, years, i)
         vals = fiche_values(a, m, read.table, row, per_year)
@@ -132,6 +137,8 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
             for key in [k for k in rows if k.startswith("taux_execution")]:  # a rate: its own block
                 ops.append(Block(existing.sheet, rows[key], L.FICHE_VALUE_COL, [[vals.get(key, KEEP)]],
                                  styles="pct_computed"))
+            last = max([*rows.values(), *existing.ventilation_rows, existing.ventilation_total_row or 0])
+            ops += fiche_looks(existing.sheet, rows, a, vals, {}, last)
             continue
         name = L.fiche_sheet_name(a.bloc, a.numero, taken)
         rows = {r.key: n for n, r in enumerate(fiche_rows, 1)}
@@ -169,10 +176,40 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
         ops.append(SheetSetup(name, widths=dict(enumerate(L.FICHE_WIDTHS, 1)),
                               wrap_rows=[rows[k] for k in L.FICHE_WRAPPED],
                               tab_color=L.group_colour(read.profile, a.bloc)))
+        ops += fiche_looks(name, rows, a, vals, {vent_start + i: line.libelle for i, line in enumerate(a.ventilation)},
+                           len(grid))
         created.append(name)
         new.setdefault(a.key, FicheSheet(name, rows, list(vent_rows), vent_rows.stop, a.bloc, a.numero))
     read.fiches.update({k: v for k, v in new.items() if k not in read.fiches})
     return ops
+
+
+def fiche_looks(sheet: str, rows: dict[str, int], a: Action, vals: dict, ventilation: dict[int, str],
+                last_row: int) -> list[Op]:
+    """How a fiche prints: each row as tall as its wrapped text (the label
+    and the value), A4 portrait, the labels and values only, fitted to the
+    width — or smaller when its amounts would otherwise fall on a second
+    page: they print on the title's page."""
+    w_label, w_value = L.FICHE_WIDTHS[L.FICHE_LABEL_COL - 1], L.FICHE_WIDTHS[L.FICHE_VALUE_COL - 1]
+    heights: dict[int, float] = {}
+    for key, r in rows.items():
+        fr = L.FICHE_ROW_BY_KEY.get(key)
+        if fr is None:
+            continue
+        if fr.kind in ("title", "section"):  # one line, not wrapped (it runs over the next cells)
+            heights[r] = P.row_height([("", w_label)], size=L.STYLES["title"]["size"] if fr.kind == "title" else 11)
+            continue
+        value = ""
+        if key in L.FICHE_WRAPPED:
+            v = vals.get(key)
+            value = getattr(a.fiche, key) if key in FICHE_TEXT_FIELDS else v.value if isinstance(v, Text) else ""
+        heights[r] = P.row_height([(fr.label, w_label), (value, w_value)], bold=True)
+    for r, label in ventilation.items():
+        heights[r] = P.row_height([(label, w_label)])
+    amounts = rows.get("budget_global") or max(rows.values())
+    scale = P.fiche_scale(heights, amounts, L.FICHE_WIDTHS[:L.FICHE_PRINTED_COLS])
+    return [SheetSetup(sheet, row_heights=heights),
+            P.page(sheet, L.FICHE_PREFIX, last_row, L.FICHE_PRINTED_COLS, scale=scale)]
 
 
 def _fiche_styles(sheet: str, styles: list[str]) -> list[Op]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional, Sequence
 
-from ..core.money import MERGED, NO_VALUE, Unreadable
+from ..core.money import DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, Unreadable
 from ..core.rules import Change
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, ClearContents, EnsureSheet, Grid, Op, SheetSetup, Text
 from ..workbook.reader import ReadResult, text
 from .blocks import after
+from .printing import owned_looks
 from .recalculer import TOOL_FORMULA, TYPED_OVER
 
 #: one line of the trace: code, bloc, action, message, status, answer, date, key (as the sheet holds them)
@@ -75,6 +76,8 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
         ops.append(Block(sheet, 1, 1, [r + [None] * (width - len(r)) for r in rows]))
         ops.append(Block(sheet, L.JOURNAL_FIRST_ROW, L.JOURNAL_OLD_COL, [[KEEP, KEEP]] * (len(carried) + len(changes)),
                          styles="eur"))
+        ops += owned_looks(sheet, L.JOURNAL, L.JOURNAL_HEADER_ROW, rows[L.JOURNAL_HEADER_ROW:], old, L.JOURNAL_WIDTHS,
+                           wrapped=(1, 2, L.JOURNAL_OLD_COL))
     if resolved:
         kept = read_trace(old)
         lines = kept + list(resolved)
@@ -93,8 +96,13 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
     return ops
 
 
+#: the error values as a French Excel shows them (the file holds the English ones)
+FRENCH_ERRORS = {"#VALUE!": "#VALEUR!", "#NAME?": "#NOM?", "#NULL!": "#NUL!", "#NUM!": "#NOMBRE!",
+                 "#N/A": "#N/A", "#DIV/0!": "#DIV/0!", "#REF!": "#REF!"}
+
+
 def _shown(old: object) -> str:
-    """An old value that was not a number, as the Journal says it."""
+    """An old value that was not a number, as the Journal says it to a finance officer."""
     if old is None:
         return "(vide)"
     if isinstance(old, Unreadable):
@@ -103,8 +111,17 @@ def _shown(old: object) -> str:
         if old.reason == TOOL_FORMULA:
             return f"formule de l'outil « {old.raw} » (règle de répartition changée), remplacée par sa valeur"
         if old.reason == NO_VALUE:
-            return f"formule sans valeur « {old.raw} »"
+            return f"formule sans valeur enregistrée « {old.raw} »"
         if old.reason == MERGED:
             return f"cellule fusionnée ({old.raw})"
-        return f"texte « {old.raw} »"
+        if old.reason == ERROR:
+            shown = FRENCH_ERRORS.get(old.raw.strip().upper(), old.raw)
+            return f"erreur de calcul {shown} (le montant ne pouvait pas être calculé)"
+        if old.reason == DATE:
+            return f"date « {old.raw} » au lieu d'un montant"
+        if old.reason == SUB_CENT:
+            return f"montant « {old.raw} » (plus de deux décimales)"
+        if old.reason == TOO_LARGE:
+            return f"montant démesuré « {old.raw} »"
+        return f"saisi en texte « {old.raw} »"
     return str(old)

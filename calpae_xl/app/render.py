@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from .. import __version__
 from ..core.findings import Severity, count_answered, count_by_severity
@@ -33,8 +33,8 @@ def render(results: Sequence[FileResult], fmt: str) -> str:
     if fmt == "csv":  # every field is text: neutralised (never a formula in a spreadsheet)
         buf = io.StringIO()
         w = csv.writer(buf, delimiter=";")
-        w.writerow(["fichier", "lisible", "code", "gravite", "bloc", "action", "feuille", "cellule", "message",
-                    "statut", "reponse", "cle"])
+        w.writerow(["fichier", "lisible", "code", "gravité", "bloc", "action", "feuille", "cellule", "message",
+                    "statut", "réponse", "clé"])
         for r in results:
             if not r.lisible:
                 w.writerow([csv_text(v) for v in (r.fichier, "non", r.code or "ERREUR_INATTENDUE", "erreur", "", "",
@@ -54,13 +54,19 @@ def render(results: Sequence[FileResult], fmt: str) -> str:
         if state:
             lines.append(f"   {state}")
         for c in r.constats:
-            where = f"{c['feuille']}!{c['cellule']}" if c["feuille"] and c["cellule"] else (c["feuille"] or "")
-            status = f"[{c['statut']}] " if c["statut"] else ""
-            lines.append(f"   [{c['gravite']:<13}] {c['code']:<24} {where:<18} {status}{c['message']}")
-            if c["reponse"]:
-                lines.append(f"   {'':<15} {'':<24} {'':<18} Réponse : {c['reponse']}")
+            lines.append(finding_line(c))
         lines.append("   " + summary(r))
     return "\n".join(lines)
+
+
+def finding_line(c: dict) -> str:
+    """One finding (its JSON dict) as a line of the text output."""
+    where = f"{c['feuille']}!{c['cellule']}" if c["feuille"] and c["cellule"] else (c["feuille"] or "")
+    status = f"[{c['statut']}] " if c.get("statut") else ""
+    line = f"   [{c['gravite']:<13}] {c['code']:<24} {where:<18} {status}{c['message']}"
+    if c.get("reponse"):
+        line += f"\n   {'':<15} {'':<24} {'':<18} Réponse : {c['reponse']}"
+    return line
 
 
 def summary(r: FileResult) -> str:
@@ -93,26 +99,53 @@ def exit_status(results: Sequence[FileResult]) -> int:
     return 1 if any(r.n_errors for r in results) else 0
 
 
-
-
-def maquette_table(m) -> str:
-    """The maquette as a table in the terminal: every action, sub-total and total."""
+def maquette_table(m, width: Optional[int] = None) -> str:
+    """The maquette as a table in the terminal: every action, sub-total and
+    total, every amount column. Headers wrap over several lines (words never
+    cut); when the columns are wider than the terminal (``width``, default:
+    the terminal's), the amount columns are shown in panels, each with the
+    action column, as wide tables are in pandas: no column is dropped."""
+    import math  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+    import textwrap  # noqa: PLC0415
     from ..core.model import Column  # noqa: PLC0415
-    from ..core.profile import groups_of  # noqa: PLC0415
     from ..core.money import format_eur  # noqa: PLC0415
+    from ..core.profile import groups_of  # noqa: PLC0415
     from ..core.rules import bloc_totals, grand_total  # noqa: PLC0415
-    cols = (Column.BUDGET_GLOBAL, Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES)
-    head = f"{'Action':<26}" + "".join(f"{c.label[:18]:>20}" for c in cols)
-    lines = [head, "-" * len(head)]
+    width = width or shutil.get_terminal_size((120, 24)).columns
     subtotals = bloc_totals(m)
-    for bloc in groups_of(m):
-        if not m.bloc(bloc):
-            continue
-        for a in m.bloc(bloc):
-            lines.append(f"{(bloc.court + ' ' + a.label)[:26]:<26}" +
-                         "".join(f"{format_eur(a.amount(c)):>20}" for c in cols))
-        t = subtotals[bloc]
-        lines.append(f"{'Sous-total ' + bloc.value:<26}" + "".join(f"{format_eur(t[c]):>20}" for c in cols))
-    t = grand_total(m)
-    lines.append(f"{'TOTAL':<26}" + "".join(f"{format_eur(t[c]):>20}" for c in cols))
-    return "\n".join(lines)
+    rows: list[tuple[str, object]] = []  # (label, amount getter)
+    groups = [g for g in groups_of(m) if m.bloc(g)]
+    for bloc in groups:
+        rows += [(f"{bloc.court} {a.label}", a.amount) for a in m.bloc(bloc)]
+        rows.append((f"Sous-total {bloc.court}", subtotals[bloc].get))
+    rows.append(("TOTAL", grand_total(m).get))
+    cols = list(Column)
+    cells = [[format_eur(get(c)) for c in cols] for _label, get in rows]
+    head = "Action"
+    w_label = max(len(head), *(len(label) for label, _ in rows))
+    w_amount = max(len(v) for r in cells for v in r)
+    w_amount = max(w_amount, *(len(word) for c in cols for word in c.label.split()))
+    per_panel = max(1, (width - w_label) // (w_amount + 2))
+    n_panels = math.ceil(len(cols) / per_panel)
+    per_panel = math.ceil(len(cols) / n_panels)
+    legend = " ; ".join(f"{g.court} : {g.label.lower() if g.value in ('socle', 'initiatives') else g.label}"
+                        for g in groups) + " ; — : montant non renseigné."
+    out: list[str] = []
+    for p in range(n_panels):
+        idx = list(range(p * per_panel, min(len(cols), (p + 1) * per_panel)))
+        headers = [textwrap.wrap(cols[i].label, w_amount) for i in idx]
+        depth = max(len(h) for h in headers)
+        if n_panels > 1:
+            out.append(f"Montants, colonnes {idx[0] + 1} à {idx[-1] + 1} sur {len(cols)} :")
+        for k in range(depth):
+            line = f"{head if k == depth - 1 else '':<{w_label}}"
+            for h in headers:
+                line += "  " + f"{h[k - (depth - len(h))] if k >= depth - len(h) else '':>{w_amount}}"
+            out.append(line)
+        out.append("-" * (w_label + len(idx) * (w_amount + 2)))
+        for (label, _get), row in zip(rows, cells, strict=True):
+            out.append(f"{label:<{w_label}}" + "".join(f"  {row[i]:>{w_amount}}" for i in idx))
+        out.append("")
+    out.append(legend)
+    return "\n".join(out)

@@ -35,6 +35,7 @@ from .controles import plan_controles, plan_highlights, read_answers
 from .fiches import plan_fiche_links, plan_fiches
 from .journal import TraceLine, plan_journal
 from .recalculer import input_fixes, kept_cells, plan_recalculer, typed_over
+from .template import plan_looks
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
 
@@ -126,6 +127,7 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
                              row.answer.effective.value if row.answer.effective else row.answer.typed_status,
                              row.answer.text, _shown_date(date), key)
                             for key, row in answers.items() if key not in present]
+        ops += plan_looks(read, maquette, names, wb.read_sheet)
         ops += plan_controles(read, maquette, findings, names, old_controles)
         created.append(L.CONTROLES)
         if changes or carried or outcome.resolved:

@@ -12,7 +12,8 @@ from ..core.profile import is_shipped, profile_of
 from ..core.rules import bloc_totals, derived_of, grand_total
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, DefineName, EnsureSheet, Formula, Op, SheetSetup, Text, Workbook
-from ..workbook.reader import read_workbook
+from ..workbook.reader import named, read_workbook
+from . import printing as P
 from .blocks import style_runs, sum_formula
 from .fiches import plan_fiches
 from .recalculer import derived_formulas
@@ -79,6 +80,7 @@ def plan_parametres(m: Maquette, years: Optional[list[Maquette]] = None) -> list
                                     f"{L.a1(r + len(values) + extra, 1, True)}"))
         r += len(values) + extra + 2
     ops.append(SheetSetup(L.PARAMETRES, widths={1: 60, 2: 28}))
+    ops.append(P.page(L.PARAMETRES, L.PARAMETRES, r - 2, 2))
     return ops + plan_profile_sheet(p)
 
 
@@ -141,9 +143,7 @@ def plan_maquette(years: list[Maquette], empty_rows: int = 0, typed: bool = True
     p = profile_of(m)
     fields = L.template_fields(p)
     n_cols = len(fields)
-    short = "CALPAE" if p.id == "calpae" else p.intitule.split(" (")[0]
-    period = f"{p.annees[0]}-{p.annees[1]}" if p.pluriannuel else (m.annee or "")
-    title = f"Maquette financière {short} — {m.departement or 'Département'} {period}".strip()
+    title = L.titled(L.maquette_title_prefix(p), m.departement, L.title_period(p, m.annee))
     legend = ("Cellules jaunes : à saisir. Cellules grises : calculées par « Recalculer » (formules). "
               "Parité : part État = part CD = (budget global − autres financeurs − report) / 2 ; "
               "« libre » : parts saisies ; « 100 % État » : part CD nulle.")
@@ -193,8 +193,71 @@ def plan_maquette(years: list[Maquette], empty_rows: int = 0, typed: bool = True
                         (L.F_REGLE, L.NAME_REGLES)):
         c = L.template_col(field, p)
         val.append((f"{L.a1(first, c)}:{L.a1(last, c)}", name))
+    actions = [a for b in p.groupes for a in m.bloc(b)]
     ops.append(SheetSetup(L.MAQUETTE, widths=widths, freeze=L.a1(FIRST_ROW, L.template_col(L.F_INTITULE, p) + 1),
-                          validations=val, wrap_rows=[HEADER_ROW], tab_color="1F4E78"))
+                          validations=val, wrap_rows=[HEADER_ROW], tab_color="1F4E78",
+                          row_heights=maquette_heights(actions, [r for b in p.groupes for r in rows_of.get(b, [])]
+                                                       [:len(actions)], p)))
+    ops.append(maquette_page(L.MAQUETTE, row, p))
+    return ops
+
+
+def _chorus_text(a: Action) -> str:
+    return f"{a.chorus.normalized} - {a.chorus.libelle}".strip(" -") if a.chorus else ""
+
+
+def maquette_heights(actions, rows, profile=None) -> dict[int, float]:
+    """The heights of the template's header row and action rows, fitting
+    their wrapped texts (bloc, thème, imputation, N°, intitulé)."""
+    fields = L.template_fields(profile)
+    width = {f: L.COLUMN_WIDTHS.get(f.split("@")[0], L.AMOUNT_WIDTH) for f in fields}
+    out = {HEADER_ROW: P.row_height([(L.template_header(f, profile), width[f]) for f in fields], bold=True)}
+    for a, r in zip(actions, rows, strict=True):
+        out[r] = P.row_height([(a.bloc.label, width[L.F_BLOC]), (a.theme, width[L.F_THEME]),
+                               (_chorus_text(a), width[L.F_CHORUS]), (a.label if a.numero else "", width[L.F_NUMERO]),
+                               (a.intitule, width[L.F_INTITULE])])
+    return out
+
+
+def maquette_page(sheet: str, total_row: int, profile=None):
+    """The maquette prints on A4 landscape, fitted to the width, its header
+    row on every page, down to the TOTAL row, without the Répartition column."""
+    printed = len(L.template_fields(profile)) - 1  # the Répartition column is last
+    return P.page(sheet, L.MAQUETTE, total_row, printed, title_row=HEADER_ROW)
+
+
+def is_template(table, profile=None) -> bool:
+    """Whether the table is the project's template (every column at its place)."""
+    fields = L.template_fields(profile)
+    fixed = [f for f in fields if "@" not in f]
+    return table.header_row == HEADER_ROW and all(table.cols.get(f) == fields.index(f) + 1 for f in fixed
+                                                  if f != L.F_REGLE or f in table.cols)
+
+
+def plan_looks(read, m: Maquette, names, read_sheet) -> list[Op]:
+    """What Recalculer and Contrôler keep up to date in the project's own
+    sheets besides the figures: the titles that follow « Paramètres » (the
+    Maquette's and the Indicateurs', while they are the project's — an
+    officer's own title is kept), and, in the template, the heights of the
+    action rows and the maquette's page setup (down to the TOTAL row)."""
+    ops: list[Op] = []
+    table = read.table
+    p = profile_of(m)
+    template = is_template(table, p)
+    titles = [(table.sheet, L.MAQUETTE_TITLE_ROW, L.maquette_title_prefix(p))] if template else []
+    indicateurs = named(list(names), L.INDICATEURS)
+    if indicateurs:
+        titles.append((indicateurs, L.IND_TITLE_ROW, L.ind_title_prefix(p)))
+    for sheet, row, prefix in titles:
+        grid = read_sheet(sheet)
+        now = grid.get(row, 1)
+        if grid.formula(row, 1) is None and L.is_tool_title(now, prefix):
+            new = L.titled(prefix, m.departement, L.title_period(p, m.annee))
+            if new != now:
+                ops.append(Block(sheet, row, 1, [[Text(new)]]))
+    if template and table.action_rows:
+        ops.append(SheetSetup(table.sheet, row_heights=maquette_heights(m.actions, table.action_rows, p)))
+        ops.append(maquette_page(table.sheet, table.total_row or max(table.action_rows), p))
     return ops
 
 
@@ -243,7 +306,7 @@ def plan_indicateurs(m: Maquette) -> list[Op]:
         years = L.indicator_year_headers(m.annee or p.annees[0])
     headers = [Text(h) for h in L.IND_FIXED] + [Text(h) for _, _, h in years] + [Text(L.IND_COMMENT)]
     headers[L.IND_COL_BLOC - 1] = Text(p.word.capitalize())
-    rows = []
+    rows, formats = [], []
     for a in m.actions:
         for ind in a.indicateurs:
             vals = []
@@ -253,21 +316,33 @@ def plan_indicateurs(m: Maquette) -> list[Op]:
             comment = " | ".join(f"{v.annee} : {v.commentaire}" for v in ind.valeurs if v.commentaire)
             rows.append([Text(a.bloc.label), Text(a.label), Text(a.intitule), Text(ind.libelle), Text(ind.unite),
                          Text(ind.source), *vals, Text(comment)])
-    period = f"{p.annees[0]}-{p.annees[1]}" if p.pluriannuel else (m.annee or "")
-    title = f"Matrice des indicateurs — {m.departement or 'Département'} {period}".strip()
+            # a thousands separator on the numbers written; a cell left blank keeps its general format
+            formats.append(["ind_int" if v is not None and v == v.to_integral_value() else "ind_dec"
+                            if v is not None else "input" for v in vals])
     ops: list[Op] = [
         EnsureSheet(L.INDICATEURS),
-        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(title)]], styles="title"),
+        Block(L.INDICATEURS, L.IND_TITLE_ROW, 1, [[Text(L.titled(L.ind_title_prefix(p), m.departement,
+                                                                  L.title_period(p, m.annee)))]],
+              styles="title"),
         Block(L.INDICATEURS, L.IND_HEADER_ROW, 1, [headers], styles="header"),
     ]
-    if rows:
-        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, 1, rows))
-        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, L.IND_FIRST_YEAR_COL, [[KEEP] * len(years)] * len(rows),
-                         styles="input"))
     widths = dict(enumerate(L.IND_WIDTHS, 1))
     widths.update({L.IND_FIRST_YEAR_COL + i: 11 for i in range(len(years))})
-    widths[len(headers)] = 40
-    ops.append(SheetSetup(L.INDICATEURS, widths=widths, freeze=L.a1(L.IND_FIRST_ROW, L.IND_COL_UNITE)))
+    widths[len(headers)] = 30
+    heights = {L.IND_HEADER_ROW: P.row_height([(h.value, widths[i]) for i, h in enumerate(headers, 1)], bold=True)}
+    if rows:
+        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, 1, rows))
+        ops.append(Block(L.INDICATEURS, L.IND_FIRST_ROW, 1, [[KEEP] * len(headers)] * len(rows),
+                         styles=["text_wrap"] * len(L.IND_FIXED) + [None] * len(years) + ["text_wrap"]))
+        ops += [Block(L.INDICATEURS, L.IND_FIRST_ROW + i, L.IND_FIRST_YEAR_COL, [[KEEP] * len(years)], styles=f)
+                for i, f in enumerate(formats)]
+        for i, row in enumerate(rows):
+            heights[L.IND_FIRST_ROW + i] = P.row_height(
+                [(v.value, widths[j]) for j, v in enumerate(row, 1) if isinstance(v, Text)])
+    ops.append(SheetSetup(L.INDICATEURS, widths=widths, freeze=L.a1(L.IND_FIRST_ROW, L.IND_COL_UNITE),
+                          row_heights=heights))
+    ops.append(P.page(L.INDICATEURS, L.INDICATEURS, L.IND_FIRST_ROW + len(rows) - 1 if rows else L.IND_HEADER_ROW,
+                      len(headers), title_row=L.IND_HEADER_ROW))
     return ops
 
 

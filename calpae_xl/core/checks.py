@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -27,8 +28,15 @@ __all__ = ["CHECKS", "Finding", "Severity", "Where", "count_by_severity", "has_e
 FICHE_TOLERANCE = Decimal("1.00")
 
 
+#: id(action) -> its place in the maquette being checked, so that each finding points at its own row even
+#: when two actions share a N° (set by run_checks)
+_PLACES: ContextVar[Optional[dict[int, int]]] = ContextVar("places", default=None)
+
+
 def _at(action: Action, field: Optional[str] = None) -> Where:
-    return Where(bloc=action.bloc, action=action.numero, field=field)
+    places = _PLACES.get()
+    return Where(bloc=action.bloc, action=action.numero, field=field,
+                 index=places.get(id(action)) if places else None)
 
 
 def _f(code: str, message: str, action: Optional[Action] = None, field=None, where=None) -> Finding:
@@ -227,15 +235,14 @@ def check_typed_totals(m: Maquette) -> Iterator[Finding]:
 def check_identity_of_actions(m: Maquette) -> Iterator[Finding]:
     """An action is identified by (bloc, N°) and has an intitulé."""
     counts = Counter(a.key for a in m.actions)
-    seen = set()
     for a in m.actions:
         if not a.numero:
             yield _f("NUMERO_MANQUANT", f"Une action du bloc {a.bloc.label} (« {a.intitule[:60]} ») n'a pas "
                      "de N° de fiche.", a, "numero")
-        elif counts[a.key] > 1 and a.key not in seen:
-            seen.add(a.key)
+        elif counts[a.key] > 1:  # each occurrence, at its own row
             yield _f("NUMERO_EN_DOUBLE", f"Le N° {a.label} apparaît {counts[a.key]} fois dans le bloc "
-                     f"{a.bloc.label}.", a, "numero")
+                     f"{a.bloc.label} (ici : « {a.intitule[:60]} ») : renumérotez l'une des actions, sa fiche ne "
+                     "peut être rattachée qu'à une seule.", a, "numero")
         if not a.intitule.strip():
             yield _f("INTITULE_MANQUANT", f"{_name(a)} n'a pas d'intitulé.", a, "intitule")
 
@@ -407,13 +414,17 @@ def run_checks(m: Maquette, extra_chorus_codes: Iterable[str] = ()) -> list[Find
     reported as a finding (CONTROLE_IMPOSSIBLE): Contrôler never raises."""
     findings: list[Finding] = []
     extra = tuple(extra_chorus_codes)
-    for check in CHECKS:
-        try:
-            found = check(m, extra) if check is check_chorus else check(m)
-            findings.extend(found)
-        except Exception as exc:  # noqa: BLE001 - the boundary that turns bugs into findings
-            findings.append(_f("CONTROLE_IMPOSSIBLE", f"Le contrôle {check.__name__} n'a pas pu être "
-                                    f"mené : {exc!r}. Signalez-le à l'équipe calpae_xl."))
+    token = _PLACES.set({id(a): i for i, a in enumerate(m.actions)})
+    try:
+        for check in CHECKS:
+            try:
+                found = check(m, extra) if check is check_chorus else check(m)
+                findings.extend(found)
+            except Exception as exc:  # noqa: BLE001 - the boundary that turns bugs into findings
+                findings.append(_f("CONTROLE_IMPOSSIBLE", f"Le contrôle {check.__name__} n'a pas pu être "
+                                        f"mené : {exc!r}. Signalez-le à l'équipe calpae_xl."))
+    finally:
+        _PLACES.reset(token)
     return sort_findings(findings)
 
 

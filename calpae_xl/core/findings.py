@@ -51,6 +51,8 @@ class Where:
     cell: Optional[str] = None
     total: bool = False  # a sub-total (with bloc) or the total (without)
     annee: Optional[int] = None  # the year of a multi-year contract the finding is about (None: the maquette's)
+    #: the action's place in the maquette (0-based): tells apart two actions that share a N°
+    index: Optional[int] = None
 
 
 class Status(str, Enum):

@@ -1,30 +1,26 @@
-"""The annex as PDF, ready to attach to the avenant: the maquette and the
-fiches, through LibreOffice headless.
+"""``calpae-xl pdf``: the annex a préfecture attaches to the avenant, from a
+workbook. The workbook is read through the package adapter, checked like
+``controler`` does, and printed from the model by :mod:`.annex_pdf`
+(ReportLab). While errors remain nothing is printed, unless the user insists
+(``forcer``): the PDF then says « PROJET — erreurs non corrigées » on every page.
 
-A copy of the workbook gets its page setup (landscape maquette fitted to
-the page width, header rows repeated on each page, portrait fiches) and only
-the sheets to print left visible; LibreOffice, started with a private
-profile in French (so that "#,##0.00 €" prints as 1 201 409,00 €), converts it.
+The workbook itself is never changed. The PDF is written through the save
+frame (:func:`calpae_xl.adapters.saveframe.write`): never over the workbook,
+an existing different PDF replaced only with ``force``, a failed or killed
+run leaving the previous PDF as it was. The PDF is the same, byte for byte,
+for the same workbook and options, so a second run leaves the file alone.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Optional
 
-from ..core.texts import shown
-from ..errors import CalpaeError
-from ..workbook import layout as L
-from ..workbook.port import PageSetup, SheetSetup, SheetVisibility
-from . import libreoffice as lo
-
-
-class NoLibreOffice(CalpaeError):
-    default_code = "LIBREOFFICE_ABSENT"
-    template = ("Impossible de produire le PDF de « {path} » : {reason}. Installez LibreOffice "
-                "(sous Debian/Ubuntu : apt-get install libreoffice-calc-nogui), puis recommencez.")
+from ..core.checks import run_checks
+from ..core.findings import Finding, Severity, sort_findings
+from ..errors import CalpaeError, UnwritableFile
 
 
 class PdfFailed(CalpaeError):
@@ -32,73 +28,63 @@ class PdfFailed(CalpaeError):
     template = "Le PDF de « {path} » n'a pas pu être produit : {reason}."
 
 
-def prepare(src: str, dst: str, include_controles: bool = False) -> list[str]:
-    """The copy to print: page setup, and only the maquette and fiches visible.
-    Returns the printed sheets."""
-    from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
-    from ..workbook.reader import read_workbook  # noqa: PLC0415
-    wb = OpenpyxlWorkbook.open(src)
-    names = wb.sheet_names()
-    read = read_workbook(names, wb.read_sheet, src)
-    printed = [read.table.sheet] + sorted({f.sheet for f in read.fiches.values()}, key=names.index)
-    if include_controles and L.CONTROLES in names:
-        printed.insert(1, L.CONTROLES)
-    table = read.table
-    last = table.total_row or table.last_row or table.header_row
-    ops: list = [SheetVisibility(read.table.sheet, True)]
-    ops += [SheetVisibility(s, s in printed) for s in names if s != read.table.sheet]
-    ops.append(SheetSetup(table.sheet, widths=_amount_widths(read)))
-    ops.append(PageSetup(table.sheet, landscape=True, title_rows=(table.header_row, table.header_row),
-                         area=f"A1:{L.a1(last, max(table.cols.values()))}", footer="Page &P / &N"))
-    for name in printed[1:]:
-        controles = name == L.CONTROLES
-        n_rows = wb.read_sheet(name).n_rows
-        ops.append(PageSetup(name, landscape=controles,
-                             area=f"A1:{L.a1(max(n_rows, 1), len(L.CONTROLES_HEADERS) if controles else 2)}",
-                             footer="&A — page &P / &N"))
-    wb.apply(ops)
-    wb.save(dst, backup=False)
-    return printed
+@dataclass
+class PdfOutcome:
+    """What ``pdf`` did: the PDF written (None when refused), the findings,
+    whether it is a draft, its number of pages."""
+
+    source: str
+    target: Optional[str] = None
+    findings: list[Finding] = field(default_factory=list)
+    draft: bool = False
+    pages: int = 0
+    written: Optional[object] = None  # the save frame's Written (changed or left as it was)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERREUR]
 
 
-def _amount_widths(read) -> dict[int, float]:
-    """Amount columns wide enough for the widest figure of the table, totals
-    in bold included: a printed annex never shows « ### » (at the template's
-    width, 14-character totals such as 1 201 409,00 € do not fit in bold
-    with Calibri or its metric twin Carlito)."""
-    from ..core.money import format_eur  # noqa: PLC0415
-    from ..core.rules import grand_total  # noqa: PLC0415
-    totals = grand_total(read.maquette)
-    longest = max([len(format_eur(v)) for v in totals.values() if v is not None] + [0])
-    width = float(max(L.AMOUNT_WIDTH, longest + 5))
-    return {col: width for field, col in read.table.cols.items() if field in L.AMOUNT_FIELDS}
+def default_target(src: str) -> str:
+    return str(Path(src).with_suffix(".pdf"))
 
 
-def to_pdf(src: str, target: Optional[str] = None, include_controles: bool = False, timeout: int = 300,
-           force: bool = False) -> str:
-    """Write ``target`` (default: next to the workbook, same name, .pdf)
-    through the save frame: never over the workbook itself, nor over an
-    existing file without ``force`` (a PDF is never byte-identical to the
-    previous one: the refusal comes before LibreOffice runs)."""
+def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", controles: bool = False,
+              forcer: bool = False, credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
+              force: bool = False) -> PdfOutcome:
+    """Read ``src``, check it, and write its annex to ``target`` (default: the
+    workbook's name with .pdf) — unless errors remain and ``forcer`` is not
+    set: then nothing is written and ``target`` stays None. ``force``: an
+    existing, different PDF is replaced (the save frame's rule)."""
     from ..adapters import saveframe  # noqa: PLC0415
-    target = target or str(Path(src).with_suffix(".pdf"))
-    saveframe.check_output(target, inputs=[src], force=force)
-    exe = lo.soffice()
-    if exe is None:
-        raise NoLibreOffice(src, "LibreOffice (soffice) n'est pas installé sur ce poste")
-    with saveframe.staging(target) as work:
-        copy = os.path.join(work, shown(Path(src).stem) + ".xlsx")  # LibreOffice opens UTF-8 names only
-        prepare(src, copy, include_controles)
-        env_arg = lo.profile(Path(work) / "profil", french=True)
-        out = Path(work) / "pdf"
-        try:
-            proc = lo.convert(exe, env_arg, "pdf:calc_pdf_Export", out, [copy], timeout)
-        except subprocess.TimeoutExpired:
-            raise PdfFailed(src, f"LibreOffice n'a pas répondu en {timeout} s") from None
-        produced = out / (Path(copy).stem + ".pdf")
-        if proc.returncode != 0 or not produced.exists():
-            raise PdfFailed(src, (proc.stderr or proc.stdout or "LibreOffice n'a rien produit").strip()[-300:])
-        saveframe.ensure_folder(str(Path(target).parent))
-        saveframe.write(target, lambda tmp: shutil.copyfile(produced, tmp), inputs=[src], force=force,
-                        verify=saveframe.verify_pdf)
-    return target
+    from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415 - the batch adapter, imported when used
+    from ..workbook.reader import read_workbook  # noqa: PLC0415
+    from .annex_pdf import AnnexOptions, write_annex_pdf  # noqa: PLC0415
+    target = str(target or default_target(src))
+    saveframe.check_output(target, inputs=[src])  # before the work: the workbook itself, a folder, a file open…
+    if Path(target).suffix.lower() != ".pdf":
+        raise UnwritableFile(target, "le nom du PDF doit finir par .pdf (un classeur n'est jamais écrasé par le PDF)")
+    wb = PackageWorkbook.open(src)
+    read = read_workbook(wb.sheet_names(), wb.read_sheet, src, credits, report)
+    findings = sort_findings(read.findings + read.locate(run_checks(read.maquette, read.extra_chorus)))
+    outcome = PdfOutcome(src, findings=findings)
+    if outcome.errors and not forcer:
+        return outcome
+    outcome.draft = bool(outcome.errors)
+    options = AnnexOptions(avenant=avenant, draft=outcome.draft, findings=findings if controles else None)
+    buf = io.BytesIO()
+    try:
+        outcome.pages = write_annex_pdf(read.maquette, buf, options).pages
+    except CalpaeError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the boundary: a layout the engine cannot build names the file
+        raise PdfFailed(src, f"{type(e).__name__} : {str(e)[:300]}") from None
+    data = buf.getvalue()
+
+    def produce(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+    saveframe.ensure_folder(str(Path(target).parent))
+    outcome.written = saveframe.write(target, produce, inputs=[src], force=force, verify=saveframe.verify_pdf)
+    outcome.target = target
+    return outcome

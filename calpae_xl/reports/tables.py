@@ -10,6 +10,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from ..core.texts import shown
 from ..workbook import layout as L
+from ..app.printing import LINE_PT, row_height
 from ..workbook.port import KEEP, Block, EnsureSheet, Op, PageSetup, SheetSetup, Text
 
 MIN_WIDTH, MAX_WIDTH = 8, 60
@@ -73,9 +74,22 @@ def table_ops(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
             if row and isinstance(row[0], Text) and row[0].value in bold_first_col:
                 ops.append(Block(sheet, header_row + 1 + i, 1, [[KEEP] * n_cols], styles="total"))
     last = header_row + len(body)
-    ops.append(SheetSetup(sheet, widths=widths, freeze=L.a1(header_row + 1, 1), wrap_rows=[header_row]))
+    # texts wider than their column (capped at MAX_WIDTH) wrap, and each row gets the height they need
+    wrapped = [j + 1 for j in range(n_cols) if any(isinstance(row[j], Text) and _shown_width(row[j], None) + 2 >
+                                                   widths[j + 1] for row in body if j < len(row))]
+    heights = {header_row: row_height([(h, widths[j + 1]) for j, h in enumerate(headers)], bold=True)}
+    for i, row in enumerate(body):
+        h = row_height([(row[j - 1].value, widths[j]) for j in wrapped
+                        if j <= len(row) and isinstance(row[j - 1], Text)])
+        if h > LINE_PT:
+            heights[header_row + 1 + i] = h
+    for j in wrapped:
+        ops.append(Block(sheet, header_row + 1, j, [[KEEP]] * len(body), styles="text_wrap"))
+    ops.append(SheetSetup(sheet, widths=widths, freeze=L.a1(header_row + 1, 1), wrap_rows=[header_row],
+                          row_heights=heights))
     ops.append(PageSetup(sheet, landscape=landscape, title_rows=(header_row, header_row),
-                         area=f"A1:{L.a1(max(last, header_row), n_cols)}", footer="&A — page &P / &N"))
+                         area=f"A1:{L.a1(max(last, header_row), n_cols)}", footer=L.PRINT_FOOTER,
+                         margins_cm=L.PRINT_MARGINS_CM))
     return ops
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..core.model import Bloc, Column
+from ..core.referential import DEPARTEMENTS
 from .a1 import a1, col_letter, sheet_ref
 
 __all__ = ["a1", "col_letter", "sheet_ref"]  # the A1 helpers, re-exported: positions and references go together
@@ -32,6 +33,8 @@ MAX_SHEET_NAME = 31
 # --- number formats -----------------------------------------------------------
 EUR_FORMAT = '#,##0.00\\ "€";[Red]\\-#,##0.00\\ "€"'
 PERCENT_FORMAT = "0.0%"
+#: the Indicateurs values: a thousands separator (integers), two decimals at most (others)
+IND_INT_FORMAT, IND_DEC_FORMAT = "#,##0", "#,##0.0#"
 
 # --- colours (ARGB without alpha) -----------------------------------------------
 INPUT_FILL = "FFF8DC"  # light yellow: the user types here
@@ -49,20 +52,25 @@ HIGHLIGHT_MARKER = '"calpae_xl"<>""'
 # --- styles, engine-neutral -------------------------------------------------------
 # Each adapter turns these into its own objects (openpyxl Font/PatternFill, or
 # xlwings range properties). Keys: fill, font_color, bold, italic, size, wrap,
-# valign, halign, border, number_format.
+# valign, halign, border, number_format. A style that sets the font names it
+# (FONT_NAME: a font without a name prints in another family, a serif in LibreOffice).
+FONT_NAME = "Calibri"
 STYLES: dict[str, dict] = {
     "title": dict(bold=True, size=14, font_color=HEADER_FILL),
     "legend": dict(italic=True, size=9, font_color="595959"),
     "header": dict(bold=True, font_color=HEADER_FONT, fill=HEADER_FILL, border=True, wrap=True,
                    valign="center", halign="center"),
     "input": dict(fill=INPUT_FILL, border=True, wrap=True, valign="top"),
-    # one line per action in the maquette: wrapped text would need row heights set by hand
-    "row_input": dict(fill=INPUT_FILL, border=True, valign="center"),
+    # the maquette's text cells wrap: Recalculer sets the row heights that fit them
+    "row_input": dict(fill=INPUT_FILL, border=True, wrap=True, valign="top"),
+    "text_wrap": dict(wrap=True, valign="top"),
     "computed": dict(fill=COMPUTED_FILL, border=True, wrap=True, valign="top"),
-    "eur_input": dict(fill=INPUT_FILL, border=True, number_format=EUR_FORMAT),
-    "eur_computed": dict(fill=COMPUTED_FILL, border=True, number_format=EUR_FORMAT),
+    "eur_input": dict(fill=INPUT_FILL, border=True, valign="top", number_format=EUR_FORMAT),
+    "eur_computed": dict(fill=COMPUTED_FILL, border=True, valign="top", number_format=EUR_FORMAT),
     "eur": dict(number_format=EUR_FORMAT),
     "pct_computed": dict(fill=COMPUTED_FILL, border=True, number_format=PERCENT_FORMAT),
+    "ind_int": dict(fill=INPUT_FILL, border=True, wrap=True, valign="top", number_format=IND_INT_FORMAT),
+    "ind_dec": dict(fill=INPUT_FILL, border=True, wrap=True, valign="top", number_format=IND_DEC_FORMAT),
     "total": dict(bold=True, fill=TOTAL_FILL, border=True),
     "section": dict(bold=True, font_color=HEADER_FONT, fill="2E75B6"),
     "fiche_label": dict(bold=True, wrap=True, valign="top", border=True),
@@ -145,6 +153,62 @@ HEADERS = {
     F_REGLE: "Répartition",
 }
 
+# the titles the project writes above its sheets: "<prefix> — <département> <année>", recomputed from
+# « Paramètres » by Recalculer and Contrôler while they are the project's (a title of the officer's own is kept)
+MAQUETTE_TITLE_PREFIX = "Maquette financière CALPAE"
+IND_TITLE_PREFIX = "Matrice des indicateurs (article 3 de l'avenant)"
+TITLE_PLACEHOLDER = "Département"
+
+
+def maquette_title_prefix(profile=None) -> str:
+    """« Maquette financière CALPAE », « Maquette financière Contrat local des solidarités »…"""
+    if profile is None or profile.id == "calpae":
+        return MAQUETTE_TITLE_PREFIX
+    return f"Maquette financière {profile.intitule.split(' (')[0]}"
+
+
+def ind_title_prefix(profile=None) -> str:
+    """The indicators matrix's title: the CALPAE's names its article."""
+    return IND_TITLE_PREFIX if profile is None or profile.id == "calpae" else "Matrice des indicateurs"
+
+
+def title_period(profile, annee: int) -> object:
+    """What a title says of the time: the year, or a multi-year contract's span (« 2024-2027 »)."""
+    if profile is not None and getattr(profile, "pluriannuel", False):
+        return f"{profile.annees[0]}-{profile.annees[1]}"
+    return annee
+
+
+def titled(prefix: str, departement: str, annee) -> str:
+    """'Maquette financière CALPAE — Loiret 2020'; what is unknown is left out
+    (never "— 0"); nothing known: '… — Département'."""
+    tail = " ".join(p for p in ((departement or "").strip(), str(annee) if annee else "") if p)
+    return f"{prefix} — {tail or TITLE_PLACEHOLDER}"
+
+
+@lru_cache(maxsize=1)
+def _departements() -> frozenset:
+    return frozenset(normalize_label(d) for d in DEPARTEMENTS) | {normalize_label(TITLE_PLACEHOLDER)}
+
+
+def is_tool_title(text: object, prefix: str) -> bool:
+    """Whether a title cell holds what the project wrote there: the prefix,
+    then a département (or the placeholder) and/or a year, nothing else."""
+    if not isinstance(text, str) or not text.startswith(prefix):
+        return False
+    rest = text[len(prefix):].strip()
+    if not rest:
+        return True
+    if not rest.startswith("—"):
+        return False
+    tail = re.sub(r"(^| )0$", "", normalize_label(rest[1:])).strip()  # the year 0 of earlier versions
+    if not tail:
+        return True
+    m = re.fullmatch(r"(.*?) ?(\d{4}(?: \d{4})?)?", tail)  # a year, or a contract's span (« 2024-2027 »)
+    dep, year = (m.group(1) or "").strip(), m.group(2)
+    return (dep == "" and year is not None) or dep in _departements()
+
+
 # rows of the Maquette sheet the project creates (a user's maquette is found wherever it is)
 MAQUETTE_TITLE_ROW, MAQUETTE_LEGEND_ROW, MAQUETTE_HEADER_ROW = 1, 2, 4
 MAQUETTE_FIRST_ROW = MAQUETTE_HEADER_ROW + 1
@@ -184,8 +248,12 @@ BUTTONS = (("Recalculer", "Recalculer", "xl_recalculer", "N1"),
 BUTTON_CELL = {caption: cell for caption, _sub, _shape, cell in BUTTONS}
 BUTTON_SHAPE = {caption: shape for caption, _sub, shape, _cell in BUTTONS}
 
-COLUMN_WIDTHS = {F_BLOC: 14, F_THEME: 34, F_CHORUS: 30, F_NUMERO: 12, F_INTITULE: 48, F_REGLE: 11}
+# narrow enough for the printed maquette (A4 landscape, fitted to the width) to stay legible; the
+# text columns wrap and their rows get the height that fits them
+COLUMN_WIDTHS = {F_BLOC: 12, F_THEME: 26, F_CHORUS: 24, F_NUMERO: 11, F_INTITULE: 40, F_REGLE: 11}
 AMOUNT_WIDTH = 16
+#: the columns the printed maquette shows (Répartition is the tool's, not the annex's)
+PRINTED_FIELDS = (F_BLOC, F_THEME, F_CHORUS, F_NUMERO, F_INTITULE) + AMOUNT_FIELDS
 
 
 def normalize_label(text: object) -> str:
@@ -362,7 +430,7 @@ SUIVI_TAUX_COL = 9
 
 # --- Indicateurs -----------------------------------------------------------------
 IND_FIXED = ("Bloc", "Fiche action N°", "Intitulé de l'action", "Indicateur", "Unité", "Source")
-IND_WIDTHS = (20, 12, 40, 50, 10, 12)
+IND_WIDTHS = (14, 11, 30, 40, 10, 12)
 IND_TITLE_ROW, IND_HEADER_ROW, IND_FIRST_ROW = 1, 3, 4
 IND_HEADER_SCAN_ROWS = 10  # the reader finds the header row (the "Indicateur" column) in these rows
 IND_COL_BLOC, IND_COL_NUMERO, IND_COL_INTITULE, IND_COL_LIBELLE, IND_COL_UNITE, IND_COL_SOURCE = range(1, 7)
@@ -491,3 +559,16 @@ def fiche_sheet_name(bloc: Bloc, numero: str, taken: set[str]) -> str:
     taken.add(name.lower())
     return name
 
+
+
+# --- printing -------------------------------------------------------------------------
+# Every sheet the project writes prints by itself on A4: orientation, fitted to the page
+# width, the header row repeated, a print area, margins (left, right, top, bottom, in cm) and
+# a footer (Excel's codes: &F file, &A sheet, &P page, &N pages).
+PRINT_FOOTER = "&F — &A — page &P / &N"
+PRINT_MARGINS_CM = (1.0, 1.0, 1.5, 1.5)
+#: sheet role -> landscape?
+PRINT_LANDSCAPE = {MAQUETTE: True, CONTROLES: True, JOURNAL: False, INDICATEURS: True, PARAMETRES: False,
+                   FICHE_PREFIX: False}
+#: the fiche prints its labels and values, not the link column
+FICHE_PRINTED_COLS = 2

@@ -60,7 +60,8 @@ class Block:
 
 @dataclass
 class SheetSetup:
-    """Cosmetics of a sheet the project owns (widths, frozen panes, lists)."""
+    """Cosmetics of a sheet the project owns (widths, frozen panes, lists,
+    row heights that fit wrapped text)."""
 
     sheet: str
     widths: dict[int, float] = field(default_factory=dict)
@@ -68,6 +69,8 @@ class SheetSetup:
     validations: list[tuple[str, str]] = field(default_factory=list)  # (A1 range, list formula)
     wrap_rows: list[int] = field(default_factory=list)
     tab_color: Optional[str] = None
+    #: row -> height in points (computed from the wrapped text and the column widths)
+    row_heights: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,8 +115,9 @@ class DefineName:
 @dataclass
 class PageSetup:
     """How a sheet prints: A4, orientation, fitted to the page width (pages
-    follow down), header rows repeated on each page, print area, footer
-    (Excel's codes: &P page, &N pages, &A sheet, &F file)."""
+    follow down) or at a given ``scale`` (percent: a fiche whose amounts must
+    stay on its title's page), header rows repeated on each page, print
+    area, footer (Excel's codes: &P page, &N pages, &A sheet, &F file)."""
 
     sheet: str
     landscape: bool = False
@@ -122,6 +126,7 @@ class PageSetup:
     area: Optional[str] = None  # "A1:L40"
     footer: Optional[str] = None
     margins_cm: tuple[float, float, float, float] = (1.5, 1.5, 1.5, 1.5)  # left, right, top, bottom
+    scale: Optional[int] = None  # percent; set: not fitted to the width
 
 
 @dataclass

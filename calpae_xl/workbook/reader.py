@@ -89,7 +89,11 @@ class ReadResult:
                 if row and w.field:
                     cell = self.table.cell(row, w.field)
             elif w.bloc is not None and w.action is not None:
-                fiche = self.fiches.get((w.bloc, w.action))
+                first = index.get((w.bloc, w.action))
+                own = self.table.action_rows[w.index] if w.index is not None and w.index < len(
+                    self.table.action_rows) else first
+                # the fiche is the first action's of a N°: a duplicate's findings point at its own row
+                fiche = self.fiches.get((w.bloc, w.action)) if own == first else None
                 fiche_field = {"ventilation": "s_ventilation", "budget_execute": "budget_execute",
                                "indicateurs": "indicateurs"}.get(w.field or "")
                 if f.code == "FICHE_ECART" and fiche:
@@ -98,10 +102,8 @@ class ReadResult:
                                            "budget_global": "budget_global"}.get(w.field or "", "part_etat")
                 if fiche_field and fiche and fiche_field in fiche.rows:
                     sheet, cell = fiche.sheet, L.a1(fiche.rows[fiche_field], L.FICHE_VALUE_COL)
-                else:
-                    row = index.get((w.bloc, w.action))
-                    if row:
-                        cell = self.table.cell(row, w.field if w.field in self.table.cols else L.F_NUMERO)
+                elif own:
+                    cell = self.table.cell(own, w.field if w.field in self.table.cols else L.F_NUMERO)
             out.append(f.located(sheet, cell))
         return out
 
@@ -293,6 +295,26 @@ def _multiline(v: object) -> str:
     return "" if v is None else str(v).strip()
 
 
+def renumbered(orphans: list[tuple[FicheSheet, dict]], actions, fiches: dict) -> list[tuple[FicheSheet, dict, object]]:
+    """The fiches left without their action whose action was renumbered: an
+    action of the same bloc, without a fiche, with the same intitulé (as
+    ``comparer`` recognises a renumbering) — one fiche for one action, never
+    a guess between several."""
+    def same(text: object) -> str:
+        return L.normalize_label(text)
+    free = [a for a in actions if a.key not in fiches and a.intitule.strip()]
+    candidates = {id(fs): [a for a in free if a.bloc is fs.bloc and same(a.intitule) == same(content.get("intitule"))]
+                  for fs, content in orphans if fs.bloc is not None and same(content.get("intitule"))}
+    taken = [id(a) for c in candidates.values() for a in c]
+    out = []
+    for fs, content in orphans:
+        found = candidates.get(id(fs), [])
+        if len(found) == 1 and taken.count(id(found[0])) == 1 and not any(
+                a.key == found[0].key for a in actions if a is not found[0]):
+            out.append((fs, content, found[0]))
+    return out
+
+
 def named(sheet_names: list[str], name: str) -> Optional[str]:
     """The sheet called ``name`` whatever its accents and case (« Parametres », « PARAMÈTRES »)."""
     if name in sheet_names:
@@ -440,8 +462,9 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
     indicators = read_indicateurs(read_sheet(indicateurs), profile) if indicateurs else {}
     fiches: dict[tuple[Bloc, str], FicheSheet] = {}
     contents: dict[tuple[Bloc, str], dict] = {}
-    orphans: list[FicheSheet] = []
-    keys = {a.key for a in tables[0][1][0]}
+    orphans: list[tuple[FicheSheet, dict]] = []
+    actions = tables[0][1][0]  # the actions (the first year's, for a multi-year maquette: the same actions)
+    keys = {a.key for a in actions}
     for s, grid in fiche_grids.items():
         fs, content = read_fiche(grid, s, profile)
         key = (fs.bloc, fs.numero)
@@ -449,7 +472,16 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
             fiches[key], contents[key] = fs, content
             findings += fiche_amount_findings(fs, content)
         else:
-            orphans.append(fs)
+            orphans.append((fs, content))
+    for fs, content, a in renumbered(orphans, actions, fiches):  # same intitulé, new N°: the fiche follows
+        orphans = [(o, c) for o, c in orphans if o is not fs]
+        fiches[a.key], contents[a.key] = replace(fs, numero=a.numero), content
+        findings += fiche_amount_findings(fiches[a.key], content)
+        findings.append(Finding("FICHE_RENUMEROTEE", severity("FICHE_RENUMEROTEE"),
+                                f"La feuille « {fs.sheet} » était la fiche de l'action {fs.numero or 'sans N°'} ; "
+                                f"l'action de même intitulé porte maintenant le N° {a.numero} : la fiche lui reste "
+                                "rattachée, avec ses textes. « Générer les fiches » met son N° à jour ; renommez la "
+                                "feuille si vous le souhaitez.", Where(bloc=a.bloc, sheet=fs.sheet, cell="A1")))
 
     def param_amount(key: str, override: Optional[Decimal], raw: object = None, label: str = "") -> Optional[Decimal]:
         if override is not None:
@@ -486,12 +518,13 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
                     group_credits[g.value] = v
     views = []
     for year, (actions, table, subtotals, total, year_findings) in tables:
-        merged = []
+        merged, seen = [], set()
         for a in actions:
             upd: dict = {"indicateurs": tuple(indicators.get(a.key, ()))}
-            if a.key in contents:
+            if a.key in contents and a.key not in seen:  # a N° given twice: the fiche is the first action's
                 fiche, extra = fiche_from_content(contents[a.key], year)
                 upd.update(fiche=fiche, **extra)
+            seen.add(a.key)
             merged.append(replace(a, **upd))
         yearly_credits, yearly_report = base_credits, base_report
         if year is not None:
@@ -516,10 +549,13 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         views.append((maquette, table, year_findings))
     maquette, table, year_findings = views[0]
     findings += year_findings
-    for fs in orphans:
+    for fs, _content in orphans:
+        bloc = f" ({fs.bloc.label.lower()})" if fs.bloc else ""
         findings.append(Finding("FICHE_ORPHELINE", severity("FICHE_ORPHELINE"),
-                                f"La feuille « {fs.sheet} » est la fiche d'une action absente de la maquette "
-                                f"({fs.numero or 'sans N°'}) : elle est conservée telle quelle.",
+                                f"La feuille « {fs.sheet} » est la fiche de l'action {fs.numero or 'sans N°'}{bloc}, "
+                                "qui n'est plus dans la maquette : elle est conservée telle quelle. Si l'action a été "
+                                "retirée, supprimez la feuille ; si elle a changé de N°, saisissez son nouveau N° "
+                                "dans la ligne « Fiche action N° » de la feuille : la fiche lui sera rattachée.",
                                 Where(bloc=fs.bloc, sheet=fs.sheet, cell="A1")))
     libre_styled = []
     receipt = None

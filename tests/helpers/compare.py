@@ -11,9 +11,17 @@ def _style(c) -> tuple:
     """Everything a cell's format says, as openpyxl reads it."""
     f, al, b = c.font, c.alignment, c.border
     # a flag left out and a flag written "false" say the same thing
-    return (c.fill.fill_type, c.fill.start_color.rgb, c.number_format, bool(f.b), bool(f.i), f.sz,
+    return (c.fill.fill_type, c.fill.start_color.rgb, c.number_format, bool(f.b), bool(f.i), f.sz, f.name,
             f.color.rgb if f.color else None, bool(al.wrap_text), al.vertical, al.horizontal, b.left.style,
             b.top.style, bool(c.quotePrefix))
+
+
+def _print(ws) -> tuple:
+    """How the sheet prints: page setup, print titles and area, margins, footer."""
+    ps, pr, m = ws.page_setup, ws.sheet_properties.pageSetUpPr, ws.page_margins
+    return (ps.orientation, ps.paperSize, bool(pr and pr.fitToPage), ps.fitToWidth, ps.fitToHeight, ps.scale,
+            ws.print_title_rows, ws.print_area, tuple(round(x or 0, 4) for x in (m.left, m.right, m.top, m.bottom)),
+            ws.oddFooter.center.text)
 
 
 def _sheet_features(ws) -> dict:
@@ -25,7 +33,8 @@ def _sheet_features(ws) -> dict:
             "tab": ws.sheet_properties.tabColor.rgb if ws.sheet_properties.tabColor else None,
             "widths": {k: d.width for k, d in ws.column_dimensions.items() if d.customWidth},
             "validations": sorted((str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation),
-            "conditional": cf}
+            "conditional": cf, "print": _print(ws),
+            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height is not None}}
 
 
 def features(path) -> dict:

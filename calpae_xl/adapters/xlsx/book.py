@@ -22,8 +22,8 @@ from xml.parsers import expat
 from lxml import etree
 
 from ...errors import CalpaeError, UnreadableFile, UnwritableFile
-from ...workbook.port import (Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Grid, Op, SheetSetup,
-                              dispatch)
+from ...workbook.port import (Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Grid, Op, PageSetup,
+                              SheetSetup, SheetVisibility, dispatch)
 from .. import gate, safety, saveframe
 from ..ooxml import part_name
 from .sheet import Sheet, _string_item
@@ -212,7 +212,8 @@ class PackageWorkbook(PlanWriter):
     def apply(self, ops: Sequence[Op]) -> None:
         self._grids.clear()
         dispatch(ops, {EnsureSheet: self._ensure, Block: self._block, ClearContents: self._clear,
-                       SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define})
+                       SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define,
+                       PageSetup: self._page, SheetVisibility: self._visibility})
 
     def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False,
              force: bool = False) -> Optional[str]:

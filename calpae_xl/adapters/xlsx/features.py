@@ -1,12 +1,14 @@
-"""Sheet features the plans set: column widths, frozen panes, page setup."""
+"""Sheet features the plans set: column widths, frozen panes, row heights, page setup."""
 from __future__ import annotations
 
 import copy
+import re
 
 from lxml import etree
 
 from ...workbook.a1 import split_ref
-from .xml import q
+from .xml import WS_ORDER, child, q
+
 
 def _set_width(cols, c: int, width: float) -> None:
     """The width of column ``c``, splitting a <col> range that covers it."""
@@ -73,3 +75,75 @@ def _freeze(views, cell: str) -> None:
     sels.append(etree.Element(q("selection"), pane=active, activeCell="A1", sqref="A1"))
     for i, s in enumerate(sels, 1):
         view.insert(i, s)
+
+
+# --- printing --------------------------------------------------------------------------
+
+_CM = 1 / 2.54  # inches
+
+
+def _inches(cm: float) -> str:
+    return repr(cm * _CM)  # as openpyxl writes them (a float's repr)
+
+
+def page_setup(root, landscape: bool, fit_width: bool, scale, footer, margins_cm) -> None:
+    """A4, orientation, fitted to the width (``fitToPage``, one page wide, as
+    many pages down as needed) or at ``scale`` percent, margins and the
+    centred footer, written as openpyxl writes them. What else the sheet's
+    print settings hold (a printer's settings part) is kept."""
+    pr = child(root, "sheetPr", WS_ORDER)
+    setup_pr = pr.find(q("pageSetUpPr"))
+    if setup_pr is None:
+        setup_pr = etree.SubElement(pr, q("pageSetUpPr"))  # after tabColor and outlinePr, as the schema wants
+    if fit_width and scale is None:
+        setup_pr.set("fitToPage", "1")
+    elif "fitToPage" in setup_pr.attrib:
+        del setup_pr.attrib["fitToPage"]
+    left, right, top, bottom = margins_cm
+    m = child(root, "pageMargins", WS_ORDER)
+    for k, v in (("left", left), ("right", right), ("top", top), ("bottom", bottom), ("header", 0.8),
+                 ("footer", 0.8)):
+        m.set(k, _inches(v))
+    ps = child(root, "pageSetup", WS_ORDER)
+    ps.set("orientation", "landscape" if landscape else "portrait")
+    ps.set("paperSize", "9")  # A4
+    for k in ("fitToHeight", "fitToWidth", "scale"):
+        ps.attrib.pop(k, None)
+    if scale is not None:
+        ps.set("scale", str(int(scale)))
+    elif fit_width:
+        ps.set("fitToHeight", "0")
+        ps.set("fitToWidth", "1")
+    if footer is not None:
+        hf = child(root, "headerFooter", WS_ORDER)
+        odd = hf.find(q("oddFooter"))
+        if odd is None:
+            odd = etree.Element(q("oddFooter"))
+            header = hf.find(q("oddHeader"))
+            if header is not None:
+                header.addnext(odd)
+            else:
+                hf.insert(0, odd)
+        odd.text = "&C" + footer
+
+
+def print_name(names_el, name: str, sheet_index: int, ref: str) -> None:
+    """A print setting the workbook keeps as a name local to its sheet
+    (_xlnm.Print_Area, _xlnm.Print_Titles): replaced where it is (a second
+    run writes the same file), never doubled."""
+    same = [dn for dn in names_el.findall(q("definedName"))
+            if dn.get("name") == name and dn.get("localSheetId") == str(sheet_index)]
+    for dn in same[1:]:
+        names_el.remove(dn)
+    if same:
+        same[0].text = ref
+    else:
+        etree.SubElement(names_el, q("definedName"), name=name, localSheetId=str(sheet_index)).text = ref
+
+
+_ROW_HT = re.compile(r'\s(?:ht|customHeight)="[^"]*"')
+
+
+def row_height(attrs: str, height: float) -> str:
+    """Row attributes with a height (``ht`` and ``customHeight``, as openpyxl writes them)."""
+    return _ROW_HT.sub("", attrs) + f' ht="{_num(height)}" customHeight="1"'

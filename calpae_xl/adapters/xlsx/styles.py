@@ -115,6 +115,7 @@ class Styles:
             parts.append(f'<color rgb="{_color(st["font_color"])}"/>')
         if "size" in st:
             parts.append(f'<sz val="{st["size"]}"/>')
+        parts.append(f'<name val="{L.FONT_NAME}"/><family val="2"/>')
         return f'<font xmlns="{M}">{"".join(parts)}</font>'
 
     @staticmethod

@@ -9,9 +9,9 @@ from lxml import etree
 from ...workbook import layout as L
 from ...workbook.a1 import split_ref
 from ...workbook.port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula,
-                              SheetSetup, Text)
+                              PageSetup, SheetSetup, SheetVisibility, Text)
 from ..ooxml import clean_text, value_text
-from .features import _freeze, _set_width
+from .features import _freeze, _set_width, page_setup, print_name, row_height
 from .sheet import Sheet, _escape, _set_s, _style_of
 from .xml import (CONTENT_TYPES, CT, NEW_SHEET, PR, R, WB_ORDER, WORKBOOK, WORKBOOK_RELS, WS_ORDER, WS_REL, WS_TYPE,
                   _color, child, place, q)
@@ -177,6 +177,11 @@ class PlanWriter:
                     attrs, content = cells.get(c) or sh.new_cell(r, c)
                     sm, s_old = _style_of(attrs)
                     cells[c] = (_set_s(attrs, styles.wrapped(s_old or 0), sm), content)
+        for r, h in sorted(op.row_heights.items()):
+            entry = sh.rows.get(r)
+            if entry is None:
+                entry = sh.rows[r] = ["", {}, ""]
+            entry[0] = row_height(entry[0], h)
         if op.tab_color:
             pr = child(root, "sheetPr", WS_ORDER)
             tab = pr.find(q("tabColor"))
@@ -213,6 +218,39 @@ class PlanWriter:
             if dn.get("name") == op.name and dn.get("localSheetId") is None:
                 names.remove(dn)
         etree.SubElement(names, q("definedName"), name=op.name).text = op.ref
+        self.modified.add(WORKBOOK)
+
+    def _page(self, op: PageSetup) -> None:
+        """Page setup, and the print titles and area as names local to the sheet."""
+        sh = self.target(op.sheet)
+        page_setup(sh.root, op.landscape, op.fit_width, op.scale, op.footer, op.margins_cm)
+        index = [s.get("name") for s in self.sheet_elements()].index(op.sheet)
+        quoted = "'" + op.sheet.replace("'", "''") + "'"  # as openpyxl writes them, always quoted
+        if op.title_rows or op.area:
+            names = child(self.wb, "definedNames", WB_ORDER)
+            if op.title_rows:
+                print_name(names, "_xlnm.Print_Titles", index, f"{quoted}!${op.title_rows[0]}:${op.title_rows[1]}")
+            if op.area:
+                a, _, b = op.area.partition(":")
+                (r1, c1), (r2, c2) = split_ref(a), split_ref(b or a)
+                print_name(names, "_xlnm.Print_Area", index,
+                           f"{quoted}!{L.a1(r1, c1, True)}:{L.a1(r2, c2, True)}")
+            self.modified.add(WORKBOOK)
+
+    def _visibility(self, op: SheetVisibility) -> None:
+        """Show or hide a sheet; the active tab stays on a visible one."""
+        elements = self.sheet_elements()
+        for el in elements:
+            if el.get("name") == op.sheet:
+                if op.visible:
+                    el.attrib.pop("state", None)
+                else:
+                    el.set("state", "hidden")
+        shown = [i for i, el in enumerate(elements) if el.get("state") not in ("hidden", "veryHidden")]
+        for view in self.wb.iterfind(q("bookViews") + "/" + q("workbookView")):
+            active = int(view.get("activeTab", "0")) if (view.get("activeTab") or "0").isdigit() else 0
+            if shown and active not in shown:
+                view.set("activeTab", str(shown[0]))
         self.modified.add(WORKBOOK)
 
     # saving ----------------------------------------------------------------------------
