@@ -1,0 +1,662 @@
+"""Conventions as data (issue 15): the shipped profiles end to end (CLI, the
+buttons' entry points, LibreOffice), a user's own profile file, every split
+rule, the envelope per volet, the multi-year contract checks, and « suivant »
+(the year-to-year carry). The producers at the top give
+tests/test_catalogue.py the codes these conventions add."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal as D
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import given, strategies as st
+
+from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook
+from calpae_xl.adapters.xlsx import PackageWorkbook
+from calpae_xl.app.session import CONTROLER, process_file
+from calpae_xl.cli import main
+from calpae_xl.core import Action, Chorus, Column, Maquette, SplitRule, entry, run_checks
+from calpae_xl.core.checks import executed_etat, run_contract_checks
+from calpae_xl.core.model import Indicator, IndicatorValue
+from calpae_xl.core.rules import derive, recalculate, report_etat
+from calpae_xl.core.profile import profile, profile_from_text
+from calpae_xl.core.serialize import EXAMPLES, load_years
+from calpae_xl.workbook import layout as L
+from calpae_xl.workbook.reader import read_workbook
+
+CALPAE, CLS, RSA = "calpae", "cls-2024-2027", "rsa-france-travail-2024"
+CENT = D("0.01")
+
+
+def cli(*args) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of the command line."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main([str(a) for a in args])
+    return status, out.getvalue(), err.getvalue()
+
+
+def read(path, prof=None):
+    wb = PackageWorkbook.open(str(path))
+    return read_workbook(wb.sheet_names(), wb.read_sheet, str(path), profile=prof)
+
+
+def cents(v) -> D:
+    """A cell's number as an amount at the cent (what the file stores is a float)."""
+    return D(str(v)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def sha(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --- a user's own profile ------------------------------------------------------------------------------
+
+USER_PROFILE = """\
+# Convention d'essai d'un Département : deux blocs, un en-tête à lui
+format = 1
+id = "convention-essai"
+intitule = "Convention départementale d'essai"
+mot_groupe = "bloc"
+annees = [2025, 2025]
+
+[regles]
+defaut = "parité"
+permises = ["parité", "libre"]
+
+[imputation]
+forme = '^\\d{4} \\d{2}$'
+exemple = "0304 23"
+requise = false
+
+[imputations]
+"0304 23" = "Pacte des solidarités"
+
+[entetes]
+budget_global = ["Coût de l'action"]
+
+[[groupes]]
+id = "prevention"
+libelle = "Prévention"
+court = "P"
+alias = ["prevention"]
+
+[[groupes]]
+id = "insertion"
+libelle = "Insertion"
+court = "I"
+alias = ["insertion"]
+"""
+
+
+def write_profile(tmp_path, text=USER_PROFILE, name="essai.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _set_param(path, label_start: str, value) -> None:
+    wb = OpenpyxlWorkbook.open(str(path))
+    ws = wb.wb[L.PARAMETRES]
+    row = next(c.row for c in ws["A"] if c.value and str(c.value).startswith(label_start))
+    ws.cell(row, 2).value = value
+    wb.save(str(path), backup=False)
+
+
+# --- producers (tests/test_catalogue.py::test_every_catalogued_code_is_produced) ------------------------
+
+def profile_codes(tmp_path) -> set[str]:
+    """The codes of conventions as data, each produced by a real input: the
+    command line's refusals, the reader's findings, the rule table below and
+    the contract table below."""
+    codes = set()
+    work = tmp_path / "profils-codes"
+    work.mkdir(exist_ok=True)
+    for text in ("id = ", 'id = "x"\ncouleur = 1'):  # a profile file that cannot be used
+        status, _out, err = cli("nouveau", work / "x.xlsx", "--profil", write_profile(work, text, "faux.toml"))
+        assert status == 2
+        codes |= {c for c in ("PROFIL_INVALIDE",) if f"[{c}]" in err}
+    cls = work / "cls.xlsx"
+    assert cli("nouveau", cls, "--profil", CLS, "--exemple")[0] == 0
+    for y in range(3):  # 2024 -> 2025 -> 2026 -> 2027, then no year after the contract's last
+        assert cli("suivant", cls)[0] == 0, y
+    status, _out, err = cli("suivant", cls)
+    assert status == 2
+    codes |= {c for c in ("ANNEE_SUIVANTE_IMPOSSIBLE",) if f"[{c}]" in err}
+    other = work / "cls-rsa.xlsx"
+    assert cli("nouveau", other, "--profil", CLS, "--exemple")[0] == 0
+    codes |= {f["code"] for f in process_file(str(other), [CONTROLER], write=False, profile=profile(RSA)).constats}
+    _set_param(other, "Profil", "profil-qui-nexiste-pas")
+    codes |= {f["code"] for f in process_file(str(other), [CONTROLER], write=False).constats}
+    codes |= {f.code for _cid, m, _exp in RULE_CASES for f in run_checks(m)}
+    codes |= {f.code for _cid, years, _exp in CONTRACT_CASES for f in run_contract_checks(years)}
+    return codes
+
+
+# --- profils ------------------------------------------------------------------------------------------
+
+def test_profils_lists_the_shipped_conventions():
+    status, out, _ = cli("profils")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == ("calpae — Convention d'appui à la lutte contre la pauvreté et d'accès à l'emploi (CALPAE) "
+                        "(2019-2023, version 1)")
+    assert "cls-2024-2027 — Contrat local des solidarités (CLS) 2024-2027 (2024-2027, pluriannuel, version 1)" in lines
+    assert ("rsa-france-travail-2024 — Convention pour l'insertion et l'emploi – réforme France Travail (2024) "
+            "(2024-2025, version 1)") in lines
+    assert "    Blocs : Engagements du socle ; Initiatives locales" in lines
+    assert sum(1 for x in lines if x.startswith("    Axes : Axe 1 – ")) == 1
+    for p in (CALPAE, CLS, RSA):
+        assert f"    Exemple : calpae-xl nouveau maquette.xlsx --profil {p} --exemple" in lines
+    assert lines[-1].startswith("Votre propre convention : --profil FICHIER.toml")
+
+
+def test_profils_in_json():
+    status, out, _ = cli("profils", "--format", "json")
+    assert status == 0
+    doc = {p["id"]: p for p in json.loads(out)["profils"]}
+    assert list(doc) == [CALPAE, CLS, RSA]
+    assert {k: (v["annees"], v["pluriannuel"], v["groupes"], len(v["liste_groupes"])) for k, v in doc.items()} == {
+        CALPAE: ([2019, 2023], False, "blocs", 2), CLS: ([2024, 2027], True, "axes", 4),
+        RSA: ([2024, 2025], False, "volets", 3)}
+    assert doc[CLS]["intitule"] == "Contrat local des solidarités (CLS) 2024-2027"
+    assert doc[RSA]["liste_groupes"][0] == "Volet 1 – Préparer la mise en place de la réforme (chefferie de projet)"
+
+
+# --- the shipped examples end to end --------------------------------------------------------------------
+
+SHIPPED_EXAMPLES = {CLS: "cls-exemple", RSA: "rsa-exemple"}
+
+
+def _example_file(tmp_path, prof, suffix=".xlsx") -> Path:
+    path = tmp_path / f"{prof}{suffix}"
+    status, out, err = cli("nouveau", path, "--profil", prof, "--exemple")
+    assert status == 0, err
+    return path
+
+
+def _assert_figures_are_the_example(path, prof):
+    """Every amount of every year, every sub-total and total, and the
+    executions of the fiches: the example's figures at the cent."""
+    expected = load_years(SHIPPED_EXAMPLES[prof])
+    got = read(path)
+    assert got.profile.id == prof
+    assert [v.maquette.annee for v in got.years] == [m.annee for m in expected]
+    for view, want in zip(got.years, expected, strict=True):
+        m = view.maquette
+        assert [(a.bloc.value, a.numero, a.intitule, a.regle) for a in m.actions] == \
+               [(a.bloc.value, a.numero, a.intitule, a.regle) for a in want.actions]
+        for a, w in zip(m.actions, want.actions, strict=True):
+            for col in Column:
+                assert a.amount(col) == w.amount(col), (m.annee, a.numero, col)
+            assert a.budget_execute == w.budget_execute, (m.annee, a.numero)
+        groups = {a.bloc for a in want.actions}
+        for g in groups:
+            for col in Column:
+                s = sum((a.amount(col) or D(0) for a in want.actions if a.bloc == g), D(0))
+                assert m.sous_totaux_saisis[g][col] == s, (m.annee, g, col)
+        for col in Column:
+            assert m.total_saisi[col] == sum((a.amount(col) or D(0) for a in want.actions), D(0)), (m.annee, col)
+        assert dict(m.credits_groupes) == dict(want.credits_groupes)
+        # an envelope per volet (RSA): the convention's credits are their sum (they were volet 1's alone)
+        assert m.credits_etat == (want.credits_etat if want.profile.fongible else sum(want.credits_groupes.values()))
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
+@pytest.mark.parametrize("prof", [CLS, RSA])
+def test_each_shipped_example_end_to_end(prof, suffix, tmp_path):
+    path = _example_file(tmp_path, prof, suffix)
+    _assert_figures_are_the_example(path, prof)  # as written, before any command
+    status, out, err = cli("recalculer", path)
+    assert status == 0, out + err
+    assert " 0 erreur(s)" in out
+    _assert_figures_are_the_example(path, prof)  # the example's figures are its rules' own: nothing moves
+    status, out, _ = cli("controler", path, "--format", "json")
+    assert status == 0
+    found = json.loads(out)["fichiers"][0]["constats"]
+    assert [f for f in found if f["gravite"] == "erreur"] == []
+    assert not {f["code"] for f in found} & {"PROFIL_INCONNU", "PROFIL_DIFFERENT", "REGLE_NON_PERMISE",
+                                              "PARITE_ROMPUE", "ETAT_100_ROMPU", "CD_INFERIEUR_ETAT"}
+
+
+def test_the_total_row_of_a_written_example_is_there_before_any_command(tmp_path):
+    """The examples without a typed total (CLS, RSA) get the total's formulas
+    and values, as their sub-totals do (it was left empty until Recalculer)."""
+    for prof in (CLS, RSA):
+        path = _example_file(tmp_path, prof)
+        f = openpyxl.load_workbook(path)[L.MAQUETTE]
+        v = openpyxl.load_workbook(path, data_only=True)[L.MAQUETTE]
+        row = next(c.row for c in f["D"] if c.value == "TOTAL")
+        years = load_years(SHIPPED_EXAMPLES[prof])
+        part_etat = [c for c in range(1, f.max_column + 1)
+                     if str(f.cell(4, c).value or "").startswith("Participation État")]
+        assert len(part_etat) == len(years)
+        for c, m in zip(part_etat, years, strict=True):
+            assert str(f.cell(row, c).value).startswith("=SUM(")
+            assert cents(v.cell(row, c).value) == sum((a.part_etat for a in m.actions), D(0))
+
+
+def test_the_loiret_2020_figures_are_unchanged(tmp_path):
+    """The CALPAE profile as data applies what the toolkit applied: the
+    Loiret 2020 totals, as recalculated (the printed slips corrected)."""
+    path = tmp_path / "loiret_2020.xlsx"
+    assert cli("nouveau", path, "--exemple", "loiret-2020")[0] == 0
+    assert cli("recalculer", path)[0] == 0
+    m = read(path).maquette
+    assert m.profile.id == CALPAE
+    assert {c.value: m.total_saisi[c] for c in Column} == {
+        "budget_global": D("3386702.00"), "budget_etat_cd": D("3231702.00"), "part_etat": D("1201409.00"),
+        "part_cd": D("1201409.00"), "report": D("828884.00"), "autres_financeurs": D("155000.00")}
+    assert len(m.actions) == 20 and {a.bloc.value for a in m.actions} == {"socle", "initiatives"}
+
+
+# --- a user's own profile file -----------------------------------------------------------------------
+
+def _fill_user_maquette(path):
+    """Two actions typed by the officer; the budget global's header typed as
+    the profile's alias."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[L.MAQUETTE]
+    header = next(r for r in range(1, 10) if ws.cell(r, 4).value == "Fiche action N°")
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value == "Budget global de l'action")
+    ws.cell(header, col).value = "Coût de l'action"
+    rows = [c.row for c in ws["A"] if c.value in ("Prévention", "Insertion")]
+    first_p, first_i = rows[0], next(r for r in rows if ws.cell(r, 1).value == "Insertion")
+    for r, numero, intitule, amount, report in ((first_p, "Action 1", "Repérage", 1000.03, None),
+                                                (first_i, "Action 1", "Emploi", 501, 0.02)):
+        ws.cell(r, 3, "0304 23")
+        ws.cell(r, 4, numero)
+        ws.cell(r, 5, intitule)
+        ws.cell(r, col, amount)
+        ws.cell(r, col + 4, report)
+    wb.save(path)
+    return header, col
+
+
+def test_a_user_profile_drives_nouveau_then_travels_in_the_workbook(tmp_path):
+    toml = write_profile(tmp_path)
+    path = tmp_path / "essai.xlsx"
+    status, out, err = cli("nouveau", path, "--profil", toml, "--departement", "Essai", "--annee", "2025",
+                           "--lignes", "2")
+    assert status == 0, err
+    assert out.strip() == f"Maquette vierge (Convention départementale d'essai) créée : {path}"
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:3] == [L.PARAMETRES, L.PROFILE_SHEET, L.MAQUETTE]
+    embedded = "\n".join(str(r[0]) if r[0] is not None else "" for r in wb[L.PROFILE_SHEET].iter_rows(values_only=True))
+    assert profile_from_text(embedded, "copie") == profile_from_text(USER_PROFILE, "fichier")
+    header, col = _fill_user_maquette(path)
+    # no --profil: the profile the workbook carries (the buttons have none either)
+    status, out, err = cli("recalculer", path)
+    assert status == 0, out + err
+    got = read(path)
+    assert got.profile.id == "convention-essai" and got.profile.texte
+    assert not [f for f in got.findings if f.code in ("PROFIL_INCONNU", "PROFIL_DIFFERENT")]
+    m = got.maquette
+    assert [(a.bloc.value, a.numero, a.budget_global, a.part_etat, a.part_cd, a.report) for a in m.actions] == [
+        ("prevention", "1", D("1000.03"), D("500.01"), D("500.02"), None),
+        ("insertion", "1", D("501.00"), D("250.49"), D("250.49"), D("0.02"))]
+    v = openpyxl.load_workbook(path, data_only=True)[L.MAQUETTE]
+    assert v.cell(header, col).value == "Coût de l'action"  # the header as the officer typed it, recognised
+    status, out, _ = cli("controler", path, "--format", "json")
+    assert status == 0
+    assert sorted(f["code"] for f in json.loads(out)["fichiers"][0]["constats"]) == [
+        "INDICATEUR_ABSENT", "INDICATEUR_ABSENT", "PARAMETRE_MANQUANT", "PARAMETRE_MANQUANT"]
+
+
+def test_without_the_alias_the_renamed_header_is_not_the_budget(tmp_path):
+    """The alias is what recognises « Coût de l'action » (the test above could not pass without it)."""
+    path = tmp_path / "essai.xlsx"
+    assert cli("nouveau", path, "--profil", write_profile(tmp_path), "--lignes", "2")[0] == 0
+    _fill_user_maquette(path)
+    plain = write_profile(tmp_path, USER_PROFILE.replace("[entetes]\nbudget_global = [\"Coût de l'action\"]\n", ""),
+                          "sans-alias.toml")
+    result = process_file(str(path), [CONTROLER], write=False, profile=profile_from_text(plain.read_text(), "x"))
+    assert result.lisible
+    assert sorted((f["code"], f["action"]) for f in result.constats if f["gravite"] == "erreur") == [
+        ("COLONNE_ABSENTE", None), ("MONTANT_MANQUANT", "Action 1"), ("MONTANT_MANQUANT", "Action 1")]
+
+
+def test_a_workbook_naming_a_user_profile_it_no_longer_carries(tmp_path):
+    path = tmp_path / "essai.xlsx"
+    assert cli("nouveau", path, "--profil", write_profile(tmp_path), "--lignes", "1")[0] == 0
+    wb = openpyxl.load_workbook(path)
+    del wb[L.PROFILE_SHEET]
+    wb.save(path)
+    got = read(path)
+    assert got.profile.id == CALPAE
+    assert [(f.code, f.message) for f in got.findings if f.code.startswith("PROFIL")] == [
+        ("PROFIL_INCONNU", next(f.message for f in got.findings if f.code == "PROFIL_INCONNU"))]
+    assert "« convention-essai »" in next(f.message for f in got.findings if f.code == "PROFIL_INCONNU")
+
+
+KNOWN_KEYS = ("annees, entetes, enveloppe, exemple, fiche, format, groupes, id, imputation, imputations, intitule, "
+              "mot_groupe, pluriannuel, regles, sources, themes, version")
+RULES = "parité, CD au moins 50 %, 100 % État, libre"
+
+INVALID_PROFILES = [
+    # (id, how the valid profile is changed, every problem expected)
+    ("unknown key", lambda t: t.replace("annees = [2025, 2025]", 'annees = [2025, 2025]\ncouleur = "bleu"'),
+     [f"clé « couleur » inconnue (clés possibles : {KNOWN_KEYS})"]),
+    # a typo in a group or a section was silently ignored (« regel » for « regle »: the default rule applied)
+    ("unknown key in a group", lambda t: t + 'regel = "libre"\n',
+     ["groupe n°2 : clé « regel » inconnue (clés possibles : alias, court, id, imputation, libelle, obligatoire, "
+      "regle, regles, sous_total)"]),
+    ("unknown key in a section", lambda t: t.replace("requise = false", "requis = false"),
+     ["[imputation] : clé « requis » inconnue (clés possibles : exemple, forme, requise)"]),
+    ("bad id", lambda t: t.replace('id = "convention-essai"', 'id = "Convention Essai"'),
+     ["« id » : lettres minuscules, chiffres et tirets seulement (ex. « cls-2024-2027 »)"]),
+    ("unknown rule", lambda t: t.replace('court = "P"', 'court = "P"\nregle = "moitié"'),
+     [f"groupe n°1 : règle « moitié » inconnue (attendu : {RULES})"]),
+    ("default rule not allowed", lambda t: t.replace('permises = ["parité", "libre"]', 'permises = ["libre"]'),
+     ["groupe n°1 : la règle par défaut « parité » n'est pas parmi les règles permises",
+      "groupe n°2 : la règle par défaut « parité » n'est pas parmi les règles permises"]),
+    ("unknown group in a thème", lambda t: t + '\n[[themes]]\nnumero = "1"\nlibelle = "Emploi"\ngroupe = "emploi"\n',
+     ["thème n°1 : le groupe « emploi » n'existe pas (groupes : insertion, prevention)"]),
+    ("bad annees", lambda t: t.replace("annees = [2025, 2025]", "annees = [2027, 2024]"),
+     ["« annees » doit être [première, dernière], par exemple [2024, 2027]"]),
+    ("imputation not of the form", lambda t: t.replace('"0304 23" = ', '"0304-23" = '),
+     ["imputations : le code « 0304-23 » n'a pas la forme du profil (^\\d{4} \\d{2}$)"]),
+    ("several at once", lambda t: "autre = 1\n" + t.replace('id = "convention-essai"', 'id = "X"'),
+     [f"clé « autre » inconnue (clés possibles : {KNOWN_KEYS})",
+      "« id » : lettres minuscules, chiffres et tirets seulement (ex. « cls-2024-2027 »)"]),
+]
+
+
+def _refusal(err: str) -> tuple[str, list[str]]:
+    """(the first line, the problems listed) of a PROFIL_INVALIDE message."""
+    assert err.rstrip().endswith("[PROFIL_INVALIDE]"), err
+    lines = err.rstrip()[:-len("[PROFIL_INVALIDE]")].rstrip().splitlines()
+    assert all(x.startswith("  - ") for x in lines[1:]), err
+    return lines[0], [x[4:] for x in lines[1:]]
+
+
+@pytest.mark.parametrize("case, edit, problems", INVALID_PROFILES, ids=[c[0] for c in INVALID_PROFILES])
+def test_an_invalid_profile_is_refused_with_every_problem(case, edit, problems, tmp_path):
+    toml = write_profile(tmp_path, edit(USER_PROFILE))
+    target = tmp_path / "x.xlsx"
+    status, out, err = cli("nouveau", target, "--profil", toml)
+    assert status == 2 and out == ""
+    first, listed = _refusal(err)
+    assert first == f"Le profil « {toml} » n'est pas utilisable :"
+    assert listed == problems
+    assert not target.exists()
+
+
+def test_a_profile_file_that_cannot_be_read(tmp_path):
+    (tmp_path / "dossier.toml").mkdir()
+    big = tmp_path / "gros.toml"
+    big.write_text(USER_PROFILE + "# " + "x" * (256 * 1024) + "\n", encoding="utf-8")
+    cases = {tmp_path / "absent.toml": ["le fichier n'existe pas"],
+             tmp_path / "dossier.toml": ["c'est un dossier, pas un fichier de profil"],
+             big: ["fichier trop grand pour un profil (plus de 256 Ko)"]}
+    for path, problems in cases.items():
+        status, _out, err = cli("controler", load_example_file(tmp_path), "--profil", path)
+        assert status == 2
+        assert _refusal(err) == (f"Le profil « {path} » n'est pas utilisable :", problems)
+    bad = write_profile(tmp_path, "id = \n", "pas-toml.toml")
+    status, _out, err = cli("recalculer", load_example_file(tmp_path), "--profil", bad)
+    first, listed = _refusal(err)
+    assert status == 2 and len(listed) == 1 and listed[0].startswith("ce n'est pas un fichier TOML valide : ")
+    status, _out, err = cli("controler", load_example_file(tmp_path), "--profil", "cls-2099")
+    assert status == 2
+    assert _refusal(err)[1] == [f"aucun profil livré ne porte cet identifiant (profils : {CALPAE}, {CLS}, {RSA})"]
+
+
+def load_example_file(tmp_path) -> Path:
+    path = tmp_path / "loiret_2020.xlsx"
+    if not path.exists():
+        assert cli("nouveau", path, "--exemple", "loiret-2020")[0] == 0
+    return path
+
+
+def test_a_user_profile_without_example(tmp_path):
+    status, _out, err = cli("nouveau", tmp_path / "x.xlsx", "--profil", write_profile(tmp_path), "--exemple")
+    assert status == 2
+    assert err.strip() == (f"{tmp_path / 'essai.toml'} : le profil « convention-essai » n'a pas d'exemple intégré "
+                           f"(exemples : {', '.join(sorted(EXAMPLES))}) [PROFIL_INVALIDE]")
+
+
+# --- PROFIL_INCONNU, PROFIL_DIFFERENT ----------------------------------------------------------------------
+
+def test_an_unknown_profile_is_read_as_the_calpae_and_said(tmp_path):
+    src = load_example_file(tmp_path)
+    before = process_file(str(src), [CONTROLER], write=False)
+    other = tmp_path / "inconnu.xlsx"
+    shutil.copy(src, other)
+    _set_param(other, "Profil", "profil-qui-nexiste-pas")
+    after = process_file(str(other), [CONTROLER], write=False)
+    assert after.lisible
+    added = [f for f in after.constats if f not in before.constats]
+    assert [(f["code"], f["gravite"], f["feuille"]) for f in added] == [("PROFIL_INCONNU", "erreur", L.PARAMETRES)]
+    assert "« profil-qui-nexiste-pas »" in added[0]["message"]
+    assert sorted(map(json.dumps, after.constats)) == sorted(map(json.dumps, before.constats + added))
+    assert read(other).profile.id == CALPAE and len(read(other).maquette.actions) == 20
+
+
+def test_another_profile_than_the_workbook_names(tmp_path):
+    path = _example_file(tmp_path, CLS)
+    status, out, _ = cli("controler", path, "--profil", RSA, "--format", "json")
+    found = json.loads(out)["fichiers"][0]["constats"]
+    different = [f for f in found if f["code"] == "PROFIL_DIFFERENT"]
+    assert len(different) == 1 and different[0]["gravite"] == "avertissement"
+    assert different[0]["message"] == (f"La maquette est lue avec le profil « {RSA} » demandé, mais sa feuille "
+                                       f"« Paramètres » nomme le profil « {CLS} ».")
+    status, out, _ = cli("controler", path, "--profil", CLS, "--format", "json")
+    assert status == 0 and "PROFIL_DIFFERENT" not in out
+
+
+# --- the split rules, per profile ------------------------------------------------------------------------
+
+CD_50 = profile_from_text(USER_PROFILE.replace('permises = ["parité", "libre"]',
+                                               'permises = ["parité", "libre", "CD au moins 50 %"]'), "cd-50.toml")
+
+
+def act(prof, group, numero="1", regle=None, **amounts) -> Action:
+    """An action of a profile's group, with an indicator for every year of the tests."""
+    p = profile(prof) if isinstance(prof, str) else prof
+    g = p.group(group)
+    base = dict(budget_global=None, budget_etat_cd=None, part_etat=None, part_cd=None, report=None,
+                autres_financeurs=None)
+    base.update({k: D(str(v)) if v is not None else None for k, v in amounts.items()})
+    ind = (Indicator("Personnes", valeurs=tuple(IndicatorValue(y, cible=D(10)) for y in range(2019, 2028))),)
+    chorus = Chorus("0304 50 19 19 07") if p.id == CALPAE else None
+    return Action(bloc=g, numero=numero, intitule=f"Action {numero}", regle=regle or g.regle, indicateurs=ind,
+                  chorus=chorus, **base)
+
+
+def maq(prof, *actions, annee=2024, credits=None, report=None, groupes=None) -> Maquette:
+    p = profile(prof) if isinstance(prof, str) else prof
+    return Maquette("Essai", annee, actions=actions, credits_etat=D(str(credits)) if credits is not None else None,
+                    report_etat_notifie=D(str(report)) if report is not None else None, profile=p,
+                    regle_defaut=p.first.regle, credits_groupes={k: D(str(v)) for k, v in (groupes or {}).items()})
+
+
+def derived(prof, group, regle=None, **amounts) -> Action:
+    """The action as Recalculer leaves it."""
+    m, _changes = recalculate(maq(prof, act(prof, group, regle=regle, **amounts)))
+    return m.actions[0]
+
+
+RSA_CREDITS = {"volet1": 150000, "volet2": 150000, "volet3": 200000}
+RSA_OK = (act(RSA, "volet1", "1", budget_global=150000, budget_etat_cd=150000, part_etat=150000, part_cd=0),
+          act(RSA, "volet2", "2.1", budget_global=250000, budget_etat_cd=250000, part_etat=150000, part_cd=100000),
+          act(RSA, "volet3", "3.1", budget_global=300000, budget_etat_cd=300000, part_etat=200000, part_cd=100000))
+#: 10 000 € moved from volet 2 to volet 3: the grand total (500 000 €) still matches the credits
+RSA_MOVED = (RSA_OK[0], replace(RSA_OK[1], part_etat=D(140000), part_cd=D(110000)),
+             replace(RSA_OK[2], part_etat=D(210000), part_cd=D(90000)))
+CLS_OK = dict(budget_global="100.03", budget_etat_cd="100.03", part_etat="50.01", part_cd="50.02")
+
+RULE_CASES = [
+    # (id, maquette, every finding as (code, group, action N°)): the envelope's informations included
+    ("cls parité at the cent", maq(CLS, act(CLS, "axe1", **CLS_OK), credits="50.01", report=0), []),
+    ("cls parité broken", maq(CLS, act(CLS, "axe1", budget_global=100, budget_etat_cd=100, part_etat="50.01",
+                                       part_cd="49.99"), credits="50.01", report=0),
+     [("PARITE_ROMPUE", "axe1", "1")]),
+    ("cls libre not allowed", maq(CLS, act(CLS, "axe2", regle=SplitRule.LIBRE, budget_global=100,
+                                           budget_etat_cd=100, part_etat=40, part_cd=60), credits=40, report=0),
+     [("REGLE_NON_PERMISE", "axe2", "1")]),
+    ("rsa 100 % État", maq(RSA, *RSA_OK, groupes=RSA_CREDITS), []),
+    ("rsa 100 % État with a CD part", maq(RSA, replace(RSA_OK[0], part_etat=D(140000), part_cd=D(10000)),
+                                          *RSA_OK[1:], groupes=RSA_CREDITS),
+     [("ETAT_100_ROMPU", "volet1", "1"), ("ENVELOPPE_NON_CONSOMME", "volet1", None)]),
+    ("rsa volet 1 in libre", maq(RSA, replace(RSA_OK[0], regle=SplitRule.LIBRE), *RSA_OK[1:], groupes=RSA_CREDITS),
+     [("REGLE_NON_PERMISE", "volet1", "1")]),
+    ("rsa volet 2 in parité is allowed", maq(RSA, RSA_OK[0], replace(RSA_OK[1], regle=SplitRule.PARITE,
+                                                                     part_etat=D(125000), part_cd=D(125000)),
+                                             RSA_OK[2], groupes={**RSA_CREDITS, "volet2": 125000}), []),
+    ("rsa libre: the CD may be below the State", maq(RSA, *RSA_OK, groupes=RSA_CREDITS), []),
+    ("rsa transfer between volets", maq(RSA, *RSA_MOVED, groupes=RSA_CREDITS),
+     [("ENVELOPPE_NON_CONSOMME", "volet2", None), ("ENVELOPPE_DEPASSE", "volet3", None)]),
+    ("rsa a volet's credits not given", maq(RSA, *RSA_OK, groupes={"volet1": 150000, "volet2": 150000}),
+     [("PARAMETRE_MANQUANT", "volet3", None)]),
+    ("calpae libre, CD below", maq(CALPAE, act(CALPAE, "socle", regle=SplitRule.LIBRE, budget_global=100,
+                                               budget_etat_cd=100, part_etat=60, part_cd=40), credits=60, report=0),
+     [("CD_INFERIEUR_ETAT", "socle", "1")]),
+    ("cd 50 %: CD below", maq(CD_50, act(CD_50, "insertion", regle=SplitRule.CD_MAJORITAIRE, budget_global=100,
+                                         budget_etat_cd=100, part_etat="50.01", part_cd="49.99"),
+                              credits="50.01", report=0),
+     [("CD_INFERIEUR_ETAT", "insertion", "1")]),
+    ("cd 50 %: equal parts", maq(CD_50, act(CD_50, "insertion", regle=SplitRule.CD_MAJORITAIRE, budget_global=100,
+                                            budget_etat_cd=100, part_etat=50, part_cd=50), credits=50, report=0), []),
+    ("cd 50 %: CD above", maq(CD_50, act(CD_50, "insertion", regle=SplitRule.CD_MAJORITAIRE, budget_global=100,
+                                         budget_etat_cd=100, part_etat=30, part_cd=70), credits=30, report=0), []),
+    ("cd 50 % where the profile does not allow it", maq(CLS, act(CLS, "axe1", regle=SplitRule.CD_MAJORITAIRE,
+                                                               budget_global=100, budget_etat_cd=100, part_etat=30,
+                                                               part_cd=70), credits=30, report=0),
+     [("REGLE_NON_PERMISE", "axe1", "1")]),
+]
+
+
+@pytest.mark.parametrize("case_id, m, expected", RULE_CASES, ids=[c[0] for c in RULE_CASES])
+def test_split_rule(case_id, m, expected):
+    findings = run_checks(m)
+    got = sorted(((f.code, f.where.bloc.value if f.where.bloc else None, f.where.action) for f in findings), key=repr)
+    assert got == sorted(expected, key=repr)
+    for f in findings:
+        assert f.severity is entry(f.code).severity
+        assert f.message[0].isupper() and f.message.endswith(".")
+
+
+def test_rule_messages_name_the_profile_s_words():
+    m = RULE_CASES[5][1]
+    [f] = [f for f in run_checks(m) if f.code == "REGLE_NON_PERMISE"]
+    assert f.message == ("Action 1 (volet 1) : la règle « libre » n'est pas permise dans le volet « Volet 1 – "
+                         "Préparer la mise en place de la réforme (chefferie de projet) » (règles permises : "
+                         "« 100 % État »).")
+    moved = {f.where.bloc.value: f.message.replace("\xa0", " ")
+             for f in run_checks(maq(RSA, *RSA_MOVED, groupes=RSA_CREDITS))}
+    assert moved["volet3"] == ("La somme des parts État du volet « Volet 3 – Accompagnement rénové des allocataires "
+                               "du RSA » (210 000,00 €) dépasse les crédits notifiés pour ce volet (200 000,00 €) de "
+                               "10 000,00 €.")
+
+
+def test_parite_is_derived_at_the_cent():
+    a = derived(CLS, "axe1", budget_global="100.03")
+    assert (a.budget_etat_cd, a.part_etat, a.part_cd) == (D("100.03"), D("50.01"), D("50.02"))
+    a = derived(CLS, "axe1", budget_global="1001.07", report="0.03", autres_financeurs="0.01")
+    assert (a.budget_etat_cd, a.part_etat, a.part_cd, report_etat(a)) == (D("1001.06"), D("500.51"), D("500.52"),
+                                                                          D("0.01"))
+
+
+def test_100_pct_etat_is_derived_with_no_cd_part():
+    a = derived(RSA, "volet1", budget_global="150000.01", autres_financeurs="0.01", report="1000")
+    assert a.regle is SplitRule.ETAT_100
+    assert (a.budget_etat_cd, a.part_etat, a.part_cd) == (D("150000.00"), D("149000.00"), D("0.00"))
+    assert report_etat(a) == D("1000")  # the whole report is the State's
+    assert [f.code for f in run_checks(maq(RSA, a, groupes={"volet1": 149000}))] == []
+
+
+def test_libre_keeps_the_parts_typed():
+    a = derived(RSA, "volet2", part_etat="90000.01", part_cd="59999.99", autres_financeurs=15000)
+    assert a.regle is SplitRule.LIBRE
+    assert (a.part_etat, a.part_cd, a.budget_etat_cd, a.budget_global) == (D("90000.01"), D("59999.99"),
+                                                                          D("150000.00"), D("165000.00"))
+
+
+@given(glob=st.integers(0, 10**11), autres=st.integers(0, 10**9), report=st.integers(0, 10**9))
+def test_parite_invariant(glob, autres, report):
+    glob, autres, report = D(glob) / 100, D(autres) / 100, D(report) / 100
+    a = act(CLS, "axe1", budget_global=glob, autres_financeurs=autres, report=report)
+    d = derive(a)
+    etat, cd, etat_cd = d[Column.PART_ETAT], d[Column.PART_CD], d[Column.BUDGET_ETAT_CD]
+    assert etat_cd == glob - autres
+    assert etat + cd + report == etat_cd
+    assert D(0) <= cd - etat <= CENT
+    assert etat == etat.quantize(CENT) and cd == cd.quantize(CENT)
+
+
+# --- a multi-year contract -------------------------------------------------------------------------------
+
+def year(annee, credits, *actions, prof=CLS) -> Maquette:
+    return maq(prof, *actions, annee=annee, credits=credits)
+
+
+def cls_action(part_etat, execute=None, report=None, glob=None):
+    """An axe 1 action under parité: budget global = both parts + report."""
+    part_etat = D(str(part_etat))
+    rep = D(str(report)) if report is not None else None
+    total = part_etat * 2 + (rep or 0)
+    a = act(CLS, "axe1", "1.1", budget_global=glob or total, budget_etat_cd=total, part_etat=part_etat,
+            part_cd=part_etat, report=rep)
+    return replace(a, budget_execute=D(str(execute)) if execute is not None else None)
+
+
+CONTRACT_CASES = [
+    # (id, the years, every finding as (code, action N°))
+    ("none", [year(2024, 100, cls_action(100, execute=180)), year(2025, 100, cls_action(90, report=20))], []),
+    ("ceiling not constant", [year(2024, 100, cls_action(50)), year(2025, 120, cls_action(50))],
+     [("PLAFOND_NON_CONSTANT", None)]),
+    ("contract exceeded", [year(2024, 100, cls_action(120)), year(2025, 100, cls_action("80.01"))],
+     [("CONTRAT_DEPASSE", None)]),
+    ("contract exactly used", [year(2024, 100, cls_action(120)), year(2025, 100, cls_action(80))], []),
+    # 2024: part État 100, 180 executed of 200: the State's 90, 10 left; 2025's report 22 is 11 for the State
+    ("report without what is left", [year(2024, 100, cls_action(100, execute=180)),
+                                     year(2025, 100, cls_action(89, report=22))],
+     [("REPORT_SANS_RELIQUAT", "1.1")]),
+    ("report without execution known", [year(2024, 100, cls_action(100)),
+                                        year(2025, 100, cls_action(89, report=22))], []),
+    ("all three", [year(2024, 100, cls_action(100, execute=180)), year(2025, 90, cls_action(95, report=22)),
+                   year(2026, 100, cls_action(100))],
+     [("PLAFOND_NON_CONSTANT", None), ("CONTRAT_DEPASSE", None), ("REPORT_SANS_RELIQUAT", "1.1")]),
+    ("a yearly convention's ceiling may vary", [year(2020, 100, act(CALPAE, "socle"), prof=CALPAE),
+                                                year(2021, 120, act(CALPAE, "socle"), prof=CALPAE)], []),
+]
+
+
+@pytest.mark.parametrize("case_id, years, expected", CONTRACT_CASES, ids=[c[0] for c in CONTRACT_CASES])
+def test_contract_checks(case_id, years, expected):
+    findings = run_contract_checks(years)
+    assert sorted(((f.code, f.where.action) for f in findings), key=repr) == sorted(expected, key=repr)
+    for f in findings:
+        assert f.severity is entry(f.code).severity and f.message.endswith(".")
+
+
+def test_contract_messages():
+    by_code = {f.code: f.message.replace("\xa0", " ") for f in run_contract_checks(CONTRACT_CASES[6][1])}
+    assert by_code == {
+        "PLAFOND_NON_CONSTANT": "Le contrat prévoit un montant annuel plafond constant, mais les crédits notifiés "
+                                "varient selon l'année (2024 : 100,00 €, 2025 : 90,00 €, 2026 : 100,00 €).",
+        "CONTRAT_DEPASSE": "Sur le contrat 2024-2026, la somme des parts État (295,00 €) dépasse la somme des "
+                           "plafonds annuels (290,00 €) de 5,00 €.",
+        "REPORT_SANS_RELIQUAT": "Action 1.1 (axe 1) : 2025, la part État du report (11,00 €) dépasse ce que 2024 a "
+                                "laissé non consommé (part État 100,00 € − exécuté État 90,00 € = 10,00 €).",
+    }
+
+
+def test_executed_etat_rounds_half_up_at_the_cent():
+    """The core's one rounding (money.to_cent) is half up; the State's share of
+    an execution used the decimal context's (half to even): 6 172,825 € gave
+    6 172,82 € and one cent too much report."""
+    a = replace(cls_action(15000), budget_execute=D("12345.65"))
+    assert a.budget_global == D(30000)
+    assert executed_etat(a) == D("6172.83")
+    assert executed_etat(replace(a, budget_execute=D("0.01"))) == D("0.01")
+    assert executed_etat(replace(a, budget_execute=D("0.03"))) == D("0.02")
+    assert executed_etat(replace(a, budget_execute=D("40000"))) == D("15000")  # never above the part État
