@@ -25,9 +25,10 @@ from calpae_xl.cli import main
 from calpae_xl.core import Action, Chorus, Column, Maquette, SplitRule, entry, run_checks
 from calpae_xl.core.checks import executed_etat, run_contract_checks
 from calpae_xl.core.model import Indicator, IndicatorValue
+from calpae_xl.core.money import format_eur
 from calpae_xl.core.rules import derive, recalculate, report_etat
 from calpae_xl.core.profile import profile, profile_from_text
-from calpae_xl.core.serialize import EXAMPLES, load_years
+from calpae_xl.core.serialize import EXAMPLES, load_example, load_years
 from calpae_xl.workbook import layout as L
 from calpae_xl.workbook.reader import read_workbook
 
@@ -660,3 +661,214 @@ def test_executed_etat_rounds_half_up_at_the_cent():
     assert executed_etat(replace(a, budget_execute=D("0.01"))) == D("0.01")
     assert executed_etat(replace(a, budget_execute=D("0.03"))) == D("0.02")
     assert executed_etat(replace(a, budget_execute=D("40000"))) == D("15000")  # never above the part État
+
+
+# --- « suivant »: a yearly convention -------------------------------------------------------------------------
+
+def _executions(m: Maquette) -> list[D]:
+    """An execution for every action: odd cents, a tie at the half cent (socle 1.1: 50 000,05 € of 72 000 €, the
+    State's half 25 000,025 €), one above the budget (the State's share is then its whole part)."""
+    out = []
+    for i, a in enumerate(m.actions):
+        if (a.bloc.value, a.numero) == ("socle", "1.1"):
+            out.append(D("50000.05"))
+        elif (a.bloc.value, a.numero) == ("socle", "7"):
+            out.append(a.budget_global + D("100.01"))
+        else:
+            out.append((a.budget_global * D(55 + i) / 100).quantize(CENT) + D("0.07"))
+    return out
+
+
+def _maquette_rows(path) -> list[dict]:
+    """The action rows of a workbook's Maquette as its file stores them (openpyxl, no project code)."""
+    ws = openpyxl.load_workbook(path, data_only=True)[L.MAQUETTE]
+    header = next(r for r in range(1, 15) if ws.cell(r, 4).value == "Fiche action N°")
+    cols = {str(ws.cell(header, c).value): c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value}
+    out = []
+    for r in range(header + 1, ws.max_row + 1):
+        n = ws.cell(r, 4).value
+        if isinstance(n, str) and n.startswith("Action"):
+            out.append({"row": r, **{k: ws.cell(r, c).value for k, c in cols.items()}})
+    return out
+
+
+def _expected_reports(rows: list[dict], executions: list[D]) -> list[D]:
+    """The report column each action gives the next year, computed here: the
+    State's share of the execution (budget exécuté × part État / budget global,
+    half up at the cent, at most the part État); what it left, twice (parité:
+    the CD's matching half)."""
+    out = []
+    for row, ex in zip(rows, executions, strict=True):
+        part, glob = cents(row["Participation État"]), cents(row["Budget global de l'action"])
+        spent = min((ex * part / glob).quantize(CENT, rounding=ROUND_HALF_UP), part)
+        out.append((part - spent) * 2)
+    return out
+
+
+def _journal(path) -> list[tuple]:
+    ws = openpyxl.load_workbook(path, data_only=True)[L.JOURNAL]
+    return [r for r in ws.iter_rows(min_row=L.JOURNAL_FIRST_ROW, values_only=True) if any(v is not None for v in r)]
+
+
+def _follow_up(path) -> list[tuple]:
+    ws = openpyxl.load_workbook(path, data_only=True)[L.SUIVI]
+    assert ws.cell(L.SUIVI_HEADER_ROW, 1).value == "Année"
+    return [r for r in ws.iter_rows(min_row=L.SUIVI_FIRST_ROW, values_only=True) if r[0] is not None]
+
+
+@pytest.fixture
+def loiret_executed(tmp_path):
+    """The Loiret 2020 as printed, an execution typed in every fiche."""
+    from tests.helpers.samples import write_variant
+    m = load_example("loiret-2020")
+    ex = _executions(m)
+    m = replace(m, actions=tuple(replace(a, budget_execute=e) for a, e in zip(m.actions, ex, strict=True)))
+    path = tmp_path / "loiret_2020.xlsx"
+    write_variant(str(path), m, fiches=True)
+    return path, m, ex
+
+
+def test_suivant_prepares_the_next_year_of_a_yearly_convention(loiret_executed):
+    src, m, ex = loiret_executed
+    before = sha(src)
+    source_rows = _maquette_rows(src)
+    expected = _expected_reports(source_rows, ex)
+    status, out, err = cli("suivant", src)
+    assert status == 0, err
+    target = src.with_name("loiret_2021.xlsx")
+    assert out.splitlines()[0] == f"Maquette 2021 préparée depuis « {src} » : {target}"
+    assert sha(src) == before  # the source is never written
+    # every action carried, in order, with its texts; no amount but the report
+    new_rows = _maquette_rows(target)
+    keep = ("Fiche action N°", "Intitulé de l'action", "Thèmes de la contractualisation",
+            "Imputation Chorus (code - libellé)", "Bloc")
+    def texts(rows):  # the reader reads a text with its runs of spaces as one (« majorité  (soutien »)
+        return [{k: " ".join(str(r[k]).split()) for k in keep} for r in rows]
+    assert texts(new_rows) == texts(source_rows)
+    assert [cents(r["Report N-1"]) for r in new_rows] == expected
+    assert {r["Budget global de l'action"] for r in new_rows} == {None}
+    assert expected[0] == D("21999.94")  # socle 1.1: 36 000 − 25 000,03 (half up), twice
+    assert expected[[a.numero for a in m.actions].index("7")] == D("0.00")  # all of its part executed
+    new = read(target).maquette
+    assert new.annee == 2021 and new.profile.id == CALPAE
+    for a, b in zip(new.actions, m.actions, strict=True):
+        assert (a.bloc, a.numero, a.fiche.description, a.fiche.partenaires, a.fiche.perspectives) == \
+               (b.bloc, b.numero, b.fiche.description, b.fiche.partenaires, b.fiche.perspectives)
+        assert report_etat(a) == (a.report / 2)  # the State's half: part État − exécuté État
+    # every carried figure journaled: the cell, the old (empty) and the new value
+    carried = [r for r in _journal(target) if r[1] == "Report N-1 2021"]
+    assert [(r[4], r[2], cents(r[3])) for r in carried] == [(f"J{r['row']}", "(vide)", e)
+                                                           for r, e in zip(new_rows, expected, strict=True)]
+    assert all(" − exécuté État " in r[0] for r in carried)
+    lines = _follow_up(target)
+    assert [(y, n, cents(rep)) for y, _g, n, *_mid, rep, _note in lines] == [
+        (2020, a.numero, e) for a, e in zip(m.actions, expected, strict=True)]
+    assert [cents(x[7]) for x in lines] == ex
+
+
+def test_suivant_twice_accumulates_the_follow_up(loiret_executed, tmp_path):
+    src, m, _ex = loiret_executed
+    assert cli("suivant", src)[0] == 0
+    y21 = src.with_name("loiret_2021.xlsx")
+    # 2021 typed: a budget global per action, an execution in each fiche
+    wb = OpenpyxlWorkbook.open(str(y21))
+    ws = wb.wb[L.MAQUETTE]
+    rows = _maquette_rows(y21)
+    ex21 = []
+    for i, r in enumerate(rows):
+        ws.cell(r["row"], 6).value = float(100000 + 1000 * i) + 0.03
+        ex21.append(D(50000 + 700 * i) + D("0.05"))
+    for sheet in wb.wb.worksheets:
+        if sheet.title.startswith("Fiche "):
+            numero = sheet.cell(3, 2).value
+            row = next(c.row for c in sheet["A"] if c.value == "Budget exécuté")
+            i = [(r["Bloc"], r["Fiche action N°"]) for r in rows].index((sheet.cell(2, 2).value, numero))
+            sheet.cell(row, 2).value = float(ex21[i])
+    wb.save(str(y21), backup=False)
+    status, out, err = cli("recalculer", y21)
+    assert status in (0, 1), out + err
+    rows21 = _maquette_rows(y21)
+    expected21 = []
+    for r, e in zip(rows21, ex21, strict=True):
+        part, glob, rep = cents(r["Participation État"]), cents(r["Budget global de l'action"]), cents(r["Report N-1"])
+        assert part == ((glob - rep) / 2).quantize(CENT, rounding="ROUND_FLOOR")  # parité, the report taken out
+        spent = min((e * part / glob).quantize(CENT, rounding=ROUND_HALF_UP), part)
+        expected21.append((part - spent) * 2)
+    before = sha(y21)
+    assert cli("suivant", y21)[0] == 0
+    assert sha(y21) == before
+    y22 = src.with_name("loiret_2022.xlsx")
+    lines = _follow_up(y22)
+    assert [x[0] for x in lines] == [2020] * 20 + [2021] * 20  # 2020's lines kept, 2021's added
+    assert [cents(x[11]) for x in lines[20:]] == expected21
+    assert [cents(r["Report N-1"]) for r in _maquette_rows(y22)] == expected21
+    assert len([r for r in _journal(y22) if r[1] == "Report N-1 2022"]) == 20
+    # again: the same file, nothing doubled
+    assert cli("suivant", y21, "--force")[0] == 0
+    assert _follow_up(y22) == lines
+    assert len([r for r in _journal(y22) if r[1] == "Report N-1 2022"]) == 20
+
+
+# --- « suivant »: a multi-year contract ----------------------------------------------------------------------
+
+def _report_cells(path, annee) -> dict[str, object]:
+    """N° -> the report cell of a column year, as the file stores it."""
+    ws = openpyxl.load_workbook(path, data_only=True)[L.MAQUETTE]
+    header = next(r for r in range(1, 15) if ws.cell(r, 4).value == "Fiche action N°")
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value == f"Report {annee}")
+    return {ws.cell(r, 4).value: ws.cell(r, col).value for r in range(header + 1, ws.max_row + 1)
+            if str(ws.cell(r, 4).value or "").startswith("Action")}
+
+
+def test_suivant_fills_the_next_column_year_of_a_contract(tmp_path):
+    path = _example_file(tmp_path, CLS)
+    years = load_years("cls-exemple")
+    y24, y25 = years[0], years[1]
+    assert _report_cells(path, 2025) == {a.libelle_numero: (8000 if a.numero == "1.3" else None) for a in y25.actions}
+    # expected, from the 2024 figures: twice what the State's part left unexecuted
+    expected = {}
+    for a in y24.actions:
+        spent = min((a.budget_execute * a.part_etat / a.budget_global).quantize(CENT, rounding=ROUND_HALF_UP),
+                    a.part_etat)
+        expected[a.libelle_numero] = (a.part_etat - spent) * 2
+    status, out, err = cli("suivant", path)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"Contrat 2024-2027 : année 2025 préparée dans {path}")
+    assert lines[1].startswith("  8 report(s) calculé(s) depuis l'exécution (total "), lines
+    assert lines[1].endswith(", 7 écrit(s) dans des cellules vides")
+    assert f"  Action 1.3 (axe 1) : P7 vaut {format_eur(D(8000))}, le calcul donne " \
+           f"{format_eur(expected['Action 1.3'])} — laissé tel quel" in lines
+    got = {k: cents(v) for k, v in _report_cells(path, 2025).items()}
+    assert got == {**expected, "Action 1.3": D(8000)}  # the typed figure kept
+    assert _report_cells(path, 2024) == {k: None for k in expected}  # another year untouched
+    params = {r[0]: r[1] for r in openpyxl.load_workbook(path, data_only=True)[L.PARAMETRES].iter_rows(
+        values_only=True) if r[0]}
+    assert params["Année de la convention"] == 2025
+    journal = _journal(path)
+    written = {r[4]: cents(r[3]) for r in journal if r[1] == "Report N-1 2025" and r[2] == "(vide)"}
+    assert sorted(written.values()) == sorted(v for k, v in expected.items() if k != "Action 1.3")
+    assert {c[0] for c in written} == {"P"} and "P7" not in written
+    assert [r[1:4] for r in journal if r[1] == "Année"] == [("Année", 2024, 2025)]
+    follow = _follow_up(path)
+    assert [(x[0], x[2]) for x in follow] == [(2024, a.numero) for a in y24.actions]
+    # the contract's next year, then its last: no year after
+    assert cli("suivant", path)[0] == 0
+    assert {k: cents(v) for k, v in _report_cells(path, 2025).items()} == got  # 2025 is not carried twice
+    assert [x[0] for x in _follow_up(path)] == [2024] * 8 + [2025] * 8
+    assert cli("suivant", path)[0] == 0
+    before = sha(path)
+    status, out, err = cli("suivant", path)
+    assert status == 2 and out == ""
+    assert err.strip() == f"{path} : le contrat se termine en 2027 : il n'a pas d'année après 2027 " \
+                          "[ANNEE_SUIVANTE_IMPOSSIBLE]"
+    assert sha(path) == before
+
+
+def test_suivant_on_a_contract_at_its_last_year(tmp_path):
+    path = _example_file(tmp_path, CLS)
+    _set_param(path, "Année de la convention", 2027)
+    before = sha(path)
+    status, _out, err = cli("suivant", path)
+    assert status == 2 and "[ANNEE_SUIVANTE_IMPOSSIBLE]" in err and sha(path) == before
+
