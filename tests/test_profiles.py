@@ -872,3 +872,95 @@ def test_suivant_on_a_contract_at_its_last_year(tmp_path):
     status, _out, err = cli("suivant", path)
     assert status == 2 and "[ANNEE_SUIVANTE_IMPOSSIBLE]" in err and sha(path) == before
 
+
+
+def test_the_consolidation_counts_an_rsa_convention_s_whole_envelope(tmp_path):
+    """Its credits are the volets' (150 000 + 150 000 + 200 000 €), not volet 1's alone (333 % « used »)."""
+    from calpae_xl.reports.consolidate import read_file, tables
+    path = _example_file(tmp_path, RSA)
+    row = tables([read_file(str(path))])["Fichiers"].iloc[0]
+    assert (row["Crédits État notifiés"], row["Parts État (somme)"], row["Enveloppe utilisée"]) == \
+           (D(500000), D(500000), D(1))
+
+
+# --- the buttons' entry points (the xlwings remote engine) ---------------------------------------------
+
+@pytest.mark.parametrize("button", ["Recalculer", "Contrôler", "Générer les fiches"])
+@pytest.mark.parametrize("prof", [CLS, RSA])
+def test_the_buttons_on_the_shipped_examples(prof, button, tmp_path):
+    """What Excel's buttons write (the remote engine, no --profil: the
+    workbook's own profile) is what the command line writes."""
+    pytest.importorskip("xlwings", reason="xlwings absent : pip install \"calpae-xl[excel]\"")
+    from calpae_xl import excel
+    from tests.helpers.remote import apply_actions, payload_from_file, remote_book
+    from tests.test_excel_remote import _compare, _headless
+    path = _example_file(tmp_path, prof)
+    assert cli("recalculer", path)[0] == 0  # as the officer receives it: recalculated once
+    payload = payload_from_file(str(path))
+    book = remote_book(payload)
+    outcome = {"Recalculer": excel.recalculer, "Contrôler": excel.controler,
+               "Générer les fiches": excel.generer_fiches}[button](book)
+    assert outcome is not None and outcome.maquette.profile.id == prof
+    assert [f for f in outcome.findings if f.severity.value == "erreur"] == []
+    actions = book.json()["actions"]
+    touched: set = set()
+    cells = apply_actions(payload, actions, touched)
+    f_wb, v_wb = _headless(path, button, tmp_path)
+    # The remote engine receives values only: a budget typed under « libre » cannot be told from its formula's
+    # value, and the formula is written back (the same amount); the batch keeps the typed figure.
+    typed_libre = set()
+    for (sheet, r, c) in touched:
+        ours = cells[sheet][r - 1][c - 1]
+        if isinstance(ours, str) and ours.startswith("=") and not isinstance(f_wb[sheet].cell(r, c).value, str):
+            assert f_wb[sheet].cell(r, c).value == v_wb[sheet].cell(r, c).value
+            assert f_wb[L.MAQUETTE].cell(r, f_wb[L.MAQUETTE].max_column).value == "libre"
+            cells[sheet][r - 1][c - 1] = f_wb[sheet].cell(r, c).value
+            typed_libre.add((sheet, r, c))
+    assert _compare(cells, touched, f_wb, v_wb) > 0
+    assert len(typed_libre) == (6 if (prof, button) == (RSA, "Recalculer") else 0)
+    alert = [a for a in actions if a["func"] == "alert"]
+    assert len(alert) == 1 and alert[0]["args"][0].startswith(f"{button} : terminé.")
+
+
+def test_the_buttons_on_a_user_profile_workbook(tmp_path):
+    """The buttons have no --profil: the profile the workbook carries is read."""
+    pytest.importorskip("xlwings", reason="xlwings absent")
+    from calpae_xl import excel
+    from tests.helpers.remote import apply_actions, payload_from_file, remote_book
+    path = tmp_path / "essai.xlsx"
+    assert cli("nouveau", path, "--profil", write_profile(tmp_path), "--lignes", "2")[0] == 0
+    _fill_user_maquette(path)
+    assert cli("recalculer", path)[0] == 0
+    payload = payload_from_file(str(path))
+    book = remote_book(payload)
+    outcome = excel.recalculer(book)
+    assert outcome.maquette.profile.id == "convention-essai"
+    assert not [f for f in outcome.findings if f.code.startswith("PROFIL")]
+    assert [(a.bloc.value, a.part_etat, a.part_cd) for a in outcome.maquette.actions] == [
+        ("prevention", D("500.01"), D("500.02")), ("insertion", D("250.49"), D("250.49"))]
+    apply_actions(payload, book.json()["actions"])
+
+
+# --- LibreOffice recomputes the written workbooks ---------------------------------------------------------
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) absent : .ci/run l'installe")
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
+@pytest.mark.parametrize("prof", [CLS, RSA, "essai"])
+def test_libreoffice_agrees_to_the_cent(prof, suffix, tmp_path):
+    from tests.test_libreoffice import assert_formulas_match, recalc_with_libreoffice
+    if prof == "essai":
+        path = tmp_path / f"essai{suffix}"
+        assert cli("nouveau", path, "--profil", write_profile(tmp_path), "--lignes", "2")[0] == 0
+        if suffix == ".xlsx":
+            _fill_user_maquette(path)
+    else:
+        path = _example_file(tmp_path, prof, suffix)
+    assert cli("recalculer", path)[0] == 0
+    # the empty rows of a maquette this test saved with plain openpyxl lost their cached values
+    uncached = (L.MAQUETTE,) if prof == "essai" and suffix == ".xlsx" else ()
+    checked = assert_formulas_match(path, recalc_with_libreoffice(path, tmp_path), uncached)
+    assert checked >= (20 if prof == "essai" else 50)
