@@ -204,6 +204,9 @@ def cmd_suivant(args) -> int:
         if Path(target).suffix.lower() not in WORKBOOK_SUFFIXES:
             return _fail(f"« {target} » : le nom doit finir par .xlsx ou .xlsm.")
         saveframe.check_output(target, inputs=[source])
+        if Path(target).exists() and not args.force:  # the next year may be under way there: never replaced unasked
+            return _fail(shown(f"« {target} » : ce fichier existe déjà ; choisissez un autre nom (-o), ou ajoutez "
+                               "--force pour le remplacer. [FICHIER_EXISTANT]"))
         with saveframe.staging(target) as work:
             staged = os.path.join(work, "suivant" + Path(target).suffix.lower())
             result = prepare_next_year(wb, staged, profile)

@@ -223,11 +223,18 @@ def _unexpected_code(tmp_path, monkeypatch) -> str:
     return process_file(str(_loiret(tmp_path)), [CONTROLER]).code
 
 
+def _profile_codes(tmp_path) -> set[str]:
+    """Conventions as data: profiles, split rules, multi-year contract, « suivant » (tests/test_profiles.py)."""
+    from tests.test_profiles import profile_codes
+    return profile_codes(tmp_path)
+
+
 def test_every_catalogued_code_is_produced(tmp_path, monkeypatch):
     produced = _finding_codes(tmp_path) | _reader_codes(tmp_path) | _unsure_codes(tmp_path)
     produced |= _open_codes(tmp_path, monkeypatch) | _save_codes(tmp_path, monkeypatch)
     produced |= {_chart_sheet_code(tmp_path)} | _pdf_codes(tmp_path, monkeypatch)
     produced |= _frame_codes(tmp_path, monkeypatch)
+    produced |= _profile_codes(tmp_path)
     produced.add(_unexpected_code(tmp_path, monkeypatch))
     produced |= _convertir_codes(tmp_path, monkeypatch)
     assert sorted(set(CATALOGUE) - produced) == [], "catalogués mais jamais produits"

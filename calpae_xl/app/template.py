@@ -287,7 +287,7 @@ def _total_row(fields, p, row: int, label: str, rows: list[int], typed: list, co
             continue
         k = p.years.index(int(year)) if year else 0
         col = j + 1
-        if typed[k] is not None:
+        if typed[k]:  # a typed (sub-)total; none typed ({} or None): the formula and its value
             values[col - 1] = typed[k].get(Column(base))
         else:
             values[col - 1] = Formula(sum_formula(col, rows), computed[k].get(Column(base), Decimal(0)))

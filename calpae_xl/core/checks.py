@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator, Optional
 from .catalogue import severity
 from .findings import Finding, Severity, Where, count_by_severity, has_errors, sort_findings
 from .model import FICHE_TEXT_FIELDS, Action, Column, Maquette, SplitRule, theme_number
-from .money import (DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, ZERO, Unreadable, format_eur,
+from .money import (DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, ZERO, Unreadable, format_eur, to_cent,
                     value_or_zero)
 from .profile import profile_of
 from .rules import COLUMNS, column_sum, drivers_of, inputs_of, report_etat, report_etat_total
@@ -442,7 +442,7 @@ def executed_etat(a: Action) -> Optional[Decimal]:
         base = a.part_etat + (a.part_cd if isinstance(a.part_cd, Decimal) else ZERO)
     if base == 0:
         return ZERO
-    return min(a.budget_execute * a.part_etat / base, a.part_etat).quantize(Decimal("0.01"))
+    return to_cent(min(a.budget_execute * a.part_etat / base, a.part_etat))  # half up, as every amount
 
 
 def run_contract_checks(years: list[Maquette]) -> list[Finding]:

@@ -147,6 +147,20 @@ def _text(d: dict, key: str, where: str, problems: list[str], required: bool = T
     return v.strip()
 
 
+def _unknown_keys(d: dict, known: tuple[str, ...], where: str, problems: list[str]) -> None:
+    """A key the toolkit does not read (a typo: « regel ») would be silently ignored: it is said."""
+    for k in d:
+        if k not in known:
+            problems.append(f"{where} : clé « {k} » inconnue (clés possibles : {', '.join(sorted(known))})")
+
+
+GROUP_KEYS = ("id", "libelle", "court", "alias", "regle", "regles", "imputation", "sous_total", "obligatoire")
+THEME_KEYS = ("numero", "libelle", "groupe", "imputation")
+SECTION_KEYS = {"regles": ("defaut", "permises", "libre_cd_au_moins_etat"),
+                "enveloppe": ("article", "report", "fongible", "plafond_annuel_constant"),
+                "imputation": ("forme", "exemple", "requise"), "fiche": ("sections",)}
+
+
 def profile_from_dict(d: dict, source: str) -> Profile:
     """Validate and build a profile; every problem is reported at once."""
     problems: list[str] = []
@@ -155,6 +169,9 @@ def profile_from_dict(d: dict, source: str) -> Profile:
     for k in d:
         if k not in known:
             problems.append(f"clé « {k} » inconnue (clés possibles : {', '.join(sorted(known))})")
+    for section, keys in SECTION_KEYS.items():
+        if isinstance(d.get(section), dict):
+            _unknown_keys(d[section], keys, f"[{section}]", problems)
     fmt = d.get("format", FORMAT_VERSION)
     if fmt != FORMAT_VERSION:
         problems.append(f"« format » vaut {fmt!r} : cette version de calpae-xl lit le format {FORMAT_VERSION}")
@@ -187,6 +204,7 @@ def profile_from_dict(d: dict, source: str) -> Profile:
         if not isinstance(g, dict):
             problems.append(f"{where} : une table est attendue")
             continue
+        _unknown_keys(g, GROUP_KEYS, where, problems)
         gid = _text(g, "id", where, problems)
         if gid in seen_ids:
             problems.append(f"{where} : l'identifiant « {gid} » est déjà pris")
@@ -211,6 +229,7 @@ def profile_from_dict(d: dict, source: str) -> Profile:
     themes = []
     for i, t in enumerate(d.get("themes", []), 1):
         where = f"thème n°{i}"
+        _unknown_keys(t, THEME_KEYS, where, problems)
         numero, libelle = str(t.get("numero", "")).strip(), _text(t, "libelle", where, problems)
         groupe = _text(t, "groupe", where, problems)
         if groupe and groupe not in ids:

@@ -516,6 +516,8 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
                 v = param_amount(L.P_CREDITS, None, raw, f"Crédits État notifiés — {g.label}")
                 if v is not None:
                     group_credits[g.value] = v
+        if credits is None and group_credits:  # each group's own credits: the convention's are their sum
+            base_credits = sum(group_credits.values(), Decimal(0))
     views = []
     for year, (actions, table, subtotals, total, year_findings) in tables:
         merged, seen = [], set()
