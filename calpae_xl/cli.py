@@ -670,7 +670,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sv = sub.add_parser("suivant", help="préparer l'année suivante : actions et fiches reprises, reports calculés "
                                         "depuis l'exécution")
-    sv.add_argument("fichier")
+    sv.add_argument("fichier", metavar="FICHIER", help="la maquette de l'année (.xlsx ou .xlsm), ou le classeur du "
+                                                      "contrat pluriannuel")
     sv.add_argument("-o", "--sortie", metavar="FICHIER", help="défaut : le nom avec l'année suivante (ou le même "
                                                               "classeur pour un contrat pluriannuel)")
     sv.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
@@ -679,7 +680,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cv = sub.add_parser("convertir", help="une maquette CALPAE en maquette de contrat local des solidarités "
                                           "(nouveau classeur), par une correspondance des thèmes vers les axes")
-    cv.add_argument("fichier")
+    cv.add_argument("fichier", metavar="FICHIER", help="la maquette CALPAE à convertir (.xlsx ou .xlsm) ; elle "
+                                                      "n'est pas modifiée")
     cv.add_argument("--vers", default="cls-2024-2027", choices=["cls-2024-2027"], help="la convention d'arrivée")
     cv.add_argument("--correspondance", metavar="FICHIER.toml", help="votre correspondance des thèmes vers les "
                                                                      "axes (défaut : celle livrée)")
@@ -690,12 +692,13 @@ def build_parser() -> argparse.ArgumentParser:
     cv.set_defaults(func=cmd_convertir)
 
     pr = sub.add_parser("profils", help="les conventions que l'outil connaît (CALPAE, CLS, RSA / France Travail)")
-    pr.add_argument("--format", choices=("texte", "json"), default="texte")
+    pr.add_argument("--format", choices=("texte", "json"), default="texte",
+                    help="texte (défaut) ou json (identifiant, intitulé, années, groupes)")
     pr.set_defaults(func=cmd_profils)
 
     pl = sub.add_parser("paquet-lite", help="pour xlwings Lite : le paquet du projet, requirements.txt, main.py et "
                                             "les classeurs à boutons")
-    pl.add_argument("dossier")
+    pl.add_argument("dossier", metavar="DOSSIER", help="le dossier où écrire le paquet et les classeurs")
     pl.add_argument("--url", metavar="ADRESSE", help="adresse (dossier web) où le paquet .whl sera publié")
     pl.add_argument("--sans-paquet", action="store_true", help="sans construire le paquet .whl (classeurs, main.py, "
                                                                "requirements.txt)")
