@@ -448,7 +448,8 @@ def cmd_pdf(args) -> int:
     from .app.render import finding_line  # noqa: PLC0415
     from .reports.pdf import annex_pdf  # noqa: PLC0415
     out = annex_pdf(args.fichier, args.sortie, avenant=args.avenant or "", controles=args.controles,
-                    forcer=args.forcer, credits=args.credits_etat, report=args.report_etat, force=args.force)
+                    forcer=args.forcer, credits=args.credits_etat, report=args.report_etat, force=args.force,
+                    profile=_profile(args))
     errors = out.errors
     if out.target is None:
         print(f"« {args.fichier} » : {len(errors)} erreur(s) à corriger avant d'imprimer l'annexe :")
@@ -666,6 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("--force", action="store_true", help="remplacer un PDF existant différent (sans --force, il "
                                                          "n'est jamais écrasé)")
     envelope(pd_)
+    profil(pd_)
     pd_.set_defaults(func=cmd_pdf)
 
     sv = sub.add_parser("suivant", help="préparer l'année suivante : actions et fiches reprises, reports calculés "

@@ -128,6 +128,7 @@ class AnnexOptions:
     group_header: str = "Bloc"
     columns: Sequence[Column] = tuple(Column)
     font_dir: Optional[str] = None  # a folder with the TTF files to use first
+    period: str = ""  # a multi-year contract's span (« 2024-2027 »), said instead of the year in the footer
 
     def name(self, m: Maquette) -> str:
         if self.document_name:
@@ -135,8 +136,8 @@ class AnnexOptions:
         parts = ["Annexe financière", m.departement.strip() or "Département non renseigné"]
         if self.avenant.strip():
             parts.append(self.avenant.strip())
-        if m.annee:
-            parts.append(str(m.annee))
+        if self.period or m.annee:
+            parts.append(self.period or str(m.annee))
         return " — ".join(parts)
 
 
@@ -578,11 +579,19 @@ def _title_block(m: Maquette, st: _Styles, opts: AnnexOptions) -> list:
            Paragraph(" — ".join(line), st.subtitle), Spacer(1, 3)]
     year = f" au titre de {m.annee}" if m.annee else ""
     previous = f" {m.annee - 1}" if m.annee else " N-1"
+    p = getattr(m, "profile", None)
     rows = [[Paragraph(f"Crédits de l'État notifiés{year}", st.cell),
-             amount_text(m.credits_etat, f.nnbsp) or "non renseigné"],
-            [Paragraph(f"Report des crédits{previous} non consommés (notifié)", st.cell),
-             amount_text(m.report_etat_notifie, f.nnbsp) or "non renseigné"]]
-    t = Table(rows, colWidths=[230, 90], hAlign="LEFT")
+             amount_text(m.credits_etat, f.nnbsp) or "non renseigné"]]
+    if p is not None and not p.fongible:  # each group its own envelope: said group by group
+        for g in p.groupes:
+            value = (getattr(m, "credits_groupes", None) or {}).get(g.value)
+            if value is not None or g.obligatoire:
+                rows.append([Paragraph(f"dont {escape(g.label)}", st.cell),
+                             amount_text(value, f.nnbsp) or "non renseigné"])
+    if p is None or p.report:
+        rows.append([Paragraph(f"Report des crédits{previous} non consommés (notifié)", st.cell),
+                     amount_text(m.report_etat_notifie, f.nnbsp) or "non renseigné"])
+    t = Table(rows, colWidths=[330 if len(rows) > 2 else 230, 90], hAlign="LEFT")
     t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), f.bold, BODY + 1), ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                            ("GRID", (0, 0), (-1, -1), 0.5, GRID), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                            ("BACKGROUND", (0, 0), (0, -1), LABEL_BG)]))
@@ -633,7 +642,8 @@ def _section(title: str, body, st: _Styles) -> list:
     return [keep, head] + list(body)
 
 
-def _fiche(m: Maquette, g: Group, a: Action, st: _Styles, width: float, key: str) -> list:
+def _fiche(m: Maquette, g: Group, a: Action, st: _Styles, width: float, key: str,
+           years: Sequence[Maquette] = ()) -> list:
     f, fi = st.f, a.fiche
     title = f"{a.label} : {a.intitule}" if a.intitule.strip() else a.label
     head = [_Anchor(key, f"{title[:90]} ({g.label})", 1),
@@ -641,10 +651,21 @@ def _fiche(m: Maquette, g: Group, a: Action, st: _Styles, width: float, key: str
             Paragraph(para(title), st.h1),
             _kv_table([("Thème de la contractualisation", a.theme),
                        ("Imputation Chorus", chorus_text(a).replace(NBSP, " "))], st, width),
-            Spacer(1, 6),
-            Paragraph(f"Budget prévisionnel{' ' + str(m.annee) if m.annee else ''} (maquette financière)", st.h2),
-            _kv_table([(column_label(c, m), amount_text(a.amount(c), f.nnbsp)) for c in Column], st, width,
-                      amounts=True)]
+            Spacer(1, 6)]
+    if years:  # a multi-year contract: one column per year
+        per_year = [y.find(a.bloc, a.numero) for y in years]
+        rows = [[column_label(c, m).replace(f"Report {m.annee - 1}", "Report N-1") if m.annee else column_label(c, m)]
+                + [amount_text(ya.amount(c), f.nnbsp) if ya else "" for ya in per_year] for c in Column]
+        rows.append(["Budget exécuté"] + [amount_text(ya.budget_execute, f.nnbsp) if ya else "" for ya in per_year])
+        label_w = width - 78 * len(years)
+        head += [Paragraph("Budget prévisionnel par année (maquette financière)", st.h2),
+                 _grid_table([""] + [str(y.annee) for y in years], rows, [label_w] + [78] * len(years), st,
+                             right=tuple(range(1, len(years) + 1)))]
+    else:
+        head += [Paragraph(f"Budget prévisionnel{' ' + str(m.annee) if m.annee else ''} (maquette financière)",
+                           st.h2),
+                 _kv_table([(column_label(c, m), amount_text(a.amount(c), f.nnbsp)) for c in Column], st, width,
+                           amounts=True)]
     out: list = [KeepTogether(head)]
     out += _section("Description de l'action", fi.description, st)
     out += _section("Date de mise en place de l'action", fi.date_mise_en_place, st)
@@ -661,14 +682,29 @@ def _fiche(m: Maquette, g: Group, a: Action, st: _Styles, width: float, key: str
                                   right=(1,), bold_last=True))
     out += _section("Budget", budget or None, st)
     exe = []
-    if a.budget_execute is not None:
+    if a.budget_execute is not None and not years:  # a contract's: in the table by year above
         exe.append(("Budget exécuté", amount_text(a.budget_execute, f.nnbsp)))
     if a.periode_execution.strip():
         exe.append(("Période d'exécution", a.periode_execution))
-    out += _section("Budget exécuté", [_kv_table(exe, st, width)] if exe else None, st)
+    if exe or not years:
+        out += _section("Budget exécuté", [_kv_table(exe, st, width)] if exe else None, st)
     fapi = {True: "Oui", False: "Non", None: ""}[a.fapi]
     out += _section("Action déjà financée au titre du FAPI", fapi, st)
-    if a.indicateurs:
+    if a.indicateurs and years:  # a contract: each year's target and result
+        rows = []
+        for ind in a.indicateurs:
+            for y in years:
+                v = ind.value_for(y.annee)
+                if v is None and y is not years[0]:
+                    continue
+                rows.append((ind.libelle, ind.unite, str(y.annee), number_text(v.cible if v else None, f.nnbsp),
+                             number_text(v.resultat if v else None, f.nnbsp),
+                             "; ".join(x for x in ((v.commentaire if v else ""), ind.source) if x)))
+        ind_t = _grid_table(["Indicateur", "Unité", "Année", "Cible", "Résultat", "Commentaire"], rows,
+                            [width * 0.34, width * 0.11, width * 0.09, width * 0.11, width * 0.11, width * 0.24], st,
+                            right=(3, 4))
+        out += _section("Indicateurs", [ind_t], st)
+    elif a.indicateurs:
         rows = []
         for ind in a.indicateurs:
             v = ind.value_for(m.annee)
@@ -705,12 +741,15 @@ def _controles(findings: Sequence, st: _Styles, width: float) -> list:
 
 def write_annex_pdf(maquette: Maquette, target: Union[str, os.PathLike, BinaryIO],
                     options: Optional[AnnexOptions] = None, groups: Optional[Sequence[Group]] = None,
-                    total: Optional[Mapping[Column, Amount]] = None) -> AnnexResult:
+                    total: Optional[Mapping[Column, Amount]] = None,
+                    years: Sequence[Maquette] = ()) -> AnnexResult:
     """Write the annex of ``maquette`` to ``target`` (a path or a binary file).
 
     ``groups`` default to the blocs (:func:`groups_from_maquette`), ``total``
     to the sum of all the actions. The maquette is printed as given: call
-    ``recalculate`` first for a recalculated annex.
+    ``recalculate`` first for a recalculated annex. ``years``: every year of
+    a multi-year contract (the first is ``maquette``): one maquette per year,
+    and each fiche's budget year by year.
     """
     opts = options or AnnexOptions()
     groups = list(groups) if groups is not None else groups_from_maquette(maquette)
@@ -725,19 +764,27 @@ def write_annex_pdf(maquette: Maquette, target: Union[str, os.PathLike, BinaryIO
     mw, mh = doc.frame_size("maquette")
     pw, _ = doc.frame_size("fiche")
 
-    story: list = [_Anchor("maquette", "Maquette financière", 0)]
-    title = _title_block(maquette, st, opts)
-    title_h = sum(fl.wrap(mw, mh)[1] + fl.getSpaceBefore() + fl.getSpaceAfter() for fl in title)
-    story += title
-    tables: list = []
-    if any(not is_blank_action(a) for g in groups for a in g.actions):
-        tables = _Maquette(maquette, groups, total, st, opts, mw).pages(mw, mh - title_h - 4, mh - 2)
-    else:  # no table of blank rows and zero totals
-        story.append(Paragraph("Aucune action n'est saisie dans la maquette.", st.none))
-    for i, t in enumerate(tables):
-        if i:
+    story: list = []
+    views = list(years) if len(years) > 1 else [maquette]
+    for k, m in enumerate(views):
+        if k:
             story.append(PageBreak())
-        story.append(t)
+        story.append(_Anchor(f"maquette-{m.annee}" if k else "maquette",
+                             f"Maquette financière {m.annee}" if len(views) > 1 else "Maquette financière", 0))
+        year_groups = groups if not k else groups_from_maquette(m)
+        title = _title_block(m, st, opts)
+        title_h = sum(fl.wrap(mw, mh)[1] + fl.getSpaceBefore() + fl.getSpaceAfter() for fl in title)
+        story += title
+        tables: list = []
+        if any(not is_blank_action(a) for g in year_groups for a in g.actions):
+            year_total = total if not k else grand_total(m)
+            tables = _Maquette(m, year_groups, year_total, st, opts, mw).pages(mw, mh - title_h - 4, mh - 2)
+        else:  # no table of blank rows and zero totals
+            story.append(Paragraph("Aucune action n'est saisie dans la maquette.", st.none))
+        for i, t in enumerate(tables):
+            if i:
+                story.append(PageBreak())
+            story.append(t)
     if opts.fiches:
         story.append(NextPageTemplate("fiche"))
         first = True
@@ -749,7 +796,7 @@ def write_annex_pdf(maquette: Maquette, target: Union[str, os.PathLike, BinaryIO
                 if first:
                     story.append(_Anchor("fiches", "Fiches actions", 0))
                     first = False
-                story += _fiche(maquette, g, a, st, pw, f"fiche-{gi}-{ai}")
+                story += _fiche(maquette, g, a, st, pw, f"fiche-{gi}-{ai}", views if len(views) > 1 else ())
     if opts.findings is not None:
         story += [NextPageTemplate("fiche"), PageBreak()] + _controles(opts.findings, st, pw)
     doc.build(story)

@@ -18,8 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Optional
 
-from ..core.checks import run_checks
-from ..core.findings import Finding, Severity, sort_findings
+from ..core.findings import Finding, Severity, is_open
 from ..errors import CalpaeError, UnwritableFile
 
 
@@ -42,7 +41,8 @@ class PdfOutcome:
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERREUR]
+        """The erreurs still open (one the Département justified, or the State accepted, no longer stops it)."""
+        return [f for f in self.findings if f.severity is Severity.ERREUR and is_open(f)]
 
 
 def default_target(src: str) -> str:
@@ -51,7 +51,7 @@ def default_target(src: str) -> str:
 
 def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", controles: bool = False,
               forcer: bool = False, credits: Optional[Decimal] = None, report: Optional[Decimal] = None,
-              force: bool = False) -> PdfOutcome:
+              force: bool = False, profile=None) -> PdfOutcome:
     """Read ``src``, check it, and write its annex to ``target`` (default: the
     workbook's name with .pdf) — unless errors remain and ``forcer`` is not
     set: then nothing is written and ``target`` stays None. ``force``: an
@@ -64,17 +64,25 @@ def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", cont
     saveframe.check_output(target, inputs=[src])  # before the work: the workbook itself, a folder, a file open…
     if Path(target).suffix.lower() != ".pdf":
         raise UnwritableFile(target, "le nom du PDF doit finir par .pdf (un classeur n'est jamais écrasé par le PDF)")
+    from ..app.session import CONTROLER, run  # noqa: PLC0415
+    from ..core.profile import profile_of  # noqa: PLC0415
     wb = PackageWorkbook.open(src)
-    read = read_workbook(wb.sheet_names(), wb.read_sheet, src, credits, report)
-    findings = sort_findings(read.findings + read.locate(run_checks(read.maquette, read.extra_chorus)))
+    read = read_workbook(wb.sheet_names(), wb.read_sheet, src, credits, report, profile)
+    # the checks as « controler » runs them: every year of a contract, then the contract; the answers read
+    findings = run(wb, [CONTROLER], credits, report, write=False, profile=profile).findings
     outcome = PdfOutcome(src, findings=findings)
     if outcome.errors and not forcer:
         return outcome
     outcome.draft = bool(outcome.errors)
-    options = AnnexOptions(avenant=avenant, draft=outcome.draft, findings=findings if controles else None)
+    p = profile_of(read.maquette)
+    years = [view.maquette for view in read.years] if len(read.years) > 1 else []
+    options = AnnexOptions(avenant=avenant or (f"Avenant n°{read.avenant}" if read.avenant else ""),
+                           draft=outcome.draft, findings=findings if controles else None,
+                           convention=p.intitule, group_header=p.word.capitalize(),
+                           period=f"{p.annees[0]}-{p.annees[1]}" if years else "")
     buf = io.BytesIO()
     try:
-        outcome.pages = write_annex_pdf(read.maquette, buf, options).pages
+        outcome.pages = write_annex_pdf(read.maquette, buf, options, years=years).pages
     except CalpaeError:
         raise
     except Exception as e:  # noqa: BLE001 - the boundary: a layout the engine cannot build names the file
