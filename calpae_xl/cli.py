@@ -350,8 +350,8 @@ def cmd_lot(args) -> int:
 
 
 def cmd_consolider(args) -> int:
-    from .reports.consolidate import (csv_paths, document, is_consolidation, read_file, tables,  # noqa: PLC0415
-                                      write_csv, write_workbook)
+    from .reports.consolidate import (csv_paths, document, is_consolidation, read_records,  # noqa: PLC0415
+                                      tables, write_csv, write_workbook)
     target = str(args.sortie)
     saveframe.check_output(target)  # before reading every file: a folder, a read-only or open file there
     if args.csv:
@@ -364,8 +364,9 @@ def cmd_consolider(args) -> int:
     saveframe.check_output(target, inputs=files)
     if not files:
         return _fail(f"Aucune maquette à consolider dans « {args.dossier} ».")
-    records = map_files(partial(read_file, base=args.dossier), files, args.processus or os.cpu_count() or 1,
-                        sys.stderr.isatty(), "Consolidation")
+    per_file = map_files(partial(read_records, base=args.dossier), files, args.processus or os.cpu_count() or 1,
+                         sys.stderr.isatty(), "Consolidation")
+    records = [r for recs in per_file for r in recs]  # a multi-year contract: one record per year
     frames = tables(records)
     outputs = [saveframe.Output(target, partial(write_workbook, frames), saveframe.verify_package(len(frames) + 1))]
     csvs = csv_paths(frames, args.csv) if args.csv else {}
@@ -388,8 +389,11 @@ def cmd_consolider(args) -> int:
     ignored = [r for r in records if r.ignore]
     n_actions = sum(len(r.actions) for r in records)
     out = sys.stderr if args.json == "-" else sys.stdout  # the JSON alone on the standard output
-    print(f"{len(records)} fichier(s), {len(records) - len(unreadable) - len(ignored)} lu(s), {n_actions} action(s) : "
-          f"{_written(target, written[0])}", file=out)
+    years = sum(len(recs) for recs in per_file if len(recs) > 1)
+    contracts = f" (dont {years} année(s) de contrats pluriannuels)" if years else ""
+    print(f"{len(per_file)} fichier(s), {len(per_file) - len(unreadable) - len(ignored)} lu(s), {len(records)} "
+          f"ligne(s) département × année{contracts}, {n_actions} action(s) : {_written(target, written[0])}",
+          file=out)
     for r in unreadable:
         print(f"  illisible : {r.erreur}", file=out)
     for r in ignored:

@@ -145,7 +145,7 @@ def test_json_contract_of_a_finding():
     assert f.as_dict() == {"code": "PARITE_ROMPUE", "gravite": "erreur", "bloc": "socle", "action": "Action 4.1",
                            "feuille": None, "cellule": None, "message": f.message,
                            "cle": "PARITE_ROMPUE|socle|4.1|part_etat", "statut": None, "reponse": None,
-                           "ouvert": True}
+                           "ouvert": True, "annee": None}
     assert f.located("Maquette", "G7").as_dict()["cellule"] == "G7"
     # the key is the finding's identity in the model, never its row
     assert f.located("Maquette", "G9").as_dict()["cle"] == f.as_dict()["cle"]

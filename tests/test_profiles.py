@@ -888,6 +888,29 @@ def test_the_consolidation_counts_an_rsa_convention_s_whole_envelope(tmp_path):
            (D(500000), D(500000), D(1))
 
 
+def test_the_consolidation_gives_a_contract_one_line_per_year(tmp_path, capsys):
+    """A CLS workbook holds four years: the State reads four lines (département × année), each with that
+    year's credits and parts État, and each year's findings; the file itself counted once."""
+    folder = tmp_path / "region"
+    folder.mkdir()
+    _example_file(folder, CLS)
+    shutil.copy(_example_file(tmp_path, RSA), folder / "rsa.xlsx")
+    capsys.readouterr()
+    assert main(["consolider", str(folder), "-o", str(tmp_path / "conso.xlsx"), "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    years = load_years(profile(CLS).exemple)
+    cls_lines = [f for f in doc["fichiers"] if f["provenance"]["profil"] == CLS]
+    assert [f["annee"] for f in cls_lines] == [2024, 2025, 2026, 2027]
+    for line, m in zip(cls_lines, years, strict=True):
+        assert D(line["parts_etat"]) == sum((a.part_etat for a in m.actions), D(0)), m.annee
+        assert D(line["credits_etat"]) == m.credits_etat
+        assert all(c["annee"] in (None, m.annee) if m.annee == 2024 else c["annee"] == m.annee
+                   for c in line["constats"]), m.annee
+    assert [c["message"][:4] for c in cls_lines[1]["constats"]] == ["2025"] * len(cls_lines[1]["constats"])
+    assert "2 fichier(s), 2 lu(s), 5 ligne(s) département × année (dont 4 année(s)" in captured.err
+
+
 # --- the buttons' entry points (the xlwings remote engine) ---------------------------------------------
 
 @pytest.mark.parametrize("button", ["Recalculer", "Contrôler", "Générer les fiches"])

@@ -61,6 +61,8 @@ class Outcome:
     avenant: str = ""
     #: the convention profile the file was read with (its id)
     profil: str = PROFILE
+    #: every year of a multi-year contract, as this run leaves it (the first is ``maquette``); [maquette] else
+    years: list = field(default_factory=list)
 
     @property
     def fingerprint_before(self) -> str:
@@ -108,7 +110,7 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     read_years = [view.maquette for view in read.years]
     outcome = Outcome(wb.path, maquette, changes, receipt_before=read.receipt, avenant=read.avenant,
                       fingerprint_of=lambda: digest(read_years, read.extra_chorus, read.findings),
-                      profil=profile_of(maquette).id)
+                      profil=profile_of(maquette).id, years=[m for _v, m in years])
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created, years)
     elif RECALCULER in operations and not getattr(wb, "recalculates", False):

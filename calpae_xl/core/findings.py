@@ -147,6 +147,7 @@ class Finding:
             "statut": self.status.value if self.status else None,
             "reponse": (self.answer.text or None) if self.answer else None,
             "ouvert": self.open,
+            "annee": self.where.annee,
         }
 
 

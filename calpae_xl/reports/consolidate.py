@@ -75,7 +75,15 @@ class FileRecord:
 
 def read_file(path: str, base: Optional[str] = None) -> FileRecord:
     """Read one maquette and run the checks — never raises. ``base``: the
-    consolidated folder, paths are given relative to it."""
+    consolidated folder, paths are given relative to it. A multi-year
+    contract: its first year (:func:`read_records` gives them all)."""
+    return read_records(path, base)[0]
+
+
+def read_records(path: str, base: Optional[str] = None) -> list[FileRecord]:
+    """One record per year of a file (a yearly convention: one) — never
+    raises. A contract's findings go to the year they are about; those on
+    the actions themselves or on the whole contract to its first year."""
     from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415
     from ..app.session import CONTROLER, failure, file_identity, provenance, run  # noqa: PLC0415
     rec = FileRecord(path, chemin=_relative(path, base))
@@ -85,22 +93,33 @@ def read_file(path: str, base: Optional[str] = None) -> FileRecord:
         wb = PackageWorkbook.open(path)
         if REPORT_MARKER in wb.sheet_names():
             rec.ignore, rec.erreur = True, "rapport produit par calpae-xl (consolidation ou comparaison) : ignoré"
-            return rec
+            return [rec]
         outcome = run(wb, [CONTROLER], write=False)
     except Exception as e:  # noqa: BLE001 - the boundary: one bad file never stops a consolidation
         rec.lisible = False
         rec.erreur, rec.code = failure(path, e)
         rec.erreur = rec.erreur.replace(str(path), rec.chemin)  # the folder's own path, not the machine's
-        return rec
+        return [rec]
     rec.provenance = provenance(path, outcome, identity)
-    m = outcome.maquette
+    years = outcome.years or [outcome.maquette]
+    records = [rec] + [FileRecord(path, chemin=rec.chemin, provenance=rec.provenance) for _ in years[1:]]
+    first_year = years[0].annee if len(years) > 1 else None
+    for r, m in zip(records, years, strict=True):
+        findings = outcome.findings if first_year is None else [
+            f for f in outcome.findings if (f.where.annee or first_year) == m.annee]
+        _fill(r, m, findings, path)
+    return records
+
+
+def _fill(rec: FileRecord, m, findings, path: str) -> None:
+    """A record's figures: one maquette (one year) and its findings."""
     rec.departement = m.departement or Path(path).stem
     rec.annee = m.annee or 0
     rec.credits_etat = _cents(m.credits_etat)
-    counts = count_open_by_severity(outcome.findings)
+    counts = count_open_by_severity(findings)
     rec.erreurs, rec.avertissements, rec.infos = (counts[s] for s in Severity)
-    rec.justifies = count_answered(outcome.findings)
-    rec.constats = [f.as_dict() for f in outcome.findings]
+    rec.justifies = count_answered(findings)
+    rec.constats = [f.as_dict() for f in findings]
     for a in m.actions:
         missing = sum(1 for c in AMOUNTS if isinstance(a.amount(c), Unreadable) or (
             a.amount(c) is None and c not in (Column.REPORT, Column.AUTRES)))
@@ -109,7 +128,6 @@ def read_file(path: str, base: Optional[str] = None) -> FileRecord:
             "bloc": a.bloc.label, "theme": a.theme, "chorus": a.chorus.normalized if a.chorus else "",
             "chorus_libelle": a.chorus.libelle if a.chorus else "", "numero": a.label, "intitule": a.intitule,
             "regle": a.regle.value, **{c.value: _cents(a.amount(c)) for c in AMOUNTS}})
-    return rec
 
 
 def _relative(path: str, base: Optional[str]) -> str:

@@ -25,7 +25,7 @@ from ..core.catalogue import CATALOGUE
 from ..core.money import format_eur
 from ..core.texts import shown
 
-PAGE_TITLE = "Consolidation des maquettes CALPAE"
+PAGE_TITLE = "Consolidation des maquettes financières"
 AMOUNTS = (("budget_global", "Budget global"), ("part_etat", "Participation État"),
            ("part_cd", "Participation CD"), ("report", "Report N-1"), ("autres_financeurs", "Autres financeurs"))
 SEVERITY_LABEL = {"erreur": "Erreur", "avertissement": "Avertissement", "info": "Info"}
@@ -300,16 +300,22 @@ def render(doc: dict, base: Optional[str] = None, page: Optional[str] = None) ->
     unreadable = [f for f in files if not f["lisible"]]
     n_findings = sum(len(f["constats"]) for f in files)
     totals = doc["totaux"]
-    summary = (f"{len(files)} fichier(s), {len(readable)} lu(s), {len(unreadable)} illisible(s), "
+    paths = {f["provenance"].get("chemin") or f["fichier"] for f in files}  # a contract: one line per year
+    lines = f" ({len(files)} ligne(s) département × année)" if len(paths) != len(files) else ""
+    profiles = sorted({(f["provenance"] or {}).get("profil") for f in readable} - {None})
+    conventions = f" ; profil(s) : {', '.join(profiles)}" if profiles else ""
+    summary = (f"{len(paths)} fichier(s){lines}, {len({f['fichier'] for f in readable})} lu(s), "
+               f"{len(unreadable)} illisible(s), "
                f"{sum(1 for f in files if f['en_double'])} en double, "
                f"{sum(1 for f in readable if (f['provenance'] or {}).get('etat') == 'modifié')} modifié(s) depuis "
                f"leur dernier contrôle ; {n_findings} constat(s), dont "
-               f"{sum(f['comptes']['justifies'] for f in readable)} justifié(s).")
+               f"{sum(f['comptes']['justifies'] for f in readable)} justifié(s){conventions}.")
     body = [
         f"<header><h1>{e(PAGE_TITLE)}</h1>",
         f"<p>Dossier : {e(doc['dossier'])} — produit par {e(doc['outil']['nom'])} {e(doc['outil']['version'])}"
         f"</p><p id=\"resume\">{e(summary)}</p></header><main>",
-        '<nav><a href="#fichiers">Fichiers</a><a href="#par-theme">Par thème</a><a href="#par-bloc">Par bloc</a>'
+        '<nav><a href="#fichiers">Fichiers</a><a href="#par-theme">Par thème</a>'
+        '<a href="#par-bloc">Par bloc, axe ou volet</a>'
         '<a href="#par-departement">Par département</a><a href="#constats">Constats</a></nav>',
         '<section id="fichiers"><h2>Fichiers : une ligne par département et année</h2>',
         '<p class="note">Statut : « erreurs à corriger » tant qu\'une erreur n\'est ni corrigée ni justifiée. '
@@ -320,7 +326,7 @@ def render(doc: dict, base: Optional[str] = None, page: Optional[str] = None) ->
         chart(totals["par_theme"], "theme", "Parts État et CD par thème"),
         _totals_table("table-par-theme", totals["par_theme"], [("theme", "Thème")], totals["total"]),
         "</section>",
-        '<section id="par-bloc"><h2>Totaux par bloc</h2>',
+        '<section id="par-bloc"><h2>Totaux par bloc, axe ou volet</h2>',
         _totals_table("table-par-bloc", totals["par_bloc"], [("bloc", "Bloc")], totals["total"]), "</section>",
         '<section id="par-departement"><h2>Totaux par département et année</h2>',
         _totals_table("table-par-departement", totals["par_departement"],

@@ -104,7 +104,7 @@ def check_html(doc: dict, page: Path, artefacts: Path, name: str = "rapport") ->
     """The page in a real browser: it renders, its figures are the JSON's, the
     filters work, and screenshots are kept (``artefacts``). Returns the counts."""
     dom = browser.parse(browser.dump_dom(page))
-    assert dom.find_all("title")[0].text.startswith("Consolidation des maquettes CALPAE")
+    assert dom.find_all("title")[0].text.startswith("Consolidation des maquettes financières")
     assert len(dom.find_all("script")) == 1  # the page's own, nothing a file name or an answer brought
     # one line per file, its figures those of the JSON
     by_file = {f["fichier"]: f for f in doc["fichiers"]}
