@@ -421,25 +421,29 @@ def cmd_comparer(args) -> int:
     from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
     from .app.session import run  # noqa: PLC0415
     from .core.receipt import describe  # noqa: PLC0415
-    from .reports.compare import compare, compare_findings, finding_lines, write_workbook  # noqa: PLC0415
+    from .reports.compare import compare_findings, compare_years, finding_lines, write_workbook  # noqa: PLC0415
     inputs = [args.ancien, args.nouveau]
     if args.sortie:
         saveframe.check_output(args.sortie, inputs=inputs)  # before reading: never over A or B
     outcomes = [run(PackageWorkbook.open(path), [CONTROLER], write=False, profile=_profile(args)) for path in inputs]
-    result = compare(outcomes[0].maquette, outcomes[1].maquette)
-    findings = compare_findings(outcomes[0].findings, outcomes[1].findings, result)
+    olds, news = (o.years or [o.maquette] for o in outcomes)
+    results = compare_years(olds, news)  # a contract: year by year
+    findings = compare_findings(outcomes[0].findings, outcomes[1].findings, results[0] if results else None)
     notes = [f"« {Path(path).name} » : {describe(o.receipt_before, o.fingerprint_before)}"
              for path, o in zip(inputs, outcomes, strict=True)]
     print(f"Écarts entre « {args.ancien} » et « {args.nouveau} » :")
     for note in notes:
         print(f"  {note}")
-    if not result.changed:
+    alone = sorted({m.annee for m in olds} ^ {m.annee for m in news}) if len(olds) + len(news) > 2 else []
+    for year in alone:
+        print(f"  {year} : année présente dans un seul des deux classeurs, non comparée.")
+    if not any(r.changed for r in results):
         print("  aucune différence entre les actions.")
-    for line in result.lines() + finding_lines(findings):
+    for line in [line for r in results for line in r.lines()] + finding_lines(findings):
         print(f"  {line}")
     if args.sortie:
         saveframe.ensure_folder(str(Path(args.sortie).parent))
-        written = saveframe.write(args.sortie, partial(write_workbook, result, old_name=Path(args.ancien).name,
+        written = saveframe.write(args.sortie, partial(write_workbook, results, old_name=Path(args.ancien).name,
                                                        new_name=Path(args.nouveau).name, findings=findings,
                                                        notes=notes),
                                   inputs=inputs, force=args.force, verify=saveframe.verify_package(3))

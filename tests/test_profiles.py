@@ -911,6 +911,38 @@ def test_the_consolidation_gives_a_contract_one_line_per_year(tmp_path, capsys):
     assert "2 fichier(s), 2 lu(s), 5 ligne(s) département × année (dont 4 année(s)" in captured.err
 
 
+def test_comparer_compares_two_contracts_year_by_year(tmp_path, capsys):
+    """Two versions of a CLS workbook: each difference said with its year, in the terminal and in the
+    comparison workbook; the other years compared too (no change)."""
+    old = _example_file(tmp_path, CLS)
+    new = tmp_path / "cls_v2.xlsx"
+    shutil.copy(old, new)
+    wb = openpyxl.load_workbook(new)
+    ws = wb["Maquette"]
+    col = next(c.column for c in ws[4] if isinstance(c.value, str) and c.value.startswith("Budget global")
+               and c.value.endswith("2025"))
+    assert ws.cell(5, 4).value == "Action 1.1"
+    ws.cell(5, col).value = 260000
+    wb.save(new)
+    assert main(["recalculer", str(new)]) == 1  # 2025 now over its ceiling
+    capsys.readouterr()
+    assert main(["comparer", str(old), str(new), "-o", str(tmp_path / "ecarts.xlsx")]) == 0
+    out = capsys.readouterr().out
+    changed = [line.strip().replace("\xa0", " ") for line in out.splitlines() if "Montant modifié" in line]
+    assert changed == [
+        "2025 — Montant modifié : Action 1.1 (axe 1), Budget global de l'action : 250 000,00 € → 260 000,00 € "
+        "(+10 000,00 €)",
+        "2025 — Montant modifié : Action 1.1 (axe 1), Budget État + CD : 210 000,00 € → 220 000,00 € (+10 000,00 €)",
+        "2025 — Montant modifié : Action 1.1 (axe 1), Participation État : 105 000,00 € → 110 000,00 € (+5 000,00 €)",
+        "2025 — Montant modifié : Action 1.1 (axe 1), Participation CD : 105 000,00 € → 110 000,00 € (+5 000,00 €)"]
+    assert [y for y in ("2024", "2025", "2026", "2027") if f"{y} — Enveloppe" in out] == ["2024", "2025", "2026",
+                                                                                          "2027"]
+    assert "Constat nouveau : [erreur] ENVELOPPE_DEPASSE — 2025 —" in out
+    sheet = openpyxl.load_workbook(tmp_path / "ecarts.xlsx")["Écarts"]
+    natures = [r[0] for r in sheet.iter_rows(values_only=True) if isinstance(r[0], str) and "Montant" in r[0]]
+    assert natures == ["2025 — Montant modifié"] * 4
+
+
 # --- the buttons' entry points (the xlwings remote engine) ---------------------------------------------
 
 @pytest.mark.parametrize("button", ["Recalculer", "Contrôler", "Générer les fiches"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 from ..core.findings import Finding, Severity, finding_key, group_id
 from ..core.model import Action, Bloc, Column, Maquette
@@ -92,6 +92,11 @@ class Comparison:
     old: Maquette
     new: Maquette
     actions: list[ActionDiff]
+    annee: Optional[int] = None  # one year of two multi-year contracts: said before each line
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.annee} — " if self.annee else ""
 
     @property
     def changed(self) -> list[ActionDiff]:
@@ -107,6 +112,9 @@ class Comparison:
         return total(self.old), total(self.new)
 
     def lines(self) -> list[str]:
+        return [self.prefix + line for line in self._lines()]
+
+    def _lines(self) -> list[str]:
         out = []
         for d in self.changed:
             out += d.describe()
@@ -217,7 +225,16 @@ def _amount_changes(old: Action, new: Action) -> list[AmountChange]:
     return [AmountChange(c, old.amount(c), new.amount(c)) for c in COLUMNS if old.amount(c) != new.amount(c)]
 
 
-def compare(old: Maquette, new: Maquette) -> Comparison:
+def compare_years(old: Sequence[Maquette], new: Sequence[Maquette]) -> list[Comparison]:
+    """Two multi-year contracts (or two yearly maquettes), year by year: the
+    years both have, each compared as two maquettes."""
+    if len(old) == 1 and len(new) == 1:
+        return [compare(old[0], new[0])]
+    by_year = {m.annee: m for m in new}
+    return [compare(m, by_year[m.annee], annee=m.annee) for m in old if m.annee in by_year]
+
+
+def compare(old: Maquette, new: Maquette, annee: Optional[int] = None) -> Comparison:
     left = list(old.actions)
     right = list(new.actions)
     pairs: list[tuple[Action, Action]] = []
@@ -262,11 +279,22 @@ def compare(old: Maquette, new: Maquette) -> Comparison:
     diffs.sort(key=lambda d: (groups.index(d.bloc) if d.bloc in groups else len(groups),
                               order.get(d.new.key, 10**6) if d.new else
                               order_old.get(d.old.key, 10**6)))
-    return Comparison(old, new, diffs)
+    return Comparison(old, new, diffs, annee)
 
 
-def rows(c: Comparison) -> list[list]:
-    """The comparison as a table: one line per change."""
+def rows(c: Union[Comparison, Sequence[Comparison]]) -> list[list]:
+    """The comparison as a table: one line per change (a contract: year by
+    year, the year before the nature of each line)."""
+    if not isinstance(c, Comparison):
+        out = [list(HEADERS)]
+        for one in c:
+            out += rows(one)[1:]
+        return out
+    table = _rows(c)
+    return [table[0]] + [[c.prefix + r[0], *r[1:]] for r in table[1:]]
+
+
+def _rows(c: Comparison) -> list[list]:
     out = [list(HEADERS)]
     for d in c.changed:
         base = [d.bloc.label, d.old.label if d.old else "", d.new.label if d.new else "",
@@ -317,15 +345,16 @@ HEADERS = ("Nature", "Bloc", "N° ancien", "N° nouveau", "Intitulé", "Colonne"
 SHEET = "Écarts"
 
 
-def plan(c: Comparison, old_name: str, new_name: str, findings: Optional[Sequence[FindingDiff]] = None,
-         notes: Sequence[str] = ()) -> list:
+def plan(c: Union[Comparison, Sequence[Comparison]], old_name: str, new_name: str,
+         findings: Optional[Sequence[FindingDiff]] = None, notes: Sequence[str] = ()) -> list:
     """The comparison workbook as a plan: « Écarts » (actions, amounts,
     envelope, notified parameters) and, with ``findings``, « Constats »
     (new, still open, justified, resolved). ``notes``: lines under the title
     (what each file is: unchanged since its check or not)."""
     from .tables import marker_ops, table_ops  # noqa: PLC0415
     table = rows(c)
-    note = f"{len(c.changed)} action(s) concernée(s)." if c.changed else "Aucune différence entre les actions."
+    changed = sum(len(one.changed) for one in ([c] if isinstance(c, Comparison) else c))
+    note = f"{changed} action(s) concernée(s)." if changed else "Aucune différence entre les actions."
     title = f"Écarts entre « {old_name} » et « {new_name} »"
     ops = table_ops(SHEET, table[0], table[1:], money=HEADERS[6:], before_rows=[
         [title], [note], *[[n] for n in notes]])
@@ -335,7 +364,7 @@ def plan(c: Comparison, old_name: str, new_name: str, findings: Optional[Sequenc
     return ops + marker_ops()
 
 
-def write_workbook(c: Comparison, path: str, old_name: str, new_name: str,
+def write_workbook(c: Union[Comparison, Sequence[Comparison]], path: str, old_name: str, new_name: str,
                    findings: Optional[Sequence[FindingDiff]] = None, notes: Sequence[str] = ()) -> None:
     """Write the comparison workbook at ``path`` (the save frame places it)."""
     from ..adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
