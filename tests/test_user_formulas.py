@@ -1,0 +1,50 @@
+"""A formula the officer typed in an input cell (issue: user formulas lost
+their values): typed through LibreOffice, kept by « recalculer » with its
+formula, its kind (an array formula stays one) and its value, and counted in
+the totals — LibreOffice, recomputing the file, agrees to the cent."""
+import json
+import re
+import subprocess
+import zipfile
+
+import pytest
+
+from calpae_xl.cli import main
+from tests.helpers import lo_calc
+
+pytestmark = [pytest.mark.libreoffice,
+              pytest.mark.skipif(lo_calc.soffice_path() is None, reason="LibreOffice (soffice) absent")]
+M = "Maquette"
+
+
+def _cell_xml(path, ref) -> str:
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                m = re.search(rf'<c r="{ref}"[^>]*>.*?</c>', z.read(name).decode())
+                if m and "<f" in m.group(0):
+                    return m.group(0)
+    return ""
+
+
+@pytest.mark.parametrize("edit, kind", [
+    (("set_formula", M, "F5", "=40000*2"), "plain"),
+    (("set_array_formula", M, "F5", "=SUM({40000,40000})"), "array"),
+])
+def test_a_typed_formula_keeps_its_kind_and_value_and_counts(tmp_path, edit, kind):
+    assert main(["exemple", str(tmp_path)]) == 0
+    book = tmp_path / "loiret_2020.xlsx"
+    with lo_calc.start_office(locale="fr-FR", timeout=120) as lo:
+        lo.edit(str(book), [edit])
+        assert main(["recalculer", str(book)]) == 1  # 4 000 € more for the State: over the credits, said
+        xml = _cell_xml(book, "F5")
+        assert ('t="array"' in xml) == (kind == "array") and "<v>80000</v>" in xml, xml
+        cells = lo.recalc_and_read(str(book), [M])[M]
+    # the formula kept, its value, the parts derived from it, the sub-total and total counting it
+    assert cells["F5"].formula == edit[3] and cells["F5"].value == 80000
+    assert (cells["G5"].value, cells["H5"].value, cells["I5"].value) == (80000, 40000, 40000)
+    total_row = next(r for r in range(5, 60) if cells.get(f"D{r}") and cells[f"D{r}"].value == "TOTAL")
+    assert cells[f"F{total_row}"].value == 3386702 + 8000  # 72 000 € → 80 000 € for action 1.1
+    out = subprocess.run(["calpae-xl", "controler", str(book), "--format", "json"], capture_output=True, text=True)
+    errors = {c["code"] for c in json.loads(out.stdout)["fichiers"][0]["constats"] if c["gravite"] == "erreur"}
+    assert errors == {"ENVELOPPE_DEPASSE"}  # never MONTANT_MANQUANT nor FORMULE_SANS_VALEUR on the typed formula
