@@ -176,6 +176,14 @@ def cmd_nouveau(args) -> int:
     return 0
 
 
+def _checks_said(outcome, trace: str) -> None:
+    """The last line of a command that built a workbook: its checks, and where its figures are traced."""
+    findings = outcome.findings if outcome else []
+    errors = sum(1 for f in findings if f.severity.value == "erreur")
+    print(f"  Contrôles : {errors} erreur(s), {len(findings) - errors} autre(s) constat(s) (feuille « Contrôles »). "
+          + trace)
+
+
 def cmd_suivant(args) -> int:
     """The following year: a new workbook (yearly convention) or the next column year (multi-year contract)."""
     from .adapters.xlsx import PackageWorkbook  # noqa: PLC0415
@@ -215,10 +223,8 @@ def cmd_suivant(args) -> int:
         print(f"Maquette {result.annee} préparée depuis « {source} » : {target}")
     for line in summary_lines(result):
         print(line)
-    findings = result.outcome.findings if result.outcome else []
-    errors = sum(1 for f in findings if f.severity.value == "erreur")
-    print(f"  Contrôles : {errors} erreur(s), {len(findings) - errors} autre(s) constat(s) (feuille « Contrôles »). "
-          "Chaque report est tracé dans la feuille « Journal », l'exécution dans « Suivi de l'exécution ».")
+    _checks_said(result.outcome, "Chaque report est tracé dans la feuille « Journal », l'exécution dans « Suivi de "
+                                 "l'exécution ».")
     return 0
 
 
@@ -242,10 +248,8 @@ def cmd_convertir(args) -> int:
     print(f"Maquette {mapping.target.intitule} préparée depuis « {source} » : {_written(target, written)}")
     for line in summary_lines(result):
         print(line)
-    findings = result.outcome.findings if result.outcome else []
-    errors = sum(1 for f in findings if f.severity.value == "erreur")
-    print(f"  Contrôles : {errors} erreur(s), {len(findings) - errors} autre(s) constat(s) (feuille « Contrôles »). "
-          "Chaque action convertie et chaque montant non repris sont tracés dans la feuille « Journal ».")
+    _checks_said(result.outcome, "Chaque action convertie et chaque montant non repris sont tracés dans la feuille "
+                                 "« Journal ».")
     return 0
 
 

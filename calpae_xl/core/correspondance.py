@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Any, Optional
 
 try:  # Python 3.11+
@@ -23,7 +22,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from .model import Action, Bloc, theme_number
-from .profile import Profile
+from .profile import Profile, read_small_text
 
 FORMAT_VERSION = 1
 SHIPPED = "calpae_xl.data.correspondances"
@@ -186,18 +185,7 @@ def mapping_from_text(raw: str, source: Profile, target: Profile, name: str) -> 
 
 def load_mapping(path: str, source: Profile, target: Profile) -> Mapping:
     """A user's mapping file (``--correspondance FICHIER``)."""
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_BYTES:
-            raise MappingError(str(path), [f"fichier trop grand pour une correspondance (plus de "
-                                           f"{MAX_BYTES // 1024} Ko)"])
-        raw = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise MappingError(str(path), ["le fichier n'existe pas"]) from None
-    except IsADirectoryError:
-        raise MappingError(str(path), ["c'est un dossier, pas un fichier de correspondance"]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise MappingError(str(path), [f"illisible ({type(e).__name__} : {e})"]) from None
+    raw = read_small_text(path, "correspondance", "une correspondance", MAX_BYTES, MappingError)
     return mapping_from_text(raw, source, target, str(path))
 
 

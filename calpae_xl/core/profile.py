@@ -291,21 +291,26 @@ def _headers(d: Any, problems: list[str]) -> tuple[tuple[str, tuple[str, ...]], 
 MAX_PROFILE_BYTES = 256 * 1024  # a profile is a few kilobytes; anything larger is not one
 
 
-def load_profile(path: str) -> Profile:
-    """A user's own profile file (``--profil FICHIER``)."""
+def read_small_text(path: str, what: str, a_what: str, limit: int, error=ProfileError) -> str:
+    """The text of a user's small data file (a profile, a mapping): UTF-8
+    (a BOM allowed), at most ``limit`` bytes; every failure an ``error``
+    naming the file, in French (``what``: « profil », ``a_what``: « un profil »)."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_PROFILE_BYTES:
-            raise ProfileError(str(path), [f"fichier trop grand pour un profil (plus de "
-                                           f"{MAX_PROFILE_BYTES // 1024} Ko)"])
-        raw = p.read_text(encoding="utf-8-sig")
+        if p.stat().st_size > limit:
+            raise error(str(path), [f"fichier trop grand pour {a_what} (plus de {limit // 1024} Ko)"])
+        return p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ProfileError(str(path), ["le fichier n'existe pas"]) from None
+        raise error(str(path), ["le fichier n'existe pas"]) from None
     except IsADirectoryError:
-        raise ProfileError(str(path), ["c'est un dossier, pas un fichier de profil"]) from None
+        raise error(str(path), [f"c'est un dossier, pas un fichier de {what}"]) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ProfileError(str(path), [f"illisible ({type(e).__name__} : {e})"]) from None
-    return profile_from_text(raw, str(path))
+        raise error(str(path), [f"illisible ({type(e).__name__} : {e})"]) from None
+
+
+def load_profile(path: str) -> Profile:
+    """A user's own profile file (``--profil FICHIER``)."""
+    return profile_from_text(read_small_text(path, "profil", "un profil", MAX_PROFILE_BYTES), str(path))
 
 
 def profile_from_text(raw: str, source: str) -> Profile:
