@@ -71,6 +71,16 @@ CASES = [
     ("envelope short", maquette(credits_etat=D("51")),
      codes(("ENVELOPPE_NON_CONSOMME", None), base=ONLY_REPORT_UNKNOWN)),
     ("envelope exact", maquette(credits_etat=D("50"), report_etat_notifie=D("0")), codes(base=())),
+    # a part État the spreadsheet computed from a date typed in « autres financeurs »: never summed, and the
+    # envelope said unchecked (never an « enveloppe dépassée » or « respectée » made of it)
+    ("envelope over a part from an unreadable input",
+     maquette(action(autres_financeurs=Unreadable("2020-03-15 00:00:00", "date"), part_etat=D("8047.50"),
+                     part_cd=D("8047.50")),
+              credits_etat=D("49"), report_etat_notifie=D("0")),
+     codes(("MONTANT_ILLISIBLE", "4.1"), ("CONTROLE_INCOMPLET", None), base=())),
+    ("envelope over an unreadable part", maquette(action(regle=SplitRule.LIBRE, part_etat=Unreadable("n.c.")),
+                                                   credits_etat=D("49"), report_etat_notifie=D("0")),
+     codes(("MONTANT_ILLISIBLE", "4.1"), ("CONTROLE_INCOMPLET", None), base=())),
     ("report exceeded", maquette(action(report=D("20"), budget_etat_cd=D("100"), budget_global=D("100"),
                                         part_etat=D("40"), part_cd=D("40")), report_etat_notifie=D("9")),
      codes(("REPORT_DEPASSE", None), base=ONLY_REPORT_UNKNOWN)),

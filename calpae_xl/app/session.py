@@ -200,11 +200,14 @@ def _forget_unknown(read, m: Maquette) -> Maquette:
     if not read.unknown:
         return m
     table, actions = read.table, list(m.actions)
+    written = getattr(table, "written", set())
     fields = {c: f for f, c in table.cols.items() if f in L.AMOUNT_FIELDS}
     for i, a in enumerate(actions):
         row = table.action_rows[i]
+        # a cell this run writes as a formula without value (even one the model could not compute, an error
+        # upstream): the next reading finds a formula without value there, and must find what this run checked
         upd = {fields[c]: Unreadable("(formule)", NO_VALUE) for (r, c) in read.unknown if r == row and c in fields
-               and not isinstance(a.amount(Column(fields[c])), Unreadable)}
+               and (r, c) in written}
         if upd:
             actions[i] = replace(a, **upd)
     # a sub-total or the total written without value (a row it sums is unknown) claims no figure either

@@ -122,6 +122,10 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
     ("REPORT_SANS_RELIQUAT", CONSTAT, W, "Report sans reliquat",
      "Le report d'une action dépasse ce que l'année précédente a laissé non consommé (part État moins la part "
      "État du budget exécuté).", "Vérifiez le report et le budget exécuté de l'année précédente dans la fiche."),
+    ("CONTROLE_INCOMPLET", CONSTAT, W, "Enveloppe non contrôlée",
+     "La somme des parts État (ou des reports) comprend un montant illisible, ou calculé depuis un montant "
+     "illisible : elle serait fausse, et n'est donc pas comparée aux crédits notifiés.",
+     "Corrigez le montant illisible signalé par ailleurs, cliquez sur « Recalculer », puis contrôlez à nouveau."),
     ("PARAMETRE_MANQUANT", CONSTAT, INFO, "Paramètre non renseigné",
      "Les crédits notifiés ou le report notifié ne sont pas connus : le contrôle de l'enveloppe n'est pas fait.",
      "Renseignez la feuille « Paramètres », ou donnez --credits-etat / --report-etat."),

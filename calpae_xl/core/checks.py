@@ -19,7 +19,7 @@ from .model import FICHE_TEXT_FIELDS, Action, Column, Maquette, SplitRule, theme
 from .money import (DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, ZERO, Unreadable, format_eur, to_cent,
                     value_or_zero)
 from .profile import profile_of
-from .rules import COLUMNS, column_sum, drivers_of, inputs_of, report_etat, report_etat_total
+from .rules import COLUMNS, column_sum, derived_of, drivers_of, inputs_of, report_etat, report_etat_total
 
 __all__ = ["CHECKS", "Finding", "Severity", "Where", "count_by_severity", "has_errors", "run_checks",
            "sort_findings"]
@@ -201,8 +201,13 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
                      if code == "ENVELOPPE" else f"{_cap(name)} n'est pas renseigné : contrôle du "
                      "report non effectué.", where=where)
             continue
-        if any(isinstance(a.amount(col), Unreadable) for a in rows):
-            continue  # a sum with a cell left out would be a wrong figure: the unreadable cell is said
+        unsure = [a for a in rows if not_known(a, col)]
+        if unsure:  # a sum with a cell left out, or computed from an unreadable input, would be a wrong figure
+            yield _f("CONTROLE_INCOMPLET", f"{_cap(what)} n'est pas comparée {to_name} : le montant de "
+                     f"{len(unsure)} action(s) n'est pas lisible ou découle d'un montant illisible "
+                     f"({', '.join(_name(a) for a in unsure[:3])}{' …' if len(unsure) > 3 else ''}). Corrigez-le, "
+                     "puis contrôlez à nouveau.", where=where)
+            continue
         gap = used - notified
         if gap > 0:
             yield _f(f"{code}_DEPASSE", f"{_cap(what)} ({format_eur(used)}) dépasse {name} "
@@ -210,6 +215,15 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
         elif gap < 0:
             yield _f(f"{code}_NON_CONSOMME", f"{_cap(what)} ({format_eur(used)}) est inférieure "
                      f"{to_name} ({format_eur(notified)}) : {format_eur(-gap)} non programmés.", where=where)
+
+
+def not_known(a: Action, col: Column) -> bool:
+    """Whether an action's amount in ``col`` cannot be counted: unreadable, or
+    derived by its rule from an input that is (whatever value the spreadsheet
+    keeps there: it computed it from a date, a text, an error)."""
+    if isinstance(a.amount(col), Unreadable):
+        return True
+    return col in derived_of(a.regle) and any(isinstance(a.amount(c), Unreadable) for c in inputs_of(a.regle))
 
 
 def _cap(text: str) -> str:
@@ -222,7 +236,7 @@ def check_typed_totals(m: Maquette) -> Iterator[Finding]:
         rows = m.bloc(bloc) if bloc else m.actions
         for col in COLUMNS:
             v = typed.get(col)
-            if not isinstance(v, Decimal) or any(isinstance(a.amount(col), Unreadable) for a in rows):
+            if not isinstance(v, Decimal) or any(not_known(a, col) for a in rows):
                 continue  # a sum with a cell left out would be a wrong figure: the unreadable cell is said
             s = column_sum(rows, col)
             if v != s:
