@@ -78,6 +78,9 @@ CASES = [
                      part_cd=D("8047.50")),
               credits_etat=D("49"), report_etat_notifie=D("0")),
      codes(("MONTANT_ILLISIBLE", "4.1"), ("CONTROLE_INCOMPLET", None), base=())),
+    ("a negative part computed from a date typed as the report", maquette(action(
+        report=Unreadable("2020-03-15 00:00:00", "date"), part_etat=D("-21902.50"), part_cd=D("-21902.50"))),
+     codes(("MONTANT_ILLISIBLE", "4.1"))),  # never MONTANT_NEGATIF on the parts made of the date
     ("envelope over an unreadable part", maquette(action(regle=SplitRule.LIBRE, part_etat=Unreadable("n.c.")),
                                                    credits_etat=D("49"), report_etat_notifie=D("0")),
      codes(("MONTANT_ILLISIBLE", "4.1"), ("CONTROLE_INCOMPLET", None), base=())),

@@ -82,7 +82,8 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
                     continue  # a computed cell left without value because an input is wrong: that input is said
                 code, message = unreadable(v, f"{_name(a)}, colonne « {col.label} »")
                 yield _f(code, message, a, col.value)
-            elif isinstance(v, Decimal) and v < 0:
+            elif isinstance(v, Decimal) and v < 0 and not not_known(a, col):
+                # (a part the spreadsheet computed from an unreadable input is no figure: that input is said)
                 yield _f("MONTANT_NEGATIF", f"{_name(a)} : montant négatif ({format_eur(v)}) dans la "
                          f"colonne « {col.label} ».", a, col.value)
         for col in drivers_of(a.regle):
