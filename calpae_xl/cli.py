@@ -258,7 +258,9 @@ def cmd_profils(args) -> int:
     from .core.profile import shipped  # noqa: PLC0415
     profiles = list(shipped().values())
     if args.format == "json":
-        print(json.dumps({"profils": [p.as_dict() for p in profiles]}, ensure_ascii=False, indent=2))
+        from .app.render import SCHEMA_VERSION, tool_info  # noqa: PLC0415
+        print(json.dumps({"nature": "profils", "version_schema": SCHEMA_VERSION, "outil": tool_info(),
+                          "profils": [p.as_dict() for p in profiles]}, ensure_ascii=False, indent=2))
         return 0
     for p in profiles:
         years = f"{p.annees[0]}-{p.annees[1]}"
@@ -395,17 +397,18 @@ def cmd_consolider(args) -> int:
     out = sys.stderr if args.json == "-" else sys.stdout  # the JSON alone on the standard output
     years = sum(len(recs) for recs in per_file if len(recs) > 1)
     contracts = f" (dont {years} année(s) de contrats pluriannuels)" if years else ""
-    print(f"{len(per_file)} fichier(s), {len(per_file) - len(unreadable) - len(ignored)} lu(s), {len(records)} "
-          f"ligne(s) département × année{contracts}, {n_actions} action(s) : {_written(target, written[0])}",
-          file=out)
+    lines = f"{len(records)} ligne(s) département × année{contracts}, " if years else ""
+    print(f"{len(per_file)} fichier(s), {len(per_file) - len(unreadable) - len(ignored)} lu(s), {lines}"
+          f"{n_actions} action(s) : {_written(target, written[0])}", file=out)
     for r in unreadable:
         print(f"  illisible : {r.erreur}", file=out)
     for r in ignored:
         print(f"  ignoré : {r.fichier} ({r.erreur})", file=out)
     doubles = frames["Fichiers"]
-    for _, row in doubles[doubles["En double"] == "oui"].iterrows():
+    for _, row in doubles[doubles["En double"].astype(str).str.startswith("oui")].iterrows():
         avenant = f", avenant {row['Avenant']}" if row["Avenant"] else ""
-        print(f"  en double : {row['Fichier']} ({row['Département']} {row['Année']}{avenant})", file=out)
+        counted = "non compté dans les totaux" if "non compté" in row["En double"] else "compté dans les totaux"
+        print(f"  en double : {row['Fichier']} ({row['Département']} {row['Année']}{avenant}) : {counted}", file=out)
     for r in records:
         if r.lisible and not r.ignore and r.provenance.get("etat") == "modifié":
             print(f"  modifié depuis son dernier contrôle : {r.chemin}", file=out)

@@ -51,6 +51,10 @@ def test_the_cls_annex_has_each_year_of_the_contract(annexes):
         assert not any("CALPAE" in p.text for p in doc.pages)
         headers = [r for p in maquette_pages for r in p.rows if any("Intitulé" in (c or "") for c in r)]
         assert len(headers) == 4 and all(C.norm(r[0]) == "Axe" for r in headers), headers
+        # every header word whole (« Participatio / n » was printed once, in a column too narrow for it)
+        for r in headers:
+            cell = next(c for c in r if c and "financeurs" in c)
+            assert cell.split() == "Participation d'autres financeurs le cas échéant".split(), cell
         # one maquette per year, each with that year's credits and each action's amounts of that year
         for m in years:
             pages = [p for p in maquette_pages if f"année {m.annee}" in p.text]

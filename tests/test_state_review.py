@@ -136,6 +136,8 @@ def test_every_json_the_tool_prints_validates(tmp_path, region):
     assert prov["sha256"] == hashlib.sha256(data).hexdigest() and prov["taille"] == len(data)
     status, text, _ = cli("codes", "--format", "json")
     validate(json.loads(text))
+    status, text, _ = cli("profils", "--format", "json")
+    validate(json.loads(text))
     lot = tmp_path / "lot"
     shutil.copytree(region.folder / "Cher", lot)
     status, text, _ = cli("lot", str(lot), "--format", "json", "--processus", "1")

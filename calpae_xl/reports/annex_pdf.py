@@ -434,8 +434,9 @@ class _Maquette:
         for c in self.cols:  # each amount column as wide as its widest amount (totals are bold)
             texts = [amount_text(a.amount(c), f.nnbsp) for g in groups for a in g.actions]
             bold = [amount_text(g.subtotal.get(c), f.nnbsp) for g in groups] + [amount_text(total.get(c), f.nnbsp)]
+            head = [pdfmetrics.stringWidth(wd, f.bold, BODY) for wd in column_label(c, m).split()]  # never cut
             w = max([pdfmetrics.stringWidth(t, f.regular, BODY) for t in texts]
-                    + [pdfmetrics.stringWidth(t, f.bold, BODY) for t in bold] + [44])
+                    + [pdfmetrics.stringWidth(t, f.bold, BODY) for t in bold] + head + [44])
             w_amounts.append(w + 2 * PAD + 1)
         numeros = [a.label for g in groups for a in g.actions] + ["Action 1.1"]
         w_num = min(max(pdfmetrics.stringWidth(n, f.regular, BODY) for n in numeros) + 2 * PAD + 1, 70)

@@ -157,26 +157,50 @@ def duplicates(records: Sequence[FileRecord]) -> set[int]:
     return out
 
 
+def not_counted(records: Sequence[FileRecord]) -> set[int]:
+    """The duplicates left out of the totals: of the files that share a
+    département, a year and an avenant, the first (in the folder's order) is
+    counted, the others are not — a total never adds one maquette twice."""
+    counted: list[tuple[str, int, str]] = []
+    out: set[int] = set()
+    for i, rec in enumerate(records):
+        if not (rec.lisible and not rec.ignore and rec.departement and rec.annee):
+            continue
+        dep, year, av = rec.departement.lower(), rec.annee, rec.avenant
+        if any(d == dep and y == year and (a == av or not a or not av) for d, y, a in counted):
+            out.add(i)
+        else:
+            counted.append((dep, year, av))
+    return out
+
+
 # --- tables (pandas) ---------------------------------------------------------------------
 
 def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     """The consolidation's tables as pandas DataFrames, amounts in euros."""
     import pandas as pd  # noqa: PLC0415
     rows = []
-    for rec in records:
+    left_out = not_counted(records)
+    for n, rec in enumerate(records):
         for a in rec.actions:
             rows.append({"Département": rec.departement, "Année": rec.annee,
                          "Fichier": rec.chemin or Path(rec.fichier).name,
                          "Bloc": a["bloc"], "Thème": a["theme"], "Code Chorus": a["chorus"],
                          "Libellé Chorus": a["chorus_libelle"], "N° de fiche": a["numero"],
                          "Intitulé": a["intitule"], "Répartition": a["regle"],
-                         **{LABELS[c]: a[c.value] for c in AMOUNTS}, UNCOUNTED: a["non_comptes"]})
+                         **{LABELS[c]: a[c.value] for c in AMOUNTS}, UNCOUNTED: a["non_comptes"],
+                         "_double": n in left_out})
     cols = ["Département", "Année", "Fichier", "Bloc", "Thème", "Code Chorus", "Libellé Chorus", "N° de fiche",
             "Intitulé", "Répartition", *[LABELS[c] for c in AMOUNTS], UNCOUNTED]
-    actions = pd.DataFrame(rows, columns=cols)
     money_cols = [LABELS[c] for c in AMOUNTS]
     # exact sums, in cents, as Python integers (no int64: no overflow at any size)
+    listed = pd.DataFrame([{k: v for k, v in r.items() if k != "_double"} for r in rows], columns=cols)
+    listed[money_cols] = listed[money_cols].astype(object)
+    # the totals count each maquette once: a duplicate's actions are listed (said so), not summed
+    actions = pd.DataFrame([{k: v for k, v in r.items() if k != "_double"} for r in rows if not r["_double"]],
+                           columns=cols)
     actions[money_cols] = actions[money_cols].astype(object)
+    listed[COUNTED] = ["non — fichier en double" if r["_double"] else "oui" for r in rows]
     pivot_cols = [LABELS[c] for c in PIVOT_AMOUNTS] + [UNCOUNTED]
 
     def exact_sum(values) -> int:
@@ -203,7 +227,8 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
             "Fichier": rec.chemin or Path(rec.fichier).name,
             "Lisible": "ignoré" if rec.ignore else "oui" if rec.lisible else "non",
             "Motif": rec.erreur, "Code": rec.code or "", "Département": rec.departement, "Année": rec.annee or None,
-            "Avenant": rec.avenant, "En double": "oui" if i in twice else "", "Statut": rec.statut,
+            "Avenant": rec.avenant, "Statut": rec.statut,
+            "En double": ("oui — non compté dans les totaux" if i in left_out else "oui") if i in twice else "",
             "Actions": len(rec.actions), "Crédits État notifiés": rec.credits_etat,
             "Parts État (somme)": part_etat if rec.lisible and not rec.ignore else None,
             "Enveloppe utilisée": (Decimal(part_etat) / rec.credits_etat if rec.credits_etat else None),
@@ -223,7 +248,7 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
                               (c["feuille"] or ""), "Message": c["message"], "Statut": c["statut"] or "",
                               "Réponse": c["reponse"] or "", "Identifiant": c["cle"]}
                              for rec in records for c in rec.constats], columns=FINDING_COLUMNS, dtype=object)
-    out = {"Fichiers": fichiers, "Actions": actions, "Constats": constats, "Par bloc": pivot(["Bloc"]),
+    out = {"Fichiers": fichiers, "Actions": listed, "Constats": constats, "Par bloc": pivot(["Bloc"]),
            "Par thème": pivot(["Thème"]), "Par code Chorus": pivot(["Code Chorus", "Libellé Chorus"]),
            "Par département": pivot(["Département", "Année"])}
     money = [LABELS[c] for c in AMOUNTS] + ["Crédits État notifiés", "Parts État (somme)"]
@@ -273,6 +298,7 @@ def document(records: Sequence[FileRecord], frames: dict, folder: str) -> dict:
     No date of its own: the same folder gives the same document (so that the
     save frame finds it « déjà à jour »); each file's check has its date."""
     twice = duplicates(records)
+    left_out = not_counted(records)
     files = []
     for i, rec in enumerate(records):
         readable = rec.lisible and not rec.ignore
@@ -283,7 +309,8 @@ def document(records: Sequence[FileRecord], frames: dict, folder: str) -> dict:
             "fichier": rec.chemin or Path(rec.fichier).name, "lisible": rec.lisible, "ignore": rec.ignore,
             "erreur": rec.erreur or None, "code": rec.code, "statut": rec.statut,
             "departement": rec.departement or None, "annee": rec.annee or None, "avenant": rec.avenant or None,
-            "en_double": i in twice, "actions": len(rec.actions),
+            "en_double": i in twice, "compte_dans_totaux": i not in left_out and rec.lisible and not rec.ignore,
+            "actions": len(rec.actions),
             "credits_etat": _euros(Decimal(rec.credits_etat) / 100) if rec.credits_etat is not None else None,
             "parts_etat": _euros(Decimal(part) / 100) if part is not None else None,
             "enveloppe_utilisee": str(rate) if rate is not None else None,
@@ -310,6 +337,7 @@ def document(records: Sequence[FileRecord], frames: dict, folder: str) -> dict:
 
 
 MONEY = tuple(LABELS.values()) + ("Crédits État notifiés", "Parts État (somme)")
+COUNTED = "Compté dans les totaux"
 FILE_COLUMNS = ["Fichier", "Lisible", "Motif", "Code", "Département", "Année", "Avenant", "En double", "Statut",
                 "Actions", "Crédits État notifiés", "Parts État (somme)", "Enveloppe utilisée", UNCOUNTED, "Erreurs",
                 "Avertissements", "Informations", "Justifiés", "Depuis le dernier contrôle",

@@ -180,7 +180,8 @@ def _files_table(doc: dict, base: Optional[str], page: Optional[str]) -> str:
             since += f" (contrôle du {_date(receipt['date'])})"
         remark = []
         if f["en_double"]:
-            remark.append('<span class="double">en double</span>')
+            remark.append('<span class="double">en double</span>' + (
+                "" if f.get("compte_dans_totaux", True) else " : non compté dans les totaux"))
         if f["erreur"]:
             remark.append(e(f["erreur"]))
         if f["montants_non_comptes"]:

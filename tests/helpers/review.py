@@ -49,7 +49,16 @@ def check_workbook(region: Region, workbook: Path) -> None:
     assert bad["Lisible"] == "non" and bad["Code"] == "ZIP_ABIME" and region.unreadable in bad["Motif"]
     assert str(region.folder) not in bad["Motif"]  # the folder's path, not the machine's
     assert bad["Statut"] == "illisible"
-    assert {rel for rel, r in files.items() if r["En double"] == "oui"} == set(region.duplicate)
+    assert {rel for rel, r in files.items() if str(r["En double"]).startswith("oui")} == set(region.duplicate)
+    # the duplicates: the first (in the folder's order) counted in the totals, the other listed, not added
+    first, second = sorted(region.duplicate)
+    assert (files[first]["En double"], files[second]["En double"]) == ("oui", "oui — non compté dans les totaux")
+    actions = table(workbook, "Actions")
+    assert {r["Compté dans les totaux"] for r in actions if r["Fichier"] == second} == {"non — fichier en double"}
+    counted = [r for r in actions if r["Compté dans les totaux"] == "oui"]
+    total = next(r for r in table(workbook, "Par département") if str(r["Département"]).startswith("TOTAL"))
+    assert sum(Decimal(str(r["Participation État"] or 0)) for r in counted) == \
+        Decimal(str(total["Participation État"])), "the totals add each maquette once"
     for rel in region.changed:
         assert files[rel]["Depuis le dernier contrôle"] == "modifié", rel
     for rel in region.checked:
@@ -79,7 +88,9 @@ def check_json(region: Region, doc: dict, workbook: Path) -> None:
         r = rows[rel]
         assert (f["comptes"]["erreur"], f["comptes"]["avertissement"], f["comptes"]["justifies"]) == (
             r["Erreurs"], r["Avertissements"], r["Justifiés"]), rel
-        assert f["provenance"]["sha256"] == r["SHA-256"] and f["en_double"] == (r["En double"] == "oui"), rel
+        assert f["provenance"]["sha256"] == r["SHA-256"], rel
+        assert f["en_double"] == str(r["En double"]).startswith("oui"), rel
+        assert f["compte_dans_totaux"] == (r["Lisible"] == "oui" and "non compté" not in str(r["En double"])), rel
     total = next(r for r in table(workbook, "Par thème") if str(r["Thème"]).startswith("TOTAL"))
     assert Decimal(doc["totaux"]["total"]["part_etat"]) == Decimal(str(total["Participation État"])).quantize(
         Decimal("0.01"))
