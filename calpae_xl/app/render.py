@@ -51,8 +51,8 @@ def render(results: Sequence[FileResult], fmt: str) -> str:
             lines.append(f"   ÉCHEC [{r.code or 'ERREUR_INATTENDUE'}] : {r.erreur}")
             continue
         state = r.provenance.get("message_recu")
-        if state:
-            lines.append(f"   {state}")
+        if state:  # what the file was when read: a command that writes says so
+            lines.append(f"   {'Avant ce passage : ' + state[:1].lower() + state[1:] if r.sortie else state}")
         for c in r.constats:
             lines.append(finding_line(c))
         lines.append("   " + summary(r))
