@@ -81,6 +81,16 @@ CASES = [
     ("a negative part computed from a date typed as the report", maquette(action(
         report=Unreadable("2020-03-15 00:00:00", "date"), part_etat=D("-21902.50"), part_cd=D("-21902.50"))),
      codes(("MONTANT_ILLISIBLE", "4.1"))),  # never MONTANT_NEGATIF on the parts made of the date
+    # the errors LibreOffice computes from « n.c. » typed as a budget global (a file it saved after the tool):
+    # only the typed cell is said, as when the tool saved it (its formulas then without value)
+    ("errors computed from a text budget", maquette(
+        action(budget_global=Unreadable("n.c."), budget_etat_cd=Unreadable("#VALUE!", "erreur"),
+               part_etat=Unreadable("#VALUE!", "erreur"), part_cd=Unreadable("#VALUE!", "erreur")),
+        sous_totaux_saisis={SOCLE: {Column.PART_ETAT: Unreadable("#VALUE!", "erreur")}},
+        total_saisi={Column.BUDGET_GLOBAL: Unreadable("#VALUE!", "erreur")}),
+     codes(("MONTANT_ILLISIBLE", "4.1"))),
+    ("an error of its own in a total", maquette(total_saisi={Column.BUDGET_GLOBAL: Unreadable("#REF!", "erreur")}),
+     codes(("MONTANT_ILLISIBLE", None))),
     ("envelope over an unreadable part", maquette(action(regle=SplitRule.LIBRE, part_etat=Unreadable("n.c.")),
                                                    credits_etat=D("49"), report_etat_notifie=D("0")),
      codes(("MONTANT_ILLISIBLE", "4.1"), ("CONTROLE_INCOMPLET", None), base=())),

@@ -78,8 +78,10 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
         for col in COLUMNS:
             v = a.amount(col)
             if isinstance(v, Unreadable):
-                if v.reason == NO_VALUE and bad_input and col not in inputs_of(a.regle):
-                    continue  # a computed cell left without value because an input is wrong: that input is said
+                if v.reason in (NO_VALUE, ERROR) and bad_input and col not in inputs_of(a.regle):
+                    # a computed cell without value, or with the error the spreadsheet computed, because an
+                    # input is wrong: that input is said (whichever program saved the file last)
+                    continue
                 code, message = unreadable(v, f"{_name(a)}, colonne « {col.label} »")
                 yield _f(code, message, a, col.value)
             elif isinstance(v, Decimal) and v < 0 and not not_known(a, col):
@@ -91,8 +93,11 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
                 yield _f("MONTANT_MANQUANT", f"{_name(a)} : « {col.label} » n'est pas renseigné "
                          f"(répartition {a.regle.value}).", a, col.value)
     for bloc, typed in list(m.sous_totaux_saisis.items()) + [(None, m.total_saisi)]:
+        rows = m.bloc(bloc) if bloc else m.actions
         for col, v in typed.items():
-            if isinstance(v, Unreadable) and v.reason != NO_VALUE:  # a total without value: its rows are said
+            # a total without value, or with an error one of its rows gave it: its rows are said
+            if isinstance(v, Unreadable) and v.reason != NO_VALUE and not (
+                    v.reason == ERROR and any(not_known(a, col) for a in rows)):
                 what = f"Sous-total {bloc.label}" if bloc else "Total"
                 code, message = unreadable(v, f"{what}, colonne « {col.label} »")
                 yield _f(code, message, where=Where(bloc=bloc, field=col.value, total=True))
