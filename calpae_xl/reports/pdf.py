@@ -58,7 +58,6 @@ def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", cont
     existing, different PDF is replaced (the save frame's rule)."""
     from ..adapters import saveframe  # noqa: PLC0415
     from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415 - the batch adapter, imported when used
-    from ..workbook.reader import read_workbook  # noqa: PLC0415
     from .annex_pdf import AnnexOptions, write_annex_pdf  # noqa: PLC0415
     target = str(target or default_target(src))
     saveframe.check_output(target, inputs=[src])  # before the work: the workbook itself, a folder, a file open…
@@ -67,22 +66,23 @@ def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", cont
     from ..app.session import CONTROLER, run  # noqa: PLC0415
     from ..core.profile import profile_of  # noqa: PLC0415
     wb = PackageWorkbook.open(src)
-    read = read_workbook(wb.sheet_names(), wb.read_sheet, src, credits, report, profile)
-    # the checks as « controler » runs them: every year of a contract, then the contract; the answers read
-    findings = run(wb, [CONTROLER], credits, report, write=False, profile=profile).findings
+    # the checks as « controler » runs them (every year of a contract, then the contract; the answers read),
+    # and the model they read: the workbook is read once
+    checked = run(wb, [CONTROLER], credits, report, write=False, profile=profile)
+    findings = checked.findings
     outcome = PdfOutcome(src, findings=findings)
     if outcome.errors and not forcer:
         return outcome
     outcome.draft = bool(outcome.errors)
-    p = profile_of(read.maquette)
-    years = [view.maquette for view in read.years] if len(read.years) > 1 else []
-    options = AnnexOptions(avenant=avenant or (f"Avenant n°{read.avenant}" if read.avenant else ""),
+    p = profile_of(checked.maquette)
+    years = checked.years if len(checked.years) > 1 else []
+    options = AnnexOptions(avenant=avenant or (f"Avenant n°{checked.avenant}" if checked.avenant else ""),
                            draft=outcome.draft, findings=findings if controles else None,
                            convention=p.intitule, group_header=p.word.capitalize(),
                            period=f"{p.annees[0]}-{p.annees[1]}" if years else "")
     buf = io.BytesIO()
     try:
-        outcome.pages = write_annex_pdf(read.maquette, buf, options, years=years).pages
+        outcome.pages = write_annex_pdf(checked.maquette, buf, options, years=years).pages
     except CalpaeError:
         raise
     except Exception as e:  # noqa: BLE001 - the boundary: a layout the engine cannot build names the file
