@@ -22,7 +22,8 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from .model import Action, Bloc, theme_number
-from .profile import Profile, read_small_text
+from .datafile import DataFileError, read_small_text
+from .profile import Profile
 
 FORMAT_VERSION = 1
 SHIPPED = "calpae_xl.data.correspondances"
@@ -32,12 +33,10 @@ MAX_BYTES = 256 * 1024
 _KEYS = ("bloc", "theme", "libelle", "action", "axe")
 
 
-class MappingError(ValueError):
+class MappingError(DataFileError):
     """A mapping file that cannot be used, with every reason in French."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source, self.problems = source, problems
-        super().__init__(f"La correspondance « {source} » n'est pas utilisable :\n  - " + "\n  - ".join(problems))
+    title, what, a_what = "La correspondance", "correspondance", "une correspondance"
 
 
 def _norm(text: str) -> str:
@@ -185,7 +184,7 @@ def mapping_from_text(raw: str, source: Profile, target: Profile, name: str) -> 
 
 def load_mapping(path: str, source: Profile, target: Profile) -> Mapping:
     """A user's mapping file (``--correspondance FICHIER``)."""
-    raw = read_small_text(path, "correspondance", "une correspondance", MAX_BYTES, MappingError)
+    raw = read_small_text(path, MAX_BYTES, MappingError)
     return mapping_from_text(raw, source, target, str(path))
 
 

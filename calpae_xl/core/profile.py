@@ -20,6 +20,7 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
+from .datafile import DataFileError, read_small_text
 from .model import Bloc, SplitRule
 
 FORMAT_VERSION = 1
@@ -28,12 +29,10 @@ SHIPPED = "calpae_xl.data.profils"
 GROUP_WORDS = {"bloc": ("bloc", "blocs"), "axe": ("axe", "axes"), "volet": ("volet", "volets")}
 
 
-class ProfileError(ValueError):
+class ProfileError(DataFileError):
     """A profile that cannot be used, with every reason in French."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source, self.problems = source, problems
-        super().__init__(f"Le profil « {source} » n'est pas utilisable :\n  - " + "\n  - ".join(problems))
+    title, what, a_what = "Le profil", "profil", "un profil"
 
 
 @dataclass(frozen=True)
@@ -291,26 +290,9 @@ def _headers(d: Any, problems: list[str]) -> tuple[tuple[str, tuple[str, ...]], 
 MAX_PROFILE_BYTES = 256 * 1024  # a profile is a few kilobytes; anything larger is not one
 
 
-def read_small_text(path: str, what: str, a_what: str, limit: int, error=ProfileError) -> str:
-    """The text of a user's small data file (a profile, a mapping): UTF-8
-    (a BOM allowed), at most ``limit`` bytes; every failure an ``error``
-    naming the file, in French (``what``: « profil », ``a_what``: « un profil »)."""
-    p = Path(path)
-    try:
-        if p.stat().st_size > limit:
-            raise error(str(path), [f"fichier trop grand pour {a_what} (plus de {limit // 1024} Ko)"])
-        return p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise error(str(path), ["le fichier n'existe pas"]) from None
-    except IsADirectoryError:
-        raise error(str(path), [f"c'est un dossier, pas un fichier de {what}"]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise error(str(path), [f"illisible ({type(e).__name__} : {e})"]) from None
-
-
 def load_profile(path: str) -> Profile:
     """A user's own profile file (``--profil FICHIER``)."""
-    return profile_from_text(read_small_text(path, "profil", "un profil", MAX_PROFILE_BYTES), str(path))
+    return profile_from_text(read_small_text(path, MAX_PROFILE_BYTES, ProfileError), str(path))
 
 
 def profile_from_text(raw: str, source: str) -> Profile:
