@@ -418,7 +418,9 @@ def cmd_consolider(args) -> int:
               file=out)
     for path, w in zip(list(csvs.values()) + [p for p, _t in texts], written[1:], strict=True):
         print(f"  {_written(path, w)}", file=out)
-    if uncounted and not unreadable:
+    if unreadable:
+        print(f"Totaux incomplets : {len(unreadable)} fichier(s) illisible(s) n'y sont pas comptés.", file=out)
+    elif uncounted:
         print("Totaux incomplets : des montants vides ou illisibles n'y sont pas comptés (voir la colonne "
               "« Montants non comptés »).", file=out)
     return 2 if unreadable else 1 if uncounted else 0

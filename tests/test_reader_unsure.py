@@ -179,3 +179,27 @@ def test_total_lines_of_a_bloc_or_a_theme_never_stop_the_reading(tmp_path, label
     assert [(a.numero, a.bloc.value) for a in out.maquette.actions] == [("1", "socle"), ("2", "initiatives")]
     errors = [f.code for f in out.findings if f.severity is Severity.ERREUR]
     assert errors == [], errors
+
+
+@pytest.mark.parametrize("column", ["global", "etat_cd", "etat", "cd", "report", "autres"])
+def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain):
+    """A column whose header is not recognised is not a column of zeros: the
+    checks that need it are not made (COLONNE_ABSENTE says so), so no finding
+    is invented from it, and the consolidation does not count it."""
+    from calpae_xl.reports.consolidate import read_file  # noqa: PLC0415
+
+    def rename(wb, ws, rows):
+        ws.cell(HEADER_ROW, COL[column], "Divers")
+
+    path = annex(tmp_path, rename)
+    found = codes(path)
+    assert "COLONNE_ABSENTE" in found
+    said = {(c, cell) for c, cells in plain.items() for cell in cells}
+    invented = {(c, cell) for c, cells in found.items() for cell in cells if (c, cell) not in said
+                and c not in ("COLONNE_ABSENTE", "CONTROLE_INCOMPLET") and entry(c).severity is not Severity.INFO}
+    assert not invented, (column, sorted(invented))
+    # what Recalculer would write: nothing (a formula with 0 for the missing column would move figures)
+    out = run(PackageWorkbook.open(str(path)), [RECALCULER, CONTROLER], write=False, **CREDITS)
+    assert not out.changes, [(ch.numero, ch.column.value) for ch in out.changes]
+    rec = read_file(str(path))
+    assert rec.non_comptes >= len(rec.actions) > 0  # the column's amounts: not counted, said so

@@ -92,7 +92,9 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     changes: list[Change] = []
     for view in read.years:
         maquette = view.maquette
-        if RECALCULER in operations:
+        # a table read in part (a column not found) is left as it is: a figure derived with 0 for the
+        # missing column would move amounts on a guess (COLONNE_ABSENTE says why nothing is recalculated)
+        if RECALCULER in operations and view.table.complete:
             keep = kept_cells(view)
             fixes = input_fixes(view, keep)
             maquette, year_changes = recalculate(view.maquette, keep)

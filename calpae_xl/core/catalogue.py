@@ -57,7 +57,9 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "cellules.", "Annulez la fusion et saisissez le montant de chaque action dans sa ligne."),
     ("COLONNE_ABSENTE", CONSTAT, E, "Colonne non trouvée",
      "Une colonne nécessaire de la maquette n'a pas été reconnue dans la ligne d'en-têtes : les contrôles qui "
-     "en dépendent ne peuvent pas être faits, la maquette n'est donc pas déclarée correcte.",
+     "en dépendent ne peuvent pas être faits, la maquette n'est donc pas déclarée correcte. Une colonne de "
+     "montants non trouvée n'est jamais lue comme des zéros : « Recalculer » ne modifie pas le tableau et la "
+     "consolidation ne compte pas ces montants.",
      "Vérifiez l'intitulé de la colonne (par exemple « Participation État ») ou ajoutez-la."),
     ("COLONNE_EN_DOUBLE", CONSTAT, E, "Colonne en double",
      "Deux colonnes portent le même en-tête : seule la première est lue.",
@@ -124,7 +126,8 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "État du budget exécuté).", "Vérifiez le report et le budget exécuté de l'année précédente dans la fiche."),
     ("CONTROLE_INCOMPLET", CONSTAT, W, "Enveloppe non contrôlée",
      "La somme des parts État (ou des reports) comprend un montant illisible, ou calculé depuis un montant "
-     "illisible : elle serait fausse, et n'est donc pas comparée aux crédits notifiés.",
+     "illisible, ou d'une colonne non trouvée : elle serait fausse, et n'est donc pas comparée aux crédits "
+     "notifiés.",
      "Corrigez le montant illisible signalé par ailleurs, cliquez sur « Recalculer », puis contrôlez à nouveau."),
     ("PARAMETRE_MANQUANT", CONSTAT, INFO, "Paramètre non renseigné",
      "Les crédits notifiés ou le report notifié ne sont pas connus : le contrôle de l'enveloppe n'est pas fait.",

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator, Optional
 from .catalogue import severity
 from .findings import Finding, Severity, Where, count_by_severity, has_errors, sort_findings
 from .model import FICHE_TEXT_FIELDS, Action, Column, Maquette, SplitRule, theme_number
-from .money import (DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, ZERO, Unreadable, format_eur, to_cent,
+from .money import (ABSENT, DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, ZERO, Unreadable, format_eur, to_cent,
                     value_or_zero)
 from .profile import profile_of
 from .rules import COLUMNS, column_sum, derived_of, drivers_of, inputs_of, report_etat, report_etat_total
@@ -78,6 +78,8 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
         for col in COLUMNS:
             v = a.amount(col)
             if isinstance(v, Unreadable):
+                if v.reason == ABSENT:
+                    continue  # COLONNE_ABSENTE says it once, for the whole column
                 if v.reason in (NO_VALUE, ERROR) and bad_input and col not in inputs_of(a.regle):
                     # a computed cell without value, or with the error the spreadsheet computed, because an
                     # input is wrong: that input is said (whichever program saved the file last)
@@ -96,7 +98,7 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
         rows = m.bloc(bloc) if bloc else m.actions
         for col, v in typed.items():
             # a total without value, or with an error one of its rows gave it: its rows are said
-            if isinstance(v, Unreadable) and v.reason != NO_VALUE and not (
+            if isinstance(v, Unreadable) and v.reason not in (NO_VALUE, ABSENT) and not (
                     v.reason == ERROR and any(not_known(a, col) for a in rows)):
                 what = f"Sous-total {bloc.label}" if bloc else "Total"
                 code, message = unreadable(v, f"{what}, colonne « {col.label} »")
@@ -208,6 +210,12 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
                      "report non effectué.", where=where)
             continue
         unsure = [a for a in rows if not_known(a, col)]
+        lost = sorted({c.label for a in unsure for c in COLUMNS if _absent(a, c)})
+        if lost:  # the reader did not find a column the sum depends on
+            yield _f("CONTROLE_INCOMPLET", f"{_cap(what)} n'est pas comparée {to_name} : la colonne "
+                     f"« {lost[0]} » n'a pas été trouvée dans les en-têtes. Corrigez l'en-tête, puis contrôlez "
+                     "à nouveau.", where=where)
+            continue
         if unsure:  # a sum with a cell left out, or computed from an unreadable input, would be a wrong figure
             yield _f("CONTROLE_INCOMPLET", f"{_cap(what)} n'est pas comparée {to_name} : le montant de "
                      f"{len(unsure)} action(s) n'est pas lisible ou découle d'un montant illisible "
@@ -230,6 +238,11 @@ def not_known(a: Action, col: Column) -> bool:
     if isinstance(a.amount(col), Unreadable):
         return True
     return col in derived_of(a.regle) and any(isinstance(a.amount(c), Unreadable) for c in inputs_of(a.regle))
+
+
+def _absent(a: Action, col: Column) -> bool:
+    v = a.amount(col)
+    return isinstance(v, Unreadable) and v.reason == ABSENT
 
 
 def _cap(text: str) -> str:

@@ -22,6 +22,8 @@ _MINUS_SIGNS = "-\u2212\u2013"
 #: why a cell is not an amount (the checks give each its own code or wording)
 TEXT, DATE, ERROR, BOOLEAN, SUB_CENT, TOO_LARGE, NO_VALUE, MERGED = (
     "texte", "date", "erreur", "booleen", "sous_centime", "demesure", "formule", "fusion")
+#: an amount of a column the reader did not find (its header not recognised): not a column of zeros
+ABSENT = "colonne_absente"
 
 #: an amount a convention can hold: beyond, a typing slip (ten billion euros)
 MAX_AMOUNT = Decimal(10) ** 10

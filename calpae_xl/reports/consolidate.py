@@ -203,6 +203,8 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     listed[COUNTED] = ["non — fichier en double" if r["_double"] else "oui" for r in rows]
     pivot_cols = [LABELS[c] for c in PIVOT_AMOUNTS] + [UNCOUNTED]
 
+    unread = any(not r.lisible and not r.ignore for r in records)
+
     def exact_sum(values) -> int:
         return sum(int(v) for v in values if v is not None and v == v)
 
@@ -212,8 +214,8 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
         groups = actions.fillna({k: "" for k in keys}).groupby(keys, dropna=False, sort=True)
         t = groups[pivot_cols].agg(exact_sum).reset_index()
         total = {k: "" for k in keys}
-        # a total missing amounts says so on its own line, not only in a column
-        total[keys[0]] = "TOTAL" if not exact_sum(actions[UNCOUNTED]) else "TOTAL (incomplet)"
+        # a total missing amounts, or a whole file it could not read, says so on its own line
+        total[keys[0]] = "TOTAL" if not exact_sum(actions[UNCOUNTED]) and not unread else "TOTAL (incomplet)"
         total.update({c: exact_sum(actions[c]) for c in pivot_cols})
         return pd.concat([t, pd.DataFrame([total])], ignore_index=True)
 

@@ -21,7 +21,7 @@ from typing import Optional
 from ..core.catalogue import severity
 from ..core.findings import Finding, Where
 from ..core.model import Action, Bloc, Chorus, Column, SplitRule, normalize_chorus, normalize_numero
-from ..core.money import MERGED, NO_VALUE, Unreadable, amount_from_cell
+from ..core.money import ABSENT, MERGED, NO_VALUE, Unreadable, amount_from_cell
 from . import layout as L
 from .port import Formula, Grid
 
@@ -54,6 +54,12 @@ class TableLayout:
     def cell(self, row: int, field_key: str) -> Optional[str]:
         col = self.cols.get(field_key)
         return L.a1(row, col) if col else None
+
+    @property
+    def complete(self) -> bool:
+        """Whether every amount column was found: Recalculer derives nothing
+        from a table it read in part (COLONNE_ABSENTE)."""
+        return all(f in self.cols for f in L.AMOUNT_FIELDS)
 
 
 _SPACES = re.compile(r"[ \t]+")
@@ -236,6 +242,8 @@ def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], def
     header_row = header.row
     findings = _header_findings(sheet, header, cols, year)
     amount_cols = {f: c for f, c in cols.items() if f in L.AMOUNT_FIELDS}
+    # a column not found is not a column of zeros: its amounts are unknown (COLONNE_ABSENTE says why)
+    absent = {Column(f): Unreadable("", ABSENT) for f in L.AMOUNT_FIELDS if f not in amount_cols}
     first_col = min(cols.values())
     groups = profile.groupes
     exclusive = {g.imputation: g for g in groups if g.imputation}
@@ -277,7 +285,7 @@ def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], def
                                      L.a1(r, numero_col or first_col)))
             continue
         if kind and (not text(numero_raw) or L.total_kind(numero_raw, profile)):
-            values = {Column(f): _amount(grid, r, c, {}) for f, c in amount_cols.items()}
+            values = {**absent, **{Column(f): _amount(grid, r, c, {}) for f, c in amount_cols.items()}}
             table.last_row = r
             if kind[0] == "total":
                 total, table.total_row = values, r
@@ -295,7 +303,7 @@ def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], def
             typed = any(grid.get(r, c) not in (None, "", 0) for c in amount_cols.values())
         if not (text(numero_raw) or intitule or typed):
             continue  # an empty row of the template (its formulas alone do not make an action)
-        amounts = {Column(f): _amount(grid, r, c, table.merged) for f, c in amount_cols.items()}
+        amounts = {**absent, **{Column(f): _amount(grid, r, c, table.merged) for f, c in amount_cols.items()}}
         if inherit is not None:
             _inherit_merged(grid, r, inherit)
         chorus = chorus_of(text(grid.get(r, cols[L.F_CHORUS]))) if L.F_CHORUS in cols else None
@@ -351,9 +359,11 @@ def _header_findings(sheet: str, header: Header, cols: dict[str, int], year: Opt
     for key in REQUIRED:
         if key not in cols and (year is None or key in L.AMOUNT_FIELDS):  # fixed columns: said once
             label = L.HEADERS[key] + (f" {year}" if year is not None else "")
+            tail = (" ; ses montants ne sont pas lus comme des zéros et « Recalculer » ne modifie pas le tableau"
+                    if key in L.AMOUNT_FIELDS else "")
             out.append(_finding("COLONNE_ABSENTE", f"La colonne « {label} » n'a pas été trouvée dans la "
                                 f"ligne d'en-têtes (ligne {header.row} de « {sheet} ») : les contrôles qui en "
-                                "dépendent ne sont pas faits.", sheet, where))
+                                f"dépendent ne sont pas faits{tail}.", sheet, where))
     if year is not None and year != min(int(k.split("@")[1]) for k in header.cols if "@" in k) \
             if any("@" in k for k in header.cols) else False:
         return out  # the doubled columns are said with the first year
