@@ -203,3 +203,8 @@ def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain)
     assert not out.changes, [(ch.numero, ch.column.value) for ch in out.changes]
     rec = read_file(str(path))
     assert rec.non_comptes >= len(rec.actions) > 0  # the column's amounts: not counted, said so
+    # the comparison with the file as it was says the column was not found, not an amount of « »
+    from calpae_xl.reports.compare import compare  # noqa: PLC0415
+    before = run(PackageWorkbook.open(str(annex(tmp_path, name="avant.xlsx"))), [CONTROLER], write=False).maquette
+    lines = compare(before, run(PackageWorkbook.open(str(path)), [CONTROLER], write=False).maquette).lines()
+    assert any(line.endswith("→ (colonne non trouvée)") for line in lines), lines

@@ -184,7 +184,7 @@ def format_eur(amount: Amount, *, cents: bool = True) -> str:
     if amount is None:
         return "—"
     if isinstance(amount, Unreadable):
-        return f"« {amount.raw} »"
+        return "(colonne non trouvée)" if amount.reason == ABSENT else f"« {amount.raw} »"
     q = to_cent(amount) if cents else amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
     sign = "-" if q < 0 else ""
     q = abs(q)

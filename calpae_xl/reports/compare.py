@@ -16,7 +16,7 @@ from typing import Optional, Sequence, Union
 from ..core.findings import Finding, Severity, finding_key, group_id
 from ..core.model import Action, Bloc, Column, Maquette
 from ..core.profile import groups_of
-from ..core.money import Unreadable, format_eur
+from ..core.money import ABSENT, Unreadable, format_eur
 from ..core.rules import COLUMNS, grand_total
 
 SAME_TITLE = 0.6  # same N°: above this, the same action (possibly retitled)
@@ -213,7 +213,7 @@ def finding_lines(diffs: Sequence[FindingDiff]) -> list[str]:
 def _cell(v: object) -> object:
     """An amount in the comparison workbook: the number, or what the cell held when it is no number."""
     if isinstance(v, Unreadable):
-        return f"« {v.raw} » (illisible)"
+        return format_eur(v) if v.reason == ABSENT else f"« {v.raw} » (illisible)"
     return v
 
 
