@@ -185,7 +185,9 @@ def test_a_workbook_is_never_overwritten_by_the_pdf(tmp_path, capsys):
 def test_the_empty_template_prints_without_zeros(tmp_path):
     src = tmp_path / "vierge.xlsx"
     assert main(["nouveau", str(src), "--departement", "Cher", "--annee", "2024"]) == 0
-    assert main(["pdf", str(src)]) == 0
+    assert main(["pdf", str(src)]) == 1  # a maquette with no action is no annex to transmit (AUCUNE_ACTION)
+    assert not src.with_suffix(".pdf").exists()
+    assert main(["pdf", str(src), "--forcer"]) == 1  # a blank form, printed on purpose (the error still said)
     with C.AnnexPdf(str(src.with_suffix(".pdf"))) as doc:
         text = doc.pages[0].text
         assert "Aucune action" in text and "Cher" in text and "2024" in text

@@ -176,7 +176,9 @@ def _save_codes(tmp_path, monkeypatch) -> set[str]:
 
 def _chart_sheet_code(tmp_path) -> str:
     """A chart sheet that the registry of the tool's sheets names as its
-    Contrôles (a tampered file): the tool cannot write there."""
+    Contrôles (a tampered file): it has not the tool's mark, so it is not
+    taken for the tool's sheet (the run goes on, the Contrôles go beside it);
+    a plan that would still write to a chart sheet is stopped by the port."""
     loiret = tmp_path / "registre.xlsx"
     write_variant(str(loiret), variant(), fiches=False)
     assert process_file(str(loiret), [CONTROLER], backup=False).lisible
@@ -195,7 +197,10 @@ def _chart_sheet_code(tmp_path) -> str:
             f'PartName="/{part}" ContentType="{kind.format("worksheet")}"'.encode(),
             f'PartName="/{part}" ContentType="{kind.format("chartsheet")}"'.encode())
     path = edit_parts(loiret, edit, tmp_path / "chartsheet.xlsx")
-    return process_file(str(path), [RECALCULER, CONTROLER]).code
+    assert process_file(str(path), [RECALCULER, CONTROLER]).code is None
+    with pytest.raises(CalpaeError) as e:
+        PackageWorkbook.open(str(path)).target("Graphique")
+    return e.value.code
 
 
 def _pdf_codes(tmp_path, monkeypatch) -> set[str]:

@@ -4,6 +4,7 @@ from decimal import Decimal as D
 import pytest
 
 from calpae_xl.core import Action, Chorus, Column, Maquette, Severity, SplitRule, Unreadable, entry, run_checks
+from calpae_xl.core.money import ABSENT
 from calpae_xl.core.model import Fiche, FicheBudget, Indicator, IndicatorValue, VentilationLine
 from tests.helpers.calpae import CALPAE, INITIATIVES, SOCLE  # noqa: F401
 
@@ -136,6 +137,15 @@ CASES = [
     ("no indicator", maquette(action(indicateurs=())), codes(("INDICATEUR_ABSENT", "4.1"))),
     ("control characters", maquette(action(intitule="Orien\x07tation")), codes(("TEXTE_CARACTERES_INVALIDES", "4.1"))),
     ("text too long", maquette(action(fiche=Fiche(description="x" * 32768))), codes(("TEXTE_TROP_LONG", "4.1"))),
+    # a maquette with no action programs nothing: never « Aucune erreur »
+    ("no action", Maquette(departement="Test", annee=2020, actions=(), credits_etat=None, report_etat_notifie=None),
+     codes(("AUCUNE_ACTION", None))),
+    # a column the reader did not find (COLONNE_ABSENTE, said by the reader): its amounts are unknown, not
+    # zeros — no check is made on them, and the envelope is said not checked
+    ("column not found", maquette(action(report=Unreadable("", ABSENT))), codes()),
+    ("column not found, envelope", maquette(action(report=Unreadable("", ABSENT)), credits_etat=D("50"),
+                                            report_etat_notifie=D("0")),
+     codes(("CONTROLE_INCOMPLET", None), ("CONTROLE_INCOMPLET", None), base=())),
 ]
 
 EXTRA_CHORUS = {"chorus known to the département": ("0304 50 19 19 09",)}

@@ -5,13 +5,16 @@ invariants checked independently of the tool (see tests/helpers/officer.py).
 
 CI runs a few sequences; a campaign: ``python3 -m pytest tests/test_officer_loop.py --sequences 2000 -s``.
 """
+import shutil
+
+import openpyxl
 import pytest
 
 from calpae_xl.app.session import CONTROLER, FICHES, RECALCULER, process_file
 from calpae_xl.app.template import write_example
 from tests.helpers import lo_calc
 from tests.helpers.annex import build_annex
-from tests.helpers.officer import run_sequence
+from tests.helpers.officer import own_sheet_over_tools, run_sequence, tool
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
               pytest.mark.skipif(lo_calc.soffice_path() is None,
@@ -51,3 +54,20 @@ def test_sequences_of_edits_and_commands_keep_every_invariant(calc, bases, tmp_p
     assert not broken, "\n\n".join(
         f"graine {seed} :\n  " + "\n  ".join(seq.steps) + "\n  => " + "\n  => ".join(seq.breaks[:5])
         for seed, seq in broken[:3])
+
+
+@pytest.mark.parametrize("name", ["Journal", "Contrôles"])
+def test_a_sheet_of_their_own_under_the_name_of_a_tool_sheet_is_never_emptied(calc, bases, tmp_path, name):
+    """The person deletes the tool's sheet and makes their own under its name
+    (in LibreOffice): the tool knows its sheets by their mark, not by the name
+    its registry remembers, so theirs is kept and the tool's goes beside it."""
+    path = tmp_path / "notes.xlsx"
+    shutil.copy(bases[0], path)
+    calc.edit(str(path), own_sheet_over_tools(name) + [("clear", "Maquette", "H5")])  # H5: Recalculer rewrites it
+    run = tool("recalculer", str(path))
+    assert run.status in (0, 1), run.err
+    wb = openpyxl.load_workbook(path)
+    assert (wb[name]["A1"].value, wb[name]["B2"].value) == ("Mes notes de suivi", 42)
+    assert len(wb[name]["A"]) <= 2 and not wb[name]["A3"].value  # nothing of the tool's written in it
+    ours = [n for n in wb.sheetnames if n != name and n.lower().startswith(name.lower())]
+    assert ours and wb[ours[0]]["A1"].value.startswith(("Journal du dernier recalcul", "Contrôles de la maquette"))

@@ -320,8 +320,9 @@ def test_without_the_alias_the_renamed_header_is_not_the_budget(tmp_path):
                           "sans-alias.toml")
     result = process_file(str(path), [CONTROLER], write=False, profile=profile_from_text(plain.read_text(), "x"))
     assert result.lisible
+    # the column not found is said once; its amounts are not « not filled in » (they are not read at all)
     assert sorted((f["code"], f["action"]) for f in result.constats if f["gravite"] == "erreur") == [
-        ("COLONNE_ABSENTE", None), ("MONTANT_MANQUANT", "Action 1"), ("MONTANT_MANQUANT", "Action 1")]
+        ("COLONNE_ABSENTE", None)]
 
 
 def test_a_workbook_naming_a_user_profile_it_no_longer_carries(tmp_path):
@@ -1019,7 +1020,8 @@ def test_libreoffice_agrees_to_the_cent(prof, suffix, tmp_path):
             _fill_user_maquette(path)
     else:
         path = _example_file(tmp_path, prof, suffix)
-    assert cli("recalculer", path)[0] == 0
+    blank = prof == "essai" and suffix == ".xlsm"  # the new maquette as it is: no action yet (AUCUNE_ACTION)
+    assert cli("recalculer", path)[0] == (1 if blank else 0)
     # the empty rows of a maquette this test saved with plain openpyxl lost their cached values
     uncached = (L.MAQUETTE,) if prof == "essai" and suffix == ".xlsx" else ()
     checked = assert_formulas_match(path, recalc_with_libreoffice(path, tmp_path), uncached)

@@ -80,6 +80,11 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "Gardez une maquette par classeur (une autre année : un autre fichier)."),
     ("MONTANT_NEGATIF", CONSTAT, E, "Montant négatif",
      "Un montant de la maquette est négatif.", "Corrigez le signe du montant."),
+    ("AUCUNE_ACTION", CONSTAT, E, "Aucune action",
+     "Le tableau de la maquette ne contient aucune ligne d'action : rien n'est programmé. Une maquette vide "
+     "n'est pas une annexe financière, elle n'est donc jamais déclarée correcte.",
+     "Saisissez une ligne par action (N° de fiche, intitulé, imputation Chorus, budget global), puis cliquez "
+     "sur « Recalculer »."),
     ("MONTANT_MANQUANT", CONSTAT, E, "Montant à saisir",
      "Le montant qui sert de base à la règle de répartition de l'action n'est pas renseigné (budget global "
      "en parité, parts État et CD en répartition libre). Une cellule vide ne vaut jamais zéro.",

@@ -69,6 +69,14 @@ def unreadable(v: Unreadable, what: str) -> tuple[str, str]:
     return "MONTANT_ILLISIBLE", f"{what} : « {raw} » n'est pas un montant lisible{tail}. Saisissez un nombre en euros."
 
 
+def check_has_actions(m: Maquette) -> Iterator[Finding]:
+    """Annexe financière: one row per action of the convention. A table read
+    whole with no action row programs nothing: never « Aucune erreur »."""
+    if not m.actions:
+        yield _f("AUCUNE_ACTION", "La maquette ne contient aucune action : rien n'est programmé. Saisissez une "
+                 "ligne par action de la convention, puis cliquez sur « Recalculer ».")
+
+
 def check_amounts(m: Maquette) -> Iterator[Finding]:
     """Every amount is a number at the cent that a convention can hold, not
     negative, and the amounts that drive the action's split rule are filled in."""
@@ -426,6 +434,7 @@ def check_indicators(m: Maquette) -> Iterator[Finding]:
 
 
 CHECKS: tuple[Callable[[Maquette], Iterable[Finding]], ...] = (
+    check_has_actions,
     check_amounts,
     check_rules_allowed,
     check_identities,

@@ -208,15 +208,23 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     def exact_sum(values) -> int:
         return sum(int(v) for v in values if v is not None and v == v)
 
-    def pivot(keys: list[str]):
-        if actions.empty:
+    # a maquette read whole but holding no action (credits only, a blank template) is still a line of its
+    # département: 0 € programmed is what it says, and the State sees the département in the totals
+    no_action = [{"Département": r.departement, "Année": r.annee, **{c: 0 for c in pivot_cols}}
+                 for i, r in enumerate(records) if r.lisible and not r.ignore and not r.actions and i not in left_out]
+
+    def pivot(keys: list[str], with_empty: bool = False):
+        frame = actions
+        if with_empty and no_action:
+            frame = pd.concat([actions.astype(object), pd.DataFrame(no_action, dtype=object)], ignore_index=True)
+        if frame.empty:
             return pd.DataFrame(columns=keys + pivot_cols)
-        groups = actions.fillna({k: "" for k in keys}).groupby(keys, dropna=False, sort=True)
+        groups = frame.fillna({k: "" for k in keys}).groupby(keys, dropna=False, sort=True)
         t = groups[pivot_cols].agg(exact_sum).reset_index()
         total = {k: "" for k in keys}
         # a total missing amounts, or a whole file it could not read, says so on its own line
-        total[keys[0]] = "TOTAL" if not exact_sum(actions[UNCOUNTED]) and not unread else "TOTAL (incomplet)"
-        total.update({c: exact_sum(actions[c]) for c in pivot_cols})
+        total[keys[0]] = "TOTAL" if not exact_sum(frame[UNCOUNTED]) and not unread else "TOTAL (incomplet)"
+        total.update({c: exact_sum(frame[c]) for c in pivot_cols})
         return pd.concat([t, pd.DataFrame([total])], ignore_index=True)
 
     twice = duplicates(records)
@@ -252,7 +260,7 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
                              for rec in records for c in rec.constats], columns=FINDING_COLUMNS, dtype=object)
     out = {"Fichiers": fichiers, "Actions": listed, "Constats": constats, "Par bloc": pivot(["Bloc"]),
            "Par thème": pivot(["Thème"]), "Par code Chorus": pivot(["Code Chorus", "Libellé Chorus"]),
-           "Par département": pivot(["Département", "Année"])}
+           "Par département": pivot(["Département", "Année"], with_empty=True)}
     money = [LABELS[c] for c in AMOUNTS] + ["Crédits État notifiés", "Parts État (somme)"]
     for df in out.values():
         for c in money:

@@ -347,9 +347,9 @@ def title_guess(titles: list[str]) -> tuple[str, int]:
 
 def owned_sheets(sheet_names: list[str], read_sheet: Callable[[str], Grid]) -> dict[str, str]:
     """Role -> existing sheet the project owns (and may empty). Recognised by
-    the registry of the technical sheet, or (workbooks of earlier versions) by
-    name and title; a user's own sheet that happens to bear one of these names
-    is never taken for ours."""
+    the registry of the technical sheet and the sheet's own title (its mark),
+    or (workbooks of earlier versions) by name and title; a user's own sheet
+    that happens to bear one of these names is never taken for ours."""
     out: dict[str, str] = {}
     tech = next((s for s in sheet_names if s.lower() == L.TECH.lower()
                  and text(read_sheet(s).get(1, L.TECH_ERR_COL)) == L.TECH_HEADERS[0]), None)
@@ -360,7 +360,10 @@ def owned_sheets(sheet_names: list[str], read_sheet: Callable[[str], Grid]) -> d
     registry = [text(grid.get(r, L.TECH_OWNED_COL)) for r in range(2, grid.n_rows + 1)]
     for entry in registry:
         role, _, name = entry.partition("=")
-        if role in L.OWNED_ROLES and name in sheet_names:
+        # the registry names the sheet; its title says it is still ours (a user who deleted the tool's
+        # « Journal » and made one of their own under that name keeps it)
+        if role in L.OWNED_ROLES and name in sheet_names and role != L.TECH and \
+                text(read_sheet(name).get(1, 1)).startswith(L.OWNED_TITLES[role]):
             out[role] = name
     for role in (L.CONTROLES, L.JOURNAL, L.SUIVI):
         if role not in out and role in sheet_names and \

@@ -324,6 +324,13 @@ def person_edits(rng: random.Random, table: Table, sheets: list[str]) -> list[tu
     return [e for e in edits if not (e[0] == "add_sheet" and e[1] in sheets)]
 
 
+def own_sheet_over_tools(name: str) -> list[tuple]:
+    """The person deletes a sheet of the tool and makes their own under its
+    name: theirs must never be emptied (the tool knows its sheets by a mark)."""
+    return [("delete_sheet", name), ("add_sheet", name), ("set_text", name, "A1", "Mes notes de suivi"),
+            ("set_number", name, "B2", 42)]
+
+
 COMMANDS = (("recalculer",), ("fiches",), ("controler",), ("recalculer", "--credits-etat", "1201409"))
 
 
@@ -402,7 +409,10 @@ def check_command(calc, path: Path, command: tuple, seq: Sequence) -> None:
     if table_after is not None and command[0] != "fiches":
         wrong = inconsistent(path, table_after)
         verdict = tool("controler", str(path), *command[1:])
-        if wrong and verdict.status == 0:
+        # exit 0 with errors said and answered by the person (« justifié », « accepté par l'État ») is
+        # « Toutes les erreurs sont justifiées », not « Aucune erreur »: the wrong figure was reported
+        said = re.search(r"\b[1-9][0-9]* erreur\(s\)", verdict.out)
+        if wrong and verdict.status == 0 and not said:
             seq.breaks.append(f"(c) « Aucune erreur » alors que : {'; '.join(wrong[:3])}")
     if command[0] == "recalculer":  # (f) the receipt it wrote describes the file it wrote
         import json
@@ -456,6 +466,7 @@ def run_sequence(calc, seed: int, work: Path, base: Path, steps: int = 6) -> Seq
     """A seeded sequence of a person's edits (through LibreOffice) and the tool's commands."""
     rng = random.Random(seed)
     answering = random.Random(seed * 7919 + 1)  # its own stream: the sequences of earlier seeds stay the same
+    replacing = random.Random(seed * 104729 + 3)  # idem: the person replaces a sheet of the tool by their own
     seq = Sequence(seed)
     path = work / f"sequence_{seed}.xlsx"
     shutil.copy(base, path)
@@ -467,7 +478,12 @@ def run_sequence(calc, seed: int, work: Path, base: Path, steps: int = 6) -> Seq
         else:
             names = openpyxl.load_workbook(path, read_only=True).sheetnames
             edits = person_edits(rng, table, names)
-            if answering.random() < 0.5:
+            theirs = [n for n in names if n in ("Journal", "Contrôles")]
+            if theirs and replacing.random() < 0.08:
+                edits = own_sheet_over_tools(replacing.choice(theirs))
+                if edits[0][1] == "Contrôles":
+                    seq.answers.clear()  # the person deleted the sheet their answers were in
+            elif answering.random() < 0.5:
                 edits += answer_edits(answering, path, seq)
             seq.steps.append(f"LibreOffice : {edits}")
             try:
