@@ -359,6 +359,8 @@ def cmd_consolider(args) -> int:
     from .reports.consolidate import (csv_paths, document, is_consolidation, read_records,  # noqa: PLC0415
                                       tables, write_csv, write_workbook)
     target = str(args.sortie)
+    if Path(target).suffix.lower() != ".xlsx" or target.endswith(("/", os.sep)):
+        return _fail(f"« {target} » : le nom du classeur de consolidation doit finir par .xlsx.")
     saveframe.check_output(target)  # before reading every file: a folder, a read-only or open file there
     if args.csv:
         saveframe.ensure_folder(args.csv)
@@ -432,6 +434,8 @@ def cmd_comparer(args) -> int:
     from .core.receipt import describe  # noqa: PLC0415
     from .reports.compare import compare_findings, compare_years, finding_lines, write_workbook  # noqa: PLC0415
     inputs = [args.ancien, args.nouveau]
+    if args.sortie and (Path(str(args.sortie)).suffix.lower() != ".xlsx" or str(args.sortie).endswith(("/", os.sep))):
+        return _fail(f"« {args.sortie} » : le nom du classeur des écarts doit finir par .xlsx.")
     if args.sortie:
         saveframe.check_output(args.sortie, inputs=inputs)  # before reading: never over A or B
     outcomes = [run(PackageWorkbook.open(path), [CONTROLER], write=False, profile=_profile(args)) for path in inputs]

@@ -337,3 +337,22 @@ def test_a_failed_run_leaves_the_previous_pdf_whole_and_no_temporary_file(tmp_pa
     capsys.readouterr()
     assert main(["pdf", str(src), "-o", str(target)]) == 0  # the same annex, byte for byte: left alone
     assert "déjà à jour" in capsys.readouterr().out and target.read_bytes() == first
+
+
+def test_amounts_too_wide_for_the_page_are_said_in_french(tmp_path, capsys):
+    """A 23-digit amount (a paste gone wrong), printed anyway (--forcer): no
+    layout can hold it; the message says what to correct, in French, without
+    a Python class name or wrong advice."""
+    import openpyxl
+    src = tmp_path / "d23.xlsx"
+    assert main(["exemple", str(tmp_path / "ex")]) == 0
+    wb = openpyxl.load_workbook(tmp_path / "ex" / "loiret_2020.xlsx")
+    wb["Maquette"]["F6"] = "12345678901234567890123"  # as text, and as a number in an other financer
+    wb["Maquette"]["K7"] = 1.23456789012346e+22
+    wb.save(src)
+    capsys.readouterr()
+    assert main(["pdf", str(src), "--forcer"]) == 2
+    err = capsys.readouterr().err
+    assert "trop larges pour la page" in err and "MONTANT_DEMESURE" in err and "[PDF_ECHEC]" in err
+    assert "Error" not in err and ".." not in err and "d23.xlsx" in err
+    assert not src.with_suffix(".pdf").exists()

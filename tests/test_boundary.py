@@ -270,3 +270,37 @@ def test_an_unexpected_error_is_a_french_message_and_exit_2(tmp_path, monkeypatc
     monkeypatch.setenv("CALPAE_DEBUG", "1")
     assert main(["comparer", str(a), str(b)]) == 2
     assert "Traceback" in capsys.readouterr().err  # for the developer who asks
+
+
+def test_what_is_not_a_workbook_in_a_folder_is_listed_not_left_out(tmp_path, capsys):
+    """A FIFO or a broken link named like a workbook, inside a consolidated
+    folder: refused by name (never opened, never hanging) and counted as
+    unreadable, so that the totals say they are incomplete."""
+    d = tmp_path / "dossier"
+    d.mkdir()
+    write_variant(str(d / "loiret.xlsx"), variant(), fiches=False)
+    os.mkfifo(d / "tube.xlsx")
+    (d / "lien.xlsx").symlink_to(tmp_path / "absent.xlsx")
+    assert main(["consolider", str(d), "-o", str(tmp_path / "c.xlsx")]) == 2
+    out = capsys.readouterr().out
+    assert "tube.xlsx" in out and "lien.xlsx" in out and "2 fichier(s) illisible(s)" in out
+    files = {r[0]: r[1] for r in openpyxl.load_workbook(tmp_path / "c.xlsx")["Fichiers"].iter_rows(
+        min_row=2, values_only=True)}
+    assert files == {"lien.xlsx": "non", "loiret.xlsx": "oui", "tube.xlsx": "non"}
+    assert main(["lot", str(d), "--sortie", str(tmp_path / "lot")]) == 2
+    assert "[PAS_UN_FICHIER]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["consolider", "{d}"], ["comparer", "{f}", "{f}"]])
+@pytest.mark.parametrize("name", ["sortie/", "sortie", "sortie.txt", "sortie.csv"])
+def test_a_report_workbook_is_named_xlsx(command, name, tmp_path, capsys):
+    """« -o rapport/ » or « -o rapport.txt » would write a workbook under a
+    name nothing opens: refused, nothing written."""
+    d = tmp_path / "d"
+    d.mkdir()
+    write_variant(str(d / "f.xlsx"), variant(), fiches=False)
+    args = [a.format(d=d, f=d / "f.xlsx") for a in command]
+    target = str(tmp_path / name)
+    assert main(args + ["-o", target]) == 2
+    assert "doit finir par .xlsx" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]

@@ -13,11 +13,14 @@ R = TypeVar("R")
 
 def find_workbooks(folder: str) -> list[str]:
     """The workbooks below ``folder`` (sub-folders included), without Excel's
-    owner files, the project's temporary files and its backups."""
+    owner files, the project's temporary files and its backups. A name of a
+    workbook that is not a regular file (a FIFO, a device, a broken link) is
+    listed too: the gate refuses it by name (PAS_UN_FICHIER), never silently
+    left out."""
     out = []
     for p in sorted(Path(folder).rglob("*")):
         name = p.name
-        if (p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES and not name.startswith(("~$", ".~calpae-"))
+        if (not p.is_dir() and p.suffix.lower() in WORKBOOK_SUFFIXES and not name.startswith(("~$", ".~calpae-"))
                 and ".bak." not in name):
             out.append(str(p))
     return out

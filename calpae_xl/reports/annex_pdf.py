@@ -63,8 +63,13 @@ from ..core.model import Action, Column, Maquette
 from ..core.money import Amount, Unreadable, format_eur
 from ..core.rules import bloc_totals, grand_total
 
-__all__ = ["DRAFT_TEXT", "AnnexOptions", "AnnexResult", "FontSet", "Group", "NoFont", "amount_text", "annex_bytes",
-           "find_fonts", "groups_from_maquette", "write_annex_pdf"]
+__all__ = ["DRAFT_TEXT", "AnnexOptions", "AnnexResult", "FontSet", "Group", "LayoutImpossible", "NoFont",
+           "amount_text", "annex_bytes", "find_fonts", "groups_from_maquette", "write_annex_pdf"]
+
+
+class LayoutImpossible(ValueError):
+    """The annex cannot be laid out legibly (amounts too wide for the page):
+    its French reason goes to the user as it is."""
 
 # --------------------------------------------------------------------------- data handed to the renderer
 
@@ -462,8 +467,8 @@ class _Maquette:
             give = min(110 - w_int, max(w_chorus - code_w, 0))
             w_chorus, w_int = w_chorus - give, w_int + give
         if w_int < 60:
-            raise ValueError("Les montants sont trop larges pour la page : la maquette ne peut pas être imprimée "
-                             "lisiblement (installez la police DejaVu Sans Condensed, paquet fonts-dejavu-extra).")
+            raise LayoutImpossible("les montants sont trop larges pour la page, l'annexe ne serait pas lisible : "
+                                   "corrigez les montants démesurés (constat MONTANT_DEMESURE), puis recommencez")
         self.widths = [w_group, w_theme, w_chorus, w_num, w_int] + w_amounts
         self.header = ([opts.group_header, "Thème de la contractualisation", "Imputation Chorus (code – libellé)",
                         "Fiche action N°", "Intitulé de l'action"] + [column_label(c, m) for c in self.cols])

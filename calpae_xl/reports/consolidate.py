@@ -133,10 +133,13 @@ def _fill(rec: FileRecord, m, findings, path: str) -> None:
 def _relative(path: str, base: Optional[str]) -> str:
     """The path as the State's folder shows it (relative to the folder, with « / »)."""
     if base:
-        try:
-            return Path(path).resolve().relative_to(Path(base).resolve()).as_posix()
-        except ValueError:
-            pass
+        # where the file sits in the folder (a link there shows under its own name, wherever it leads)
+        for where, root in ((os.path.abspath(path), os.path.abspath(base)),
+                            (Path(path).resolve(), Path(base).resolve())):
+            try:
+                return Path(where).relative_to(root).as_posix()
+            except ValueError:
+                pass
     return Path(path).as_posix()
 
 

@@ -58,7 +58,7 @@ def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", cont
     existing, different PDF is replaced (the save frame's rule)."""
     from ..adapters import saveframe  # noqa: PLC0415
     from ..adapters.xlsx import PackageWorkbook  # noqa: PLC0415 - the batch adapter, imported when used
-    from .annex_pdf import AnnexOptions, write_annex_pdf  # noqa: PLC0415
+    from .annex_pdf import AnnexOptions, LayoutImpossible, write_annex_pdf  # noqa: PLC0415
     target = str(target or default_target(src))
     saveframe.check_output(target, inputs=[src])  # before the work: the workbook itself, a folder, a file open…
     if Path(target).suffix.lower() != ".pdf":
@@ -85,6 +85,8 @@ def annex_pdf(src: str, target: Optional[str] = None, *, avenant: str = "", cont
         outcome.pages = write_annex_pdf(checked.maquette, buf, options, years=years).pages
     except CalpaeError:
         raise
+    except LayoutImpossible as e:
+        raise PdfFailed(src, str(e)) from None
     except Exception as e:  # noqa: BLE001 - the boundary: a layout the engine cannot build names the file
         raise PdfFailed(src, f"{type(e).__name__} : {str(e)[:300]}") from None
     data = buf.getvalue()
