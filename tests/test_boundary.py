@@ -304,3 +304,13 @@ def test_a_report_workbook_is_named_xlsx(command, name, tmp_path, capsys):
     assert main(args + ["-o", target]) == 2
     assert "doit finir par .xlsx" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+def test_python_m_calpae_xl_is_the_command_line(tmp_path):
+    """« python3 -m calpae_xl » where the scripts folder is not on the PATH."""
+    run = subprocess.run([sys.executable, "-m", "calpae_xl", "codes", "--format", "json"], capture_output=True,
+                         text=True, encoding="utf-8", cwd=tmp_path, check=False)
+    assert run.returncode == 0 and "AUCUNE_ACTION" in run.stdout, run.stderr[-500:]
+    bad = subprocess.run([sys.executable, "-m", "calpae_xl", "controler", str(tmp_path / "absent.xlsx")],
+                         capture_output=True, text=True, encoding="utf-8", check=False)
+    assert bad.returncode == 2 and "absent.xlsx" in bad.stderr + bad.stdout and "Traceback" not in bad.stderr

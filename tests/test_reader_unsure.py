@@ -208,3 +208,8 @@ def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain)
     before = run(PackageWorkbook.open(str(annex(tmp_path, name="avant.xlsx"))), [CONTROLER], write=False).maquette
     lines = compare(before, run(PackageWorkbook.open(str(path)), [CONTROLER], write=False).maquette).lines()
     assert any(line.endswith("→ (colonne non trouvée)") for line in lines), lines
+    # consolidated with the file as it was: the totals say they are incomplete (exit 1), never complete
+    from calpae_xl.cli import main  # noqa: PLC0415
+    assert main(["consolider", str(tmp_path), "-o", str(tmp_path / "conso" / "c.xlsx")]) == 1
+    par_bloc = openpyxl.load_workbook(tmp_path / "conso" / "c.xlsx")["Par bloc"]
+    assert [r[0] for r in par_bloc.iter_rows(values_only=True)][-1] == "TOTAL (incomplet)"
