@@ -14,7 +14,7 @@ from calpae_xl.app.session import CONTROLER, FICHES, RECALCULER, process_file
 from calpae_xl.app.template import write_example
 from tests.helpers import lo_calc
 from tests.helpers.annex import build_annex
-from tests.helpers.officer import own_sheet_over_tools, run_sequence, tool
+from tests.helpers.officer import Sequence, check_command, own_sheet_over_tools, run_sequence, tool
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow,
               pytest.mark.skipif(lo_calc.soffice_path() is None,
@@ -71,3 +71,17 @@ def test_a_sheet_of_their_own_under_the_name_of_a_tool_sheet_is_never_emptied(ca
     assert len(wb[name]["A"]) <= 2 and not wb[name]["A3"].value  # nothing of the tool's written in it
     ours = [n for n in wb.sheetnames if n != name and n.lower().startswith(name.lower())]
     assert ours and wb[ours[0]]["A1"].value.startswith(("Journal du dernier recalcul", "Contrôles de la maquette"))
+
+
+@pytest.mark.parametrize("edit", [("set_text", "Maquette", "F16", "35 813 €"),  # found by seeds 2732 and 3748
+                                  ("set_text", "Fiche IL 1", "B26", "16 000 €")])
+def test_a_rate_of_execution_over_an_amount_typed_as_text_claims_no_figure(calc, bases, tmp_path, edit):
+    """The budget global (or exécuté) of Action IL 1 typed as text: « fiches »
+    does not convert it, and the spreadsheet's N() reads text as 0, so the
+    rate's saved value must not be Python's 16 000 / 35 813 (invariants (a)-(e))."""
+    path = tmp_path / "texte.xlsx"
+    shutil.copy(bases[0], path)
+    calc.edit(str(path), [edit])
+    seq = Sequence(0)
+    check_command(calc, path, ("fiches",), seq)
+    assert not seq.breaks, seq.breaks

@@ -85,19 +85,31 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int, per_year=
 COMPUTED_KINDS = ("title", "computed", "amount_link", "formula")
 
 
-def _taux(rows: dict[str, int], a: Action, suffix: str = "") -> Formula:
+def _taux(rows: dict[str, int], a: Action, suffix: str = "", as_text: bool = False) -> Formula:
+    """``as_text``: the budget exécuté or the budget global is text in the
+    spreadsheet (« 35 813 € » not yet converted by Recalculer): the
+    spreadsheet's N() or division does not read it as Python does, so no
+    figure is claimed for the rate."""
     e = L.a1(rows["budget_execute" + suffix], L.FICHE_VALUE_COL)
     g = L.a1(rows["budget_global" + suffix], L.FICHE_VALUE_COL)
     cached = None
-    if a.budget_execute is not None and isinstance(a.budget_global, Decimal) and a.budget_global:
+    if a.budget_execute is not None and isinstance(a.budget_global, Decimal) and a.budget_global and not as_text:
         cached = a.budget_execute / a.budget_global  # exact, as the spreadsheet computes it
     return Formula(f'IF(OR({e}="",N({g})=0),"",{e}/{g})', cached)
 
 
-def _tauxes(rows: dict[str, int], per_year) -> dict[str, Formula]:
-    """The rate of execution of each year the fiche has rows for."""
-    return {"taux_execution" + sfx: _taux(rows, ya, sfx) for sfx, _t, ya in per_year
-            if "budget_execute" + sfx in rows and "budget_global" + sfx in rows}
+def _typed_text(table: TableLayout, row: int, key: str) -> bool:
+    """Whether the maquette's cell is text the spreadsheet keeps as text (not rewritten by this run)."""
+    col = table.cols.get(key)
+    return col is not None and isinstance(table.raw.get((row, col)), str) and (row, col) not in table.written
+
+
+def _tauxes(rows: dict[str, int], per_year, row: int, texts=frozenset()) -> dict[str, Formula]:
+    """The rate of execution of each year the fiche has rows for (``row``:
+    the action's row of the maquette; ``texts``: the fiche's rows holding text)."""
+    return {"taux_execution" + sfx: _taux(rows, ya, sfx, _typed_text(t, row, "budget_global")
+                                          or "budget_execute" + sfx in texts)
+            for sfx, t, ya in per_year if "budget_execute" + sfx in rows and "budget_global" + sfx in rows}
 
 
 def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: list[str], years=None) -> list[Op]:
@@ -122,7 +134,7 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
         existing = read.fiches.get(a.key)
         if existing:
             rows = dict(existing.rows)
-            vals.update(_tauxes(rows, per_year))
+            vals.update(_tauxes(rows, per_year, row, existing.text_rows))
             if existing.title_ours:
                 ops.append(Block(existing.sheet, rows["titre"], L.FICHE_LABEL_COL, [[vals["titre"]]]))
             if "numero" in rows and existing.link_ours:
@@ -142,7 +154,7 @@ def plan_fiches(read: ReadResult, m: Maquette, names: Sequence[str], created: li
             continue
         name = L.fiche_sheet_name(a.bloc, a.numero, taken)
         rows = {r.key: n for n, r in enumerate(fiche_rows, 1)}
-        vals.update(_tauxes(rows, per_year))
+        vals.update(_tauxes(rows, per_year, row))
         grid: list[list] = []
         styles: list[str] = []
         for fr in fiche_rows:
@@ -236,6 +248,6 @@ def plan_fiche_links(read: ReadResult, m: Maquette, years=None) -> list[Op]:
         updates = {existing.rows[k]: vals[k] for k in links if vals.get(k) is not None}
         for start, end in runs(updates):
             ops.append(Block(existing.sheet, start, L.FICHE_VALUE_COL, [[updates[r]] for r in range(start, end + 1)]))
-        for key, formula in _tauxes(existing.rows, per_year).items():
+        for key, formula in _tauxes(existing.rows, per_year, read.table.action_rows[i], existing.text_rows).items():
             ops.append(Block(existing.sheet, existing.rows[key], L.FICHE_VALUE_COL, [[formula]]))
     return ops

@@ -41,6 +41,8 @@ class FicheSheet:
     #: the tool may refresh the title (A1) and the link beside the N°: False when the officer typed there
     title_ours: bool = True
     link_ours: bool = True
+    #: the rows whose value is text in the spreadsheet (« 16 000 € » typed): no figure is claimed from them
+    text_rows: frozenset = frozenset()
 
 
 @dataclass
@@ -230,6 +232,7 @@ def read_fiche(grid: Grid, sheet: str, profile=None) -> tuple[FicheSheet, dict]:
             if key == "s_ventilation":
                 in_vent = True
     content: dict[str, object] = {k: grid.get(r, L.FICHE_VALUE_COL) for k, r in rows.items()}
+    text_rows = frozenset(k for k, v in content.items() if isinstance(v, str) and v.strip())
     content["ventilation"] = [(text(grid.get(r, L.FICHE_LABEL_COL)), grid.get(r, L.FICHE_VALUE_COL))
                               for r in vent_rows]
     bloc = L.bloc_of_label(content.get("bloc"), profile)
@@ -243,7 +246,7 @@ def read_fiche(grid: Grid, sheet: str, profile=None) -> tuple[FicheSheet, dict]:
     if link_row:
         value, formula = grid.get(link_row, L.FICHE_LINK_COL), grid.formula(link_row, L.FICHE_LINK_COL)
         link_ours = value in (None, "") and not formula or bool(formula and L.FICHE_LINK_TEXT in formula)
-    return FicheSheet(sheet, rows, vent_rows, vent_total, bloc, numero, title_ours, link_ours), content
+    return FicheSheet(sheet, rows, vent_rows, vent_total, bloc, numero, title_ours, link_ours, text_rows), content
 
 
 FICHE_AMOUNTS = ("fb_part_etat", "fb_report_etat", "fb_part_cd", "fb_report_cd", "fb_autres", "fb_budget_global",
