@@ -64,6 +64,11 @@ def _same_names(files: Sequence[str]) -> list[str]:
     return sorted(n for n, k in Counter(Path(f).name for f in files).items() if k > 1)
 
 
+def _xlsx_name(target: str) -> bool:
+    """A report workbook's name: « rapport/ » or « rapport.txt » would be a workbook nothing opens."""
+    return Path(target).suffix.lower() == ".xlsx" and not target.endswith(("/", os.sep))
+
+
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
     return 2
@@ -359,7 +364,7 @@ def cmd_consolider(args) -> int:
     from .reports.consolidate import (csv_paths, document, is_consolidation, read_records,  # noqa: PLC0415
                                       tables, write_csv, write_workbook)
     target = str(args.sortie)
-    if Path(target).suffix.lower() != ".xlsx" or target.endswith(("/", os.sep)):
+    if not _xlsx_name(target):
         return _fail(f"« {target} » : le nom du classeur de consolidation doit finir par .xlsx.")
     saveframe.check_output(target)  # before reading every file: a folder, a read-only or open file there
     if args.csv:
@@ -434,7 +439,7 @@ def cmd_comparer(args) -> int:
     from .core.receipt import describe  # noqa: PLC0415
     from .reports.compare import compare_findings, compare_years, finding_lines, write_workbook  # noqa: PLC0415
     inputs = [args.ancien, args.nouveau]
-    if args.sortie and (Path(str(args.sortie)).suffix.lower() != ".xlsx" or str(args.sortie).endswith(("/", os.sep))):
+    if args.sortie and not _xlsx_name(str(args.sortie)):
         return _fail(f"« {args.sortie} » : le nom du classeur des écarts doit finir par .xlsx.")
     if args.sortie:
         saveframe.check_output(args.sortie, inputs=inputs)  # before reading: never over A or B

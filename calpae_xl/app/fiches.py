@@ -66,9 +66,7 @@ def fiche_values(a: Action, m: Maquette, table: TableLayout, row: int, per_year=
             v = ya.amount(Column(key))
             # a link to an empty cell shows 0 in a spreadsheet: the cached value says the same; a link to
             # an amount typed as text shows that text: no figure is claimed for it
-            col = year_table.cols.get(key)
-            raw = year_table.raw.get((row, col)) if col else None
-            text = isinstance(raw, str) and (row, col) not in year_table.written
+            text = _typed_text(year_table, row, key)
             cached = None if text else v if isinstance(v, Decimal) else Decimal(0) if v is None else None
             vals[key + suffix] = Formula(f"{tref}!{ref}", cached) if ref else None
         vals["budget_execute" + suffix] = ya.budget_execute
