@@ -248,6 +248,10 @@ def test_the_consolidation_prints_with_widths_from_its_content(tmp_path):
     assert longest > themes.column_dimensions["A"].width  # a thème longer than its (capped) column…
     assert themes["A2"].alignment.wrap_text  # …wraps, and its row is as tall as it needs
     assert any((d.height or 0) > 15 for d in themes.row_dimensions.values())
+    # in a sheet where a text wraps, every cell of the body is at the top of its row, as that text
+    for ws in (wb["Par thème"], wb["Actions"]):
+        assert [c.coordinate for row in ws.iter_rows(min_row=2) for c in row
+                if c.value is not None and c.alignment.vertical != "top"] == [], ws.title
     shutil.copy(folder / "loiret_2020.xlsx", tmp_path / "ancien.xlsx")
     ecarts = tmp_path / "ecarts.xlsx"
     assert main(["comparer", str(tmp_path / "ancien.xlsx"), str(folder / "loiret_2020.xlsx"), "-o", str(ecarts)]) == 0

@@ -116,8 +116,30 @@ def test_the_controles_messages_print_whole(printed):
     ws = openpyxl.load_workbook(path, data_only=True)[L.CONTROLES]
     messages = [ws.cell(r, 5).value for r in range(L.CONTROLES_FIRST_ROW, ws.max_row + 1) if ws.cell(r, 5).value]
     assert messages
-    cells = C.norm("|".join(c or "" for p in doc.pages for r in p.rows for c in r))
+    # read within the column « Message » (the codes beside a message sit on its first line)
+    cells = C.norm("|".join(_column_text(p, "Message") for p in doc.pages))
     assert [msg for msg in messages if C.norm(msg) not in cells] == []
+
+
+def test_each_row_of_the_controles_and_journal_reads_from_its_top(printed):
+    """A message that wraps starts at the top of its row: its code, action and cell sit there too, not at
+    the bottom, level with the next row's message."""
+    wb = openpyxl.load_workbook(printed["loiret"][2])
+    for sheet, first in ((L.CONTROLES, L.CONTROLES_FIRST_ROW), (L.JOURNAL, L.JOURNAL_FIRST_ROW)):
+        ws = wb[sheet]
+        cells = [c for row in ws.iter_rows(min_row=first) for c in row if c.value is not None]
+        assert len(cells) > 40
+        assert [c.coordinate for c in cells if c.alignment.vertical != "top"] == [], sheet
+
+
+def _column_text(page, header: str) -> str:
+    """The text printed under ``header`` on ``page``, between the edges of that header's cell."""
+    for t in page.tables:
+        head = t.extract()[0] if t.rows else []
+        if header in head and t.rows[0].cells[head.index(header)]:
+            x0, top, x1, _ = t.rows[0].cells[head.index(header)]
+            return page.page.crop((x0, top, x1, page.page.height)).extract_text() or ""
+    return ""
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) absent")

@@ -99,7 +99,7 @@ def owned_looks(sheet: str, role: str, header_row: int, body: list[list], old: O
         heights[first + i] = row_height([(v.value, widths[c - 1]) for c in wrapped
                                            if c <= len(row) and isinstance(v := row[c - 1], Text)])
     if body:
-        styles = ["text_wrap" if c in wrapped else None for c in range(1, len(widths) + 1)]
+        styles = ["text_wrap" if c in wrapped else "text_top" for c in range(1, len(widths) + 1)]
         ops.append(Block(sheet, first, 1, [[KEEP] * len(widths)] * len(body), styles=styles))
     ops.append(SheetSetup(sheet, row_heights=heights))
     ops.append(page(sheet, role, header_row + len(body), len(widths), title_row=header_row))

@@ -83,8 +83,9 @@ def table_ops(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
                         if j <= len(row) and isinstance(row[j - 1], Text)])
         if h > LINE_PT:
             heights[header_row + 1 + i] = h
-    for j in wrapped:
-        ops.append(Block(sheet, header_row + 1, j, [[KEEP]] * len(body), styles="text_wrap"))
+    for j in range(1, n_cols + 1) if wrapped and body else ():  # a row's cells all at its top, as its text
+        ops.append(Block(sheet, header_row + 1, j, [[KEEP]] * len(body), styles="text_wrap" if j in wrapped
+                         else "text_top"))
     ops.append(SheetSetup(sheet, widths=widths, freeze=L.a1(header_row + 1, 1), wrap_rows=[header_row],
                           row_heights=heights))
     ops.append(PageSetup(sheet, landscape=landscape, title_rows=(header_row, header_row),

@@ -64,6 +64,9 @@ STYLES: dict[str, dict] = {
     # the maquette's text cells wrap: Recalculer sets the row heights that fit them
     "row_input": dict(fill=INPUT_FILL, border=True, wrap=True, valign="top"),
     "text_wrap": dict(wrap=True, valign="top"),
+    # the other cells of a row whose text wraps: at the top too, else a short code sits at the
+    # bottom of its row, level with the start of the next row's message
+    "text_top": dict(valign="top"),
     "computed": dict(fill=COMPUTED_FILL, border=True, wrap=True, valign="top"),
     "eur_input": dict(fill=INPUT_FILL, border=True, valign="top", number_format=EUR_FORMAT),
     "eur_computed": dict(fill=COMPUTED_FILL, border=True, valign="top", number_format=EUR_FORMAT),
@@ -385,7 +388,7 @@ NAME_THEMES, NAME_CHORUS, NAME_REGLES, NAME_BLOCS = "Liste_Themes", "Liste_Choru
 # --- Contrôles and Journal -------------------------------------------------------
 CONTROLES_HEADERS = ("Gravité", "Code", "Bloc", "Action", "Message", "Cellule", "Statut", "Réponse / justification",
                      "Identifiant du constat")
-CONTROLES_WIDTHS = (14, 24, 20, 12, 100, 18, 20, 60, 40)
+CONTROLES_WIDTHS = (14, 24, 20, 12, 100, 18, 20, 60, 52)
 #: the columns the tool colours by gravité (the answer columns are the Département's)
 CONTROLES_FINDING_COLS = 6
 #: the Département's answer: a status (drop-down) and a justification, carried from run to run by the
@@ -405,7 +408,7 @@ SUIVI_TITLE = "Suivi de l'exécution, année par année"
 #: the sheets the project owns and empties at each run, and how their first cell begins
 OWNED_ROLES = (CONTROLES, JOURNAL, TECH, SUIVI)
 OWNED_TITLES = {CONTROLES: CONTROLES_TITLE, JOURNAL: JOURNAL_TITLE, TECH: TECH_HEADERS[0], SUIVI: SUIVI_TITLE}
-JOURNAL_WIDTHS = (36, 34, 18, 18, 12)
+JOURNAL_WIDTHS = (32, 24, 34, 18, 10)
 JOURNAL_TITLE_ROW, JOURNAL_NOTE_ROW, JOURNAL_HEADER_ROW, JOURNAL_FIRST_ROW = 1, 2, 4, 5
 JOURNAL_OLD_COL, JOURNAL_NEW_COL = 3, 4  # the amounts, in euros
 # Beside the changes (which the next Recalculer replaces), a trace kept run after run: every answered
