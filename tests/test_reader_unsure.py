@@ -210,6 +210,16 @@ def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain)
     assert any(line.endswith("→ (colonne non trouvée)") for line in lines), lines
     # consolidated with the file as it was: the totals say they are incomplete (exit 1), never complete
     from calpae_xl.cli import main  # noqa: PLC0415
-    assert main(["consolider", str(tmp_path), "-o", str(tmp_path / "conso" / "c.xlsx")]) == 1
+    assert main(["consolider", str(tmp_path), "-o", str(tmp_path / "conso" / "c.xlsx"),
+                 "--html", str(tmp_path / "conso" / "c.html")]) == 1
     par_bloc = openpyxl.load_workbook(tmp_path / "conso" / "c.xlsx")["Par bloc"]
-    assert [r[0] for r in par_bloc.iter_rows(values_only=True)][-1] == "TOTAL (incomplet)"
+    rows = list(par_bloc.iter_rows(values_only=True))
+    assert rows[-1][0] == "TOTAL (incomplet)" and rows[-1][rows[0].index("Montants non comptés")] == rec.non_comptes
+    # the page says it too, on the lines whose sums miss amounts, and how many
+    page = (tmp_path / "conso" / "c.html").read_text(encoding="utf-8")
+    for table in ("table-par-bloc", "table-par-theme", "table-par-departement"):
+        html = page[page.index(f'<table id="{table}"'):]
+        html = html[:html.index("</table>")]
+        assert "<th>Montants non comptés</th>" in html, table
+        total = html[html.index('<tr class="total">'):]
+        assert "TOTAL (incomplet)" in total and f'data-non-comptes="{rec.non_comptes}"' in total, table

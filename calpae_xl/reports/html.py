@@ -47,7 +47,7 @@ tr.total td{font-weight:bold;background:#D9E1F2}
 .st-ok{color:#375623;font-weight:bold}.st-justifie{color:#9C5700;font-weight:bold}
 .st-erreurs{color:#9C0006;font-weight:bold}.st-illisible{color:#fff;background:#9C0006;font-weight:bold}
 .justifie{background:#E2EFDA;color:#375623;font-weight:bold;white-space:nowrap}
-.modifie{color:#9C0006;font-weight:bold}.double{color:#9C0006;font-weight:bold}
+.modifie{color:#9C0006;font-weight:bold}td.incomplet{color:#9C0006;font-weight:bold}.double{color:#9C0006;font-weight:bold}
 .reponse{display:block;margin-top:3px;color:#375623;font-style:italic}
 .cell{font-family:ui-monospace,Consolas,monospace;white-space:nowrap}
 .filtre{background:#F2F2F2;padding:8px 10px;border:1px solid #c9c9c9;font-size:14px}
@@ -250,14 +250,24 @@ def _findings(doc: dict, base: Optional[str], page: Optional[str]) -> str:
 
 
 def _totals_table(table_id: str, lines: list[dict], keys: list[tuple[str, str]], total: dict) -> str:
-    head = [label for _k, label in keys] + [label for _k, label in AMOUNTS]
+    """A table of totals. A line whose sums miss amounts says how many, beside them, on that line: the
+    figures of a département whose formulas were not counted are not left to read as its own."""
+    uncounted = any(x.get("montants_non_comptes") for x in [*lines, total])
+    head = [label for _k, label in keys] + [label for _k, label in AMOUNTS] + (
+        ["Montants non comptés"] if uncounted else [])
+
+    def missing(x: dict) -> str:
+        n = x.get("montants_non_comptes") or 0
+        return (f'<td class="n incomplet" data-non-comptes="{n}">{n} non compté(s)</td>' if n else
+                '<td class="n" data-non-comptes="0"></td>') if uncounted else ""
+
     out = [f'<table id="{table_id}"><thead><tr>' + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead><tbody>"]
     for line in lines:
         out.append("<tr>" + "".join(f"<td>{e(line.get(k) if line.get(k) is not None else '')}</td>" for k, _ in keys)
-                   + "".join(_amount_cell(line.get(k)) for k, _ in AMOUNTS) + "</tr>")
+                   + "".join(_amount_cell(line.get(k)) for k, _ in AMOUNTS) + missing(line) + "</tr>")
     label = "TOTAL" if total.get("complet", True) else "TOTAL (incomplet)"
     out.append(f'<tr class="total"><td colspan="{len(keys)}">{label}</td>' +
-               "".join(_amount_cell(total.get(k)) for k, _ in AMOUNTS) + "</tr>")
+               "".join(_amount_cell(total.get(k)) for k, _ in AMOUNTS) + missing(total) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
