@@ -83,7 +83,9 @@ def _write_text(text: str, path: str) -> None:
 
 
 def _written(target, written: saveframe.Written) -> str:
-    return f"{target}" if written.changed else f"{target} (déjà à jour : fichier inchangé)"
+    if not written.changed:
+        return f"{target} (déjà à jour : fichier inchangé)"
+    return f"{target}" + (f" (version précédente : {written.backup})" if written.backup else "")
 
 
 def _example_of(args) -> str:
@@ -176,7 +178,7 @@ def cmd_nouveau(args) -> int:
         saveframe.ensure_folder(str(target.parent))
         written = saveframe.write(str(target), partial(shutil.copyfile, staged), force=args.force,
                                   verify=saveframe.verify_package())
-    print(f"{what} : {target}" if written.changed else
+    print(f"{what} : {_written(target, written)}" if written.changed else
           f"{what.replace(' créée', '')} : {target} déjà à jour (fichier inchangé)")
     return 0
 
@@ -346,6 +348,13 @@ def cmd_lot(args) -> int:
     files = _folder_workbooks(args.dossier)
     if files is None:
         return 2
+    outputs = _inside(files, args.sortie, args.dossier) if args.sortie else []
+    if outputs:  # the copies an earlier « lot --sortie » left there are its outputs, not maquettes to copy again
+        files = [f for f in files if f not in outputs]
+        print(f"{len(outputs)} classeur(s) du dossier de sortie « {args.sortie} » non relu(s) (les copies d'un lot "
+              "précédent).", file=sys.stderr)
+        if not files:
+            return _fail(f"Aucun classeur .xlsx ou .xlsm dans « {args.dossier} » hors du dossier de sortie.")
     jobs = args.processus or os.cpu_count() or 1
     results = _run_files(files, [RECALCULER, CONTROLER, FICHES], args, jobs=jobs,
                          progress=sys.stderr.isatty() and args.format == "texte", base=args.dossier)
@@ -358,6 +367,15 @@ def cmd_lot(args) -> int:
     else:
         _emit(render(results, args.format), args.format)
     return exit_status(results)
+
+
+def _inside(files: Sequence[str], sortie: str, dossier: str) -> list[str]:
+    """The files below the output folder, when it is a sub-folder of the folder read."""
+    out, top = os.path.realpath(sortie), os.path.realpath(dossier)
+    if out == top or not out.startswith(top + os.sep):
+        return []
+    return [f for f in files if os.path.realpath(os.path.dirname(f)).startswith(out + os.sep)
+            or os.path.realpath(os.path.dirname(f)) == out]
 
 
 def cmd_consolider(args) -> int:

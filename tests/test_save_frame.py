@@ -345,8 +345,23 @@ def test_outputs_equal_to_what_is_there_are_left_alone_and_force_replaces(tmp_pa
     wb["Maquette"]["B2"] = "ma note"
     wb.save(ex)
     assert main(["exemple", str(tmp_path / "ex")]) == 2
+    capsys.readouterr()
     assert main(["exemple", str(tmp_path / "ex"), "--force"]) == 0
     assert openpyxl.load_workbook(ex)["Maquette"]["B2"].value != "ma note"
+    # the edited workbook --force replaced is kept beside it, and the message says where
+    bak = tmp_path / "ex" / "loiret_2020.bak.xlsx"
+    assert openpyxl.load_workbook(bak)["Maquette"]["B2"].value == "ma note"
+    assert f"version précédente : {bak}" in capsys.readouterr().out
+    # a report replaced with --force as well; a name there that is no workbook is never overwritten
+    (tmp_path / "e.xlsx").unlink()
+    put(tmp_path / "e.xlsx")
+    (tmp_path / "e.bak.xlsx").write_text("mes notes\n")
+    assert main(runs[1] + ["--force"]) == 2
+    assert "SAUVEGARDE_IMPOSSIBLE" in capsys.readouterr().err
+    assert (tmp_path / "e.xlsx").read_bytes() == printed() and (tmp_path / "e.bak.xlsx").read_text() == "mes notes\n"
+    (tmp_path / "e.bak.xlsx").unlink()
+    assert main(runs[1] + ["--force"]) == 0
+    assert (tmp_path / "e.bak.xlsx").read_bytes() == printed()
 
 
 def test_a_symlink_named_like_the_backup_is_replaced_never_written_through(tmp_path):
@@ -497,3 +512,24 @@ def test_the_lock_is_taken_before_reading_and_only_by_commands_that_write(tmp_pa
     import tempfile
     key = hashlib.sha256(os.fsencode(os.path.realpath(m))).hexdigest()[:40]
     assert not (Path(tempfile.gettempdir()) / "calpae-xl-verrous" / f"{key}.lock").exists()  # none left behind
+
+
+def test_lot_into_a_sub_folder_does_not_copy_its_own_copies_again(tmp_path, capsys):
+    """« lot D --sortie D/copies » run twice: the copies the first run wrote are its outputs, not
+    maquettes (they were copied again into D/copies/copies, one level deeper at each run)."""
+    put(tmp_path / "D" / "m.xlsx")
+    argv = ["lot", str(tmp_path / "D"), "--sortie", str(tmp_path / "D" / "copies"), "--processus", "1"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    state = tree(tmp_path)
+    assert main(argv) == 0
+    said = capsys.readouterr()
+    assert "1 classeur(s) du dossier de sortie" in said.err and "1 fichier(s)" in said.out
+    assert tree(tmp_path) == state
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.xlsx")) == ["D/copies/m.xlsx",
+                                                                                          "D/m.xlsx"]
+    # nothing left but the copies: said, nothing written
+    (tmp_path / "D" / "m.xlsx").unlink()
+    capsys.readouterr()
+    assert main(argv) == 2
+    assert "hors du dossier de sortie" in capsys.readouterr().err

@@ -358,6 +358,7 @@ class _Pending:
     in_place: bool
     existing: Optional[os.stat_result] = None
     changed: bool = True
+    forced: bool = False  # a workbook the user said --force to replace: its version before is kept as a backup
 
 
 def write_all(outputs: Sequence[Output], inputs: Iterable[str] = (), force: bool = False) -> list[Written]:
@@ -374,8 +375,14 @@ def write_all(outputs: Sequence[Output], inputs: Iterable[str] = (), force: bool
         for out in outputs:
             pending.append(_produce(out))
         for p in pending:
-            if p.changed and p.existing is not None and not p.in_place and not force:
-                raise _existing(p.out.target)
+            if p.changed and p.existing is not None and not p.in_place:
+                if not force:
+                    raise _existing(p.out.target)
+                # --force replaces a workbook that may hold a person's edits (an example they worked on):
+                # its version before goes to NAME.bak.xlsx, as a workbook rewritten in place does
+                p.forced = _is_workbook(p.real)
+                if p.forced:
+                    _check_backup_slot(p.out.target, p.real)
         return [_place(p) for p in pending]
     finally:
         for p in pending:
@@ -435,7 +442,7 @@ def _place(p: _Pending) -> Written:
                 raise _refuse(target, "le fichier a été modifié sur le disque pendant le traitement ; relancez la "
                                       "commande pour repartir de la version actuelle", "FICHIER_MODIFIE")
         bak = None
-        if p.in_place and out.backup and p.existing is not None:
+        if (p.in_place and out.backup or p.forced) and p.existing is not None:
             _check_backup_slot(target, p.real)
             bak = _as_given(target, _make_backup(p.real))
         os.replace(p.tmp, p.real)
