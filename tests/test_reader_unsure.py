@@ -12,6 +12,7 @@ import pytest
 from calpae_xl.adapters.xlsx import PackageWorkbook
 from calpae_xl.app.session import CONTROLER, RECALCULER, run
 from calpae_xl.core import Severity, entry
+from calpae_xl.core.model import Column
 from tests.helpers.annex import HEADER_ROW, SHEET, build_annex
 
 CREDITS = dict(credits=Decimal("1201409"), report=Decimal("414442"))
@@ -206,8 +207,16 @@ def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain)
     # the comparison with the file as it was says the column was not found, not an amount of « »
     from calpae_xl.reports.compare import compare  # noqa: PLC0415
     before = run(PackageWorkbook.open(str(annex(tmp_path, name="avant.xlsx"))), [CONTROLER], write=False).maquette
-    lines = compare(before, run(PackageWorkbook.open(str(path)), [CONTROLER], write=False).maquette).lines()
-    assert any(line.endswith("→ (colonne non trouvée)") for line in lines), lines
+    comparison = compare(before, run(PackageWorkbook.open(str(path)), [CONTROLER], write=False).maquette)
+    lines = comparison.lines()
+    label = {"global": Column.BUDGET_GLOBAL, "etat_cd": Column.BUDGET_ETAT_CD, "etat": Column.PART_ETAT,
+             "cd": Column.PART_CD, "report": Column.REPORT, "autres": Column.AUTRES}[column].label
+    assert [line for line in lines if "non trouvée" in line] == [  # once, not once per action
+        f"Colonne « {label} » non trouvée dans le nouveau fichier : ses montants ne sont pas comparés"], lines
+    from calpae_xl.reports.compare import rows  # noqa: PLC0415
+    assert [r for r in rows(comparison) if label in r and r[0] != "Enveloppe"] == [
+        ["Colonne non trouvée", "", "", "", "Non trouvée dans le nouveau fichier : montants non comparés", label,
+         None, None, None]]
     # consolidated with the file as it was: the totals say they are incomplete (exit 1), never complete
     from calpae_xl.cli import main  # noqa: PLC0415
     assert main(["consolider", str(tmp_path), "-o", str(tmp_path / "conso" / "c.xlsx"),

@@ -93,6 +93,8 @@ class Comparison:
     new: Maquette
     actions: list[ActionDiff]
     annee: Optional[int] = None  # one year of two multi-year contracts: said before each line
+    #: the amount columns not found in a file (side: "ancien", "nouveau" or both): said once, not compared
+    absent: dict[Column, str] = field(default_factory=dict)
 
     @property
     def prefix(self) -> str:
@@ -115,7 +117,8 @@ class Comparison:
         return [self.prefix + line for line in self._lines()]
 
     def _lines(self) -> list[str]:
-        out = []
+        out = [f"Colonne « {c.label} » non trouvée dans {SIDES[side]} : ses montants ne sont pas comparés"
+               for c, side in self.absent.items()]
         for d in self.changed:
             out += d.describe()
         before, after = self.envelope()
@@ -221,8 +224,18 @@ def _sum_or_why(total: Optional[Decimal]) -> str:
     return format_eur(total) if total is not None else "non calculable (une part État est vide ou illisible)"
 
 
-def _amount_changes(old: Action, new: Action) -> list[AmountChange]:
-    return [AmountChange(c, old.amount(c), new.amount(c)) for c in COLUMNS if old.amount(c) != new.amount(c)]
+SIDES = {"ancien": "l'ancien fichier", "nouveau": "le nouveau fichier", "les deux": "les deux fichiers"}
+
+
+def _absent(m: Maquette) -> set[Column]:
+    """The amount columns the reader did not find in ``m`` (every action's amount there is « absent »)."""
+    return {c for c in COLUMNS if m.actions and all(
+        isinstance(v := a.amount(c), Unreadable) and v.reason == ABSENT for a in m.actions)}
+
+
+def _amount_changes(old: Action, new: Action, skip: frozenset = frozenset()) -> list[AmountChange]:
+    return [AmountChange(c, old.amount(c), new.amount(c)) for c in COLUMNS
+            if c not in skip and old.amount(c) != new.amount(c)]
 
 
 def compare_years(old: Sequence[Maquette], new: Sequence[Maquette]) -> list[Comparison]:
@@ -238,6 +251,10 @@ def compare(old: Maquette, new: Maquette, annee: Optional[int] = None) -> Compar
     left = list(old.actions)
     right = list(new.actions)
     pairs: list[tuple[Action, Action]] = []
+    gone, missing = _absent(old), _absent(new)
+    absent = {c: "les deux" if c in gone and c in missing else "ancien" if c in gone else "nouveau"
+              for c in COLUMNS if c in gone | missing}
+    skip = frozenset(absent)
 
     def take(match) -> None:
         for a in list(left):
@@ -253,7 +270,7 @@ def compare(old: Maquette, new: Maquette, annee: Optional[int] = None) -> Compar
         if a.key != b.key:
             return None
         s = _similarity(a.intitule, b.intitule)
-        return s if s >= SAME_TITLE or not _amount_changes(a, b) else None
+        return s if s >= SAME_TITLE or not _amount_changes(a, b, skip) else None
 
     def renumbered(a: Action, b: Action) -> Optional[float]:
         """2. same bloc, another N°, the same (or nearly the same) intitulé."""
@@ -270,7 +287,7 @@ def compare(old: Maquette, new: Maquette, annee: Optional[int] = None) -> Compar
     for a, b in pairs:
         diffs.append(ActionDiff("modifiée", b.bloc, a, b, renumbered=a.numero != b.numero,
                                 retitled=" ".join(a.intitule.split()) != " ".join(b.intitule.split()),
-                                amounts=_amount_changes(a, b)))
+                                amounts=_amount_changes(a, b, skip)))
     diffs += [ActionDiff("supprimée", a.bloc, old=a) for a in left]
     diffs += [ActionDiff("ajoutée", b.bloc, new=b) for b in right]
     order = {a.key: i for i, a in enumerate(new.actions)}
@@ -279,7 +296,7 @@ def compare(old: Maquette, new: Maquette, annee: Optional[int] = None) -> Compar
     diffs.sort(key=lambda d: (groups.index(d.bloc) if d.bloc in groups else len(groups),
                               order.get(d.new.key, 10**6) if d.new else
                               order_old.get(d.old.key, 10**6)))
-    return Comparison(old, new, diffs, annee)
+    return Comparison(old, new, diffs, annee, absent)
 
 
 def rows(c: Union[Comparison, Sequence[Comparison]]) -> list[list]:
@@ -296,6 +313,9 @@ def rows(c: Union[Comparison, Sequence[Comparison]]) -> list[list]:
 
 def _rows(c: Comparison) -> list[list]:
     out = [list(HEADERS)]
+    for col, side in c.absent.items():
+        out.append(["Colonne non trouvée", "", "", "", f"Non trouvée dans {SIDES[side]} : montants non comparés",
+                    col.label, None, None, None])
     for d in c.changed:
         base = [d.bloc.label, d.old.label if d.old else "", d.new.label if d.new else "",
                 (d.new or d.old).intitule]
