@@ -108,6 +108,20 @@ CASES = [
      codes(("MONTANT_NEGATIF", "4.1"))),
     ("not a number", maquette(action(part_cd=Unreadable("cinquante"))), codes(("MONTANT_ILLISIBLE", "4.1"))),
     ("missing global", maquette(action(budget_global=None)), codes(("MONTANT_MANQUANT", "4.1"))),  # not IDENTITE_GLOBAL
+    # a budget global left blank, autres financeurs typed, in a file LibreOffice saved last: the parts it computed
+    # from the blank as 0 (negative here) are no figures, as when the tool saved the file (no value there); only
+    # the blank is said, and the envelope is not checked on them (campaign, seed 10366)
+    ("negative parts computed from a blank budget global", maquette(action(
+        budget_global=None, autres_financeurs=D("155000"), report=D("75000"), budget_etat_cd=D("-155000"),
+        part_etat=D("-115000"), part_cd=D("-115000"))), codes(("MONTANT_MANQUANT", "4.1"))),
+    ("envelope over parts computed from a blank budget global", maquette(
+        action(budget_global=None, autres_financeurs=D("20"), budget_etat_cd=D("-20"), part_etat=D("-10"),
+               part_cd=D("-10")), action(numero="4.2"), credits_etat=D("40"), report_etat_notifie=D("0")),
+     codes(("MONTANT_MANQUANT", "4.1"), ("CONTROLE_INCOMPLET", None), base=())),
+    ("typed total over parts computed from a blank budget global", maquette(
+        action(budget_global=None, autres_financeurs=D("20"), budget_etat_cd=D("-20"), part_etat=D("-10"),
+               part_cd=D("-10")), total_saisi={Column.PART_ETAT: D("0")}),
+     codes(("MONTANT_MANQUANT", "4.1"))),
     ("not recalculated", maquette(action(budget_etat_cd=None, part_etat=None, part_cd=None)),
      codes(("A_RECALCULER", "4.1"))),
     ("duplicate", maquette(action(), action(intitule="Autre")), codes(("NUMERO_EN_DOUBLE", "4.1"), ("NUMERO_EN_DOUBLE", "4.1"))),
@@ -192,3 +206,22 @@ def test_a_broken_check_becomes_a_finding(monkeypatch):
     monkeypatch.setattr(checks, "CHECKS", checks.CHECKS + (boom,))
     found = checks.run_checks(maquette())
     assert any(f.code == "CONTROLE_IMPOSSIBLE" and f.severity is Severity.ERREUR for f in found)
+
+
+def test_the_consolidation_does_not_count_parts_computed_from_a_blank_budget_global():
+    """The same maquette saved by the tool (parts without value) or by LibreOffice (parts computed from the blank
+    as 0) gives the same totals: those parts are amounts not counted (campaign, seed 10366)."""
+    from calpae_xl.reports.consolidate import FileRecord, _fill  # noqa: PLC0415
+    from calpae_xl.core.money import NO_VALUE  # noqa: PLC0415
+    saved_by = {
+        "LibreOffice": dict(budget_etat_cd=D("-20"), part_etat=D("-10"), part_cd=D("-10")),
+        "l'outil": dict(budget_etat_cd=Unreadable("=F5-K5", NO_VALUE), part_etat=Unreadable("=…", NO_VALUE),
+                        part_cd=Unreadable("=…", NO_VALUE))}
+    seen = []
+    for parts in saved_by.values():
+        rec = FileRecord("m.xlsx")
+        _fill(rec, maquette(action(budget_global=None, autres_financeurs=D("20"), **parts), action(numero="4.2")),
+              [], "m.xlsx")
+        seen.append((rec.non_comptes, [(a["part_etat"], a["budget_etat_cd"], a["autres_financeurs"])
+                                       for a in rec.actions]))
+    assert seen[0] == seen[1] == (4, [(None, None, 2000), (5000, 10000, None)])

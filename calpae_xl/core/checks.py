@@ -95,7 +95,8 @@ def check_amounts(m: Maquette) -> Iterator[Finding]:
                 code, message = unreadable(v, f"{_name(a)}, colonne « {col.label} »")
                 yield _f(code, message, a, col.value)
             elif isinstance(v, Decimal) and v < 0 and not not_known(a, col):
-                # (a part the spreadsheet computed from an unreadable input is no figure: that input is said)
+                # (a part the spreadsheet computed from an unreadable or blank input is no figure: that input
+                # is said)
                 yield _f("MONTANT_NEGATIF", f"{_name(a)} : montant négatif ({format_eur(v)}) dans la "
                          f"colonne « {col.label} ».", a, col.value)
         for col in drivers_of(a.regle):
@@ -226,7 +227,7 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
             continue
         if unsure:  # a sum with a cell left out, or computed from an unreadable input, would be a wrong figure
             yield _f("CONTROLE_INCOMPLET", f"{_cap(what)} n'est pas comparée {to_name} : le montant de "
-                     f"{len(unsure)} action(s) n'est pas lisible ou découle d'un montant illisible "
+                     f"{len(unsure)} action(s) n'est pas lisible ou découle d'un montant illisible ou manquant "
                      f"({', '.join(_name(a) for a in unsure[:3])}{' …' if len(unsure) > 3 else ''}). Corrigez-le, "
                      "puis contrôlez à nouveau.", where=where)
             continue
@@ -241,11 +242,16 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
 
 def not_known(a: Action, col: Column) -> bool:
     """Whether an action's amount in ``col`` cannot be counted: unreadable, or
-    derived by its rule from an input that is (whatever value the spreadsheet
-    keeps there: it computed it from a date, a text, an error)."""
+    derived by its rule from an input that is, or from a driving amount left
+    blank (whatever value the spreadsheet keeps there: it computed it from a
+    date, a text, an error, or a blank as 0 — the tool itself writes such a
+    cell without value, so the verdict does not depend on which program saved
+    the file last). Annexe financière: MONTANT_MANQUANT says the blank."""
     if isinstance(a.amount(col), Unreadable):
         return True
-    return col in derived_of(a.regle) and any(isinstance(a.amount(c), Unreadable) for c in inputs_of(a.regle))
+    return col in derived_of(a.regle) and any(
+        isinstance(v := a.amount(c), Unreadable) or (v is None and c in drivers_of(a.regle))
+        for c in inputs_of(a.regle))
 
 
 def _absent(a: Action, col: Column) -> bool:

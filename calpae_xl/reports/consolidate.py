@@ -15,10 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..core.checks import not_known
 from ..core.findings import Severity, count_answered, count_open_by_severity
 from ..core.texts import csv_text
 from ..core.model import Column
-from ..core.money import Unreadable
 from ..workbook.layout import REPORT_MARKER
 
 AMOUNTS = (Column.BUDGET_GLOBAL, Column.BUDGET_ETAT_CD, Column.PART_ETAT, Column.PART_CD, Column.REPORT,
@@ -121,13 +121,16 @@ def _fill(rec: FileRecord, m, findings, path: str) -> None:
     rec.justifies = count_answered(findings)
     rec.constats = [f.as_dict() for f in findings]
     for a in m.actions:
-        missing = sum(1 for c in AMOUNTS if isinstance(a.amount(c), Unreadable) or (
-            a.amount(c) is None and c not in (Column.REPORT, Column.AUTRES)))
+        # an amount the spreadsheet computed from an unreadable or blank input is not counted either, as when
+        # the tool saved the file (it writes no value there): the totals do not depend on who saved it last
+        unknown = {c for c in AMOUNTS if not_known(a, c) or (a.amount(c) is None and c not in (Column.REPORT,
+                                                                                             Column.AUTRES))}
+        missing = len(unknown)
         rec.non_comptes += missing
         rec.actions.append({"non_comptes": missing,
             "bloc": a.bloc.label, "theme": a.theme, "chorus": a.chorus.normalized if a.chorus else "",
             "chorus_libelle": a.chorus.libelle if a.chorus else "", "numero": a.label, "intitule": a.intitule,
-            "regle": a.regle.value, **{c.value: _cents(a.amount(c)) for c in AMOUNTS}})
+            "regle": a.regle.value, **{c.value: None if c in unknown else _cents(a.amount(c)) for c in AMOUNTS}})
 
 
 def _relative(path: str, base: Optional[str]) -> str:
