@@ -208,9 +208,12 @@ def test_a_broken_check_becomes_a_finding(monkeypatch):
     assert any(f.code == "CONTROLE_IMPOSSIBLE" and f.severity is Severity.ERREUR for f in found)
 
 
-def test_the_consolidation_does_not_count_parts_computed_from_a_blank_budget_global():
+@pytest.mark.parametrize("cause", [dict(budget_global=None, autres_financeurs=D("20")),
+                                   dict(budget_global=D("100"), autres_financeurs=Unreadable("2020-03-15", "date"))])
+def test_the_consolidation_does_not_count_parts_computed_from_a_blank_or_unreadable_input(cause):
     """The same maquette saved by the tool (parts without value) or by LibreOffice (parts computed from the blank
-    as 0) gives the same totals: those parts are amounts not counted (campaign, seed 10366)."""
+    as 0, or from the date as a number) gives the same totals: those parts are amounts not counted (campaign,
+    seed 10366)."""
     from calpae_xl.reports.consolidate import FileRecord, _fill  # noqa: PLC0415
     from calpae_xl.core.money import NO_VALUE  # noqa: PLC0415
     saved_by = {
@@ -220,8 +223,6 @@ def test_the_consolidation_does_not_count_parts_computed_from_a_blank_budget_glo
     seen = []
     for parts in saved_by.values():
         rec = FileRecord("m.xlsx")
-        _fill(rec, maquette(action(budget_global=None, autres_financeurs=D("20"), **parts), action(numero="4.2")),
-              [], "m.xlsx")
-        seen.append((rec.non_comptes, [(a["part_etat"], a["budget_etat_cd"], a["autres_financeurs"])
-                                       for a in rec.actions]))
-    assert seen[0] == seen[1] == (4, [(None, None, 2000), (5000, 10000, None)])
+        _fill(rec, maquette(action(**cause, **parts), action(numero="4.2")), [], "m.xlsx")
+        seen.append((rec.non_comptes, [(a["part_etat"], a["budget_etat_cd"]) for a in rec.actions]))
+    assert seen[0] == seen[1] == (4, [(None, None), (5000, 10000)])

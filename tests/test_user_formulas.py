@@ -17,14 +17,14 @@ pytestmark = [pytest.mark.libreoffice,
 M = "Maquette"
 
 
-def _cell_xml(path, ref) -> str:
+def _cell_xml(path, ref, sheet=M) -> str:
+    """The XML of one cell of ``sheet`` (found by its name, whatever the order of the package's parts)."""
     with zipfile.ZipFile(path) as z:
-        for name in z.namelist():
-            if name.startswith("xl/worksheets/sheet"):
-                m = re.search(rf'<c r="{ref}"[^>]*>.*?</c>', z.read(name).decode())
-                if m and "<f" in m.group(0):
-                    return m.group(0)
-    return ""
+        rid = re.search(rf'<sheet [^>]*name="{sheet}"[^>]*r:id="([^"]+)"', z.read("xl/workbook.xml").decode())[1]
+        target = re.search(rf'Id="{rid}"[^>]*Target="/?(?:xl/)?([^"]+)"',
+                           z.read("xl/_rels/workbook.xml.rels").decode())[1]
+        m = re.search(rf'<c r="{ref}"[^>]*>.*?</c>', z.read("xl/" + target).decode())
+    return m.group(0) if m else ""
 
 
 @pytest.mark.parametrize("edit, kind", [
