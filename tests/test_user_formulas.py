@@ -2,11 +2,13 @@
 their values): typed through LibreOffice, kept by « recalculer » with its
 formula, its kind (an array formula stays one) and its value, and counted in
 the totals — LibreOffice, recomputing the file, agrees to the cent."""
+import datetime as dt
 import json
 import re
 import subprocess
 import zipfile
 
+import openpyxl
 import pytest
 
 from calpae_xl.cli import main
@@ -48,3 +50,23 @@ def test_a_typed_formula_keeps_its_kind_and_value_and_counts(tmp_path, edit, kin
     out = subprocess.run(["calpae-xl", "controler", str(book), "--format", "json"], capture_output=True, text=True)
     errors = {c["code"] for c in json.loads(out.stdout)["fichiers"][0]["constats"] if c["gravite"] == "erreur"}
     assert errors == {"ENVELOPPE_DEPASSE"}  # never MONTANT_MANQUANT nor FORMULE_SANS_VALEUR on the typed formula
+
+
+def test_a_date_typed_as_a_budget_stays_a_date_when_its_rule_changes(tmp_path, capsys):
+    """Found by the campaign (seed 21052): the row's colours under « libre » gave the cell the € format, and
+    the date typed there (« 15/03/2020 ») became a budget global of 43 905 €, counted by the next run."""
+    assert main(["exemple", str(tmp_path)]) == 0
+    book = tmp_path / "loiret_2020.xlsx"
+    with lo_calc.start_office(locale="fr-FR", timeout=120) as lo:
+        lo.edit(str(book), [("set_date", M, "F11", "2020-03-15")])
+        assert main(["recalculer", str(book)]) == 1
+        lo.edit(str(book), [("set_text", M, "L11", "libre")])
+        assert main(["recalculer", str(book)]) == 1
+    cell = openpyxl.load_workbook(book)[M]["F11"]
+    assert cell.is_date and cell.value.date() == dt.date(2020, 3, 15)
+    capsys.readouterr()
+    state = book.read_bytes()
+    assert main(["recalculer", str(book)]) == 1
+    assert "déjà à jour" in capsys.readouterr().out and book.read_bytes() == state
+    assert main(["controler", str(book)]) == 1
+    assert "MONTANT_ILLISIBLE" in capsys.readouterr().out  # the date is said, never read as 43 905 €

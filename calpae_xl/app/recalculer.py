@@ -13,7 +13,7 @@ from typing import Optional
 
 from ..core.model import Action, Column, Maquette, SplitRule
 from ..core.profile import groups_of
-from ..core.money import Unreadable
+from ..core.money import DATE, Unreadable
 from ..core.rules import COLUMNS, Change, derive, derived_of, inputs_of
 from ..workbook import layout as L
 from ..workbook.port import KEEP, Block, Formula, Op
@@ -182,7 +182,7 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
         if a.regle is SplitRule.PARITE and L.action_key(a.bloc, a.numero) not in read.libre_styled:
             continue
         derived = set(derived_of(a.regle)) - kept
-        styles[row] = tuple("eur_computed" if Column(f) in derived else "eur_input" for f in sorted(
+        styles[row] = tuple(_amount_style(Column(f) in derived, a.amount(Column(f))) for f in sorted(
             amount_cols, key=amount_cols.get))
     for ch in fixes:
         c = amount_cols.get(ch.column.value)
@@ -212,6 +212,14 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
             ops += [Block(table.sheet, start, first, [[KEEP] * len(ordered)] * (end - start + 1), styles=list(st))
                     for start, end, st in _style_runs(styles)]
     return ops
+
+
+def _amount_style(computed: bool, value: object) -> str:
+    """The colour of an amount cell under its row's rule. A date typed there keeps its own format: the €
+    format would turn « 15/03/2020 » into an amount of 43 905 € (campaign, seed 21052)."""
+    if isinstance(value, Unreadable) and value.reason == DATE:
+        return "computed" if computed else "input"
+    return "eur_computed" if computed else "eur_input"
 
 
 def _style_runs(styles: dict[int, tuple]) -> list[tuple[int, int, tuple]]:
