@@ -271,3 +271,22 @@ def test_a_second_run_writes_the_same_print_settings(tmp_path):
     assert b"_xlnm.Print_Area" in first
     assert not process_file(str(path), [RECALCULER, CONTROLER], backup=False).changements  # Journal left alone
     assert zipfile.ZipFile(path).read("xl/workbook.xml") == first
+
+
+def test_the_look_a_person_gives_their_answers_is_kept(tmp_path):
+    """The rows of « Contrôles » are set at the top at each run; the answer columns are the person's: a
+    justification they wrapped, a status they centred stay so (found by review of the top alignment)."""
+    from openpyxl.styles import Alignment  # noqa: PLC0415
+    assert main(["exemple", str(tmp_path)]) == 0
+    book = tmp_path / "loiret_2020.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws = wb[L.CONTROLES]
+    r = L.CONTROLES_FIRST_ROW
+    ws.cell(r, L.CONTROLES_ANSWER_COL).alignment = Alignment(wrap_text=True, horizontal="left")
+    ws.cell(r, L.CONTROLES_STATUS_COL).alignment = Alignment(horizontal="center")
+    wb.save(book)
+    assert main(["recalculer", str(book), "--credits-etat", "1201409"]) in (0, 1)
+    ws = openpyxl.load_workbook(book)[L.CONTROLES]
+    answer, status = ws.cell(r, L.CONTROLES_ANSWER_COL).alignment, ws.cell(r, L.CONTROLES_STATUS_COL).alignment
+    assert (answer.wrap_text, answer.horizontal, status.horizontal) == (True, "left", "center")
+    assert ws.cell(r, 2).alignment.vertical == "top"  # the tool's own columns: at the top

@@ -128,7 +128,8 @@ def plan_controles(read: ReadResult, m: Maquette, findings: Sequence[Finding], n
                                          '"' + ",".join(STATUS_CHOICES) + '"')])]
     ops += owned_blocks(sheet, rows, old, width)
     ops += P.owned_looks(sheet, L.CONTROLES, L.CONTROLES_HEADER_ROW, rows[L.CONTROLES_HEADER_ROW:], old,
-                       L.CONTROLES_WIDTHS, wrapped=(L.CONTROLES_HEADERS.index("Message") + 1,))
+                       L.CONTROLES_WIDTHS, wrapped=(L.CONTROLES_HEADERS.index("Message") + 1,),
+                       theirs=(L.CONTROLES_STATUS_COL, L.CONTROLES_ANSWER_COL))
     return ops
 
 

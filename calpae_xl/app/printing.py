@@ -85,11 +85,12 @@ def fiche_scale(heights: dict[int, float], amounts_row: int, widths: Sequence[fl
 
 
 def owned_looks(sheet: str, role: str, header_row: int, body: list[list], old: Optional[Grid],
-                widths: Sequence[float], wrapped: Sequence[int]) -> list[Op]:
+                widths: Sequence[float], wrapped: Sequence[int], theirs: Sequence[int] = ()) -> list[Op]:
     """How a sheet the project rewrites at each run prints: its long texts
     wrapped (columns ``wrapped``), each row as tall as they need (the rows
     the previous run left below get their usual height back), the header
-    row repeated, down to its last row."""
+    row repeated, down to its last row. The columns ``theirs`` (the answers
+    a person types) keep the look the person gave them."""
     first = header_row + 1
     ops: list[Op] = []
     heights: dict[int, float] = {}
@@ -99,7 +100,8 @@ def owned_looks(sheet: str, role: str, header_row: int, body: list[list], old: O
         heights[first + i] = row_height([(v.value, widths[c - 1]) for c in wrapped
                                            if c <= len(row) and isinstance(v := row[c - 1], Text)])
     if body:
-        styles = ["text_wrap" if c in wrapped else "text_top" for c in range(1, len(widths) + 1)]
+        styles = ["text_wrap" if c in wrapped else None if c in theirs else "text_top"
+                  for c in range(1, len(widths) + 1)]
         ops.append(Block(sheet, first, 1, [[KEEP] * len(widths)] * len(body), styles=styles))
     ops.append(SheetSetup(sheet, row_heights=heights))
     ops.append(page(sheet, role, header_row + len(body), len(widths), title_row=header_row))
