@@ -473,8 +473,9 @@ def cmd_comparer(args) -> int:
     alone = sorted({m.annee for m in olds} ^ {m.annee for m in news}) if len(olds) + len(news) > 2 else []
     for year in alone:
         print(f"  {year} : année présente dans un seul des deux classeurs, non comparée.")
-    if not any(r.changed for r in results):
-        print("  aucune différence entre les actions.")
+    if not any(r.changed for r in results):  # a column not compared: the sentence says where it looked
+        print("  aucune différence entre les actions" + (" dans les colonnes comparées." if any(
+            r.absent for r in results) else "."))
     for line in [line for r in results for line in r.lines()] + finding_lines(findings):
         print(f"  {line}")
     if args.sortie:

@@ -183,7 +183,7 @@ def test_total_lines_of_a_bloc_or_a_theme_never_stop_the_reading(tmp_path, label
 
 
 @pytest.mark.parametrize("column", ["global", "etat_cd", "etat", "cd", "report", "autres"])
-def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain):
+def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain, capsys):
     """A column whose header is not recognised is not a column of zeros: the
     checks that need it are not made (COLONNE_ABSENTE says so), so no finding
     is invented from it, and the consolidation does not count it."""
@@ -217,6 +217,16 @@ def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain)
     assert [r for r in rows(comparison) if label in r and r[0] != "Enveloppe"] == [
         ["Colonne non trouvée", "", "", "", "Non trouvée dans le nouveau fichier : montants non comparés", label,
          None, None, None]]
+    # « no difference » is said of the columns compared only, in the text and in the workbook
+    from calpae_xl.cli import main  # noqa: PLC0415
+    capsys.readouterr()
+    ecarts = tmp_path / "ecarts" / "e.xlsx"
+    main(["comparer", str(tmp_path / "avant.xlsx"), str(path), "-o", str(ecarts)])
+    out = capsys.readouterr().out
+    assert "aucune différence entre les actions dans les colonnes comparées." in out and \
+        f"Colonne « {label} » non trouvée" in out, out
+    notes = [r[0] for r in openpyxl.load_workbook(ecarts)["Écarts"].iter_rows(max_row=3, values_only=True)]
+    assert "Aucune différence entre les actions dans les colonnes comparées." in notes, notes
     # consolidated with the file as it was: the totals say they are incomplete (exit 1), never complete
     from calpae_xl.cli import main  # noqa: PLC0415
     assert main(["consolider", str(tmp_path), "-o", str(tmp_path / "conso" / "c.xlsx"),

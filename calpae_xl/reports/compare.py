@@ -373,8 +373,10 @@ def plan(c: Union[Comparison, Sequence[Comparison]], old_name: str, new_name: st
     (what each file is: unchanged since its check or not)."""
     from .tables import marker_ops, table_ops  # noqa: PLC0415
     table = rows(c)
-    changed = sum(len(one.changed) for one in ([c] if isinstance(c, Comparison) else c))
-    note = f"{changed} action(s) concernée(s)." if changed else "Aucune différence entre les actions."
+    each = [c] if isinstance(c, Comparison) else list(c)
+    changed = sum(len(one.changed) for one in each)
+    note = f"{changed} action(s) concernée(s)." if changed else "Aucune différence entre les actions" + (
+        " dans les colonnes comparées." if any(one.absent for one in each) else ".")
     title = f"Écarts entre « {old_name} » et « {new_name} »"
     ops = table_ops(SHEET, table[0], table[1:], money=HEADERS[6:], before_rows=[
         [title], [note], *[[n] for n in notes]])
