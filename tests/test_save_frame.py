@@ -362,6 +362,12 @@ def test_outputs_equal_to_what_is_there_are_left_alone_and_force_replaces(tmp_pa
     (tmp_path / "e.bak.xlsx").unlink()
     assert main(runs[1] + ["--force"]) == 0
     assert (tmp_path / "e.bak.xlsx").read_bytes() == printed()
+    # …nor over a file the command reads (a workbook named like that backup, compared here)
+    capsys.readouterr()
+    before = (tmp_path / "e.bak.xlsx").read_bytes(), (tmp_path / "e.xlsx").read_bytes()
+    assert main(["comparer", str(tmp_path / "e.bak.xlsx"), str(a), "-o", str(tmp_path / "e.xlsx"), "--force"]) == 2
+    assert "SAUVEGARDE_IMPOSSIBLE" in capsys.readouterr().err
+    assert ((tmp_path / "e.bak.xlsx").read_bytes(), (tmp_path / "e.xlsx").read_bytes()) == before
 
 
 def test_a_symlink_named_like_the_backup_is_replaced_never_written_through(tmp_path):

@@ -382,6 +382,12 @@ def write_all(outputs: Sequence[Output], inputs: Iterable[str] = (), force: bool
                 # its version before goes to NAME.bak.xlsx, as a workbook rewritten in place does
                 p.forced = _is_workbook(p.real)
                 if p.forced:
+                    bak = backup_path(p.real)
+                    if any(same_file(bak, i) for i in inputs if os.path.lexists(bak)):
+                        name = _as_given(p.out.target, bak)
+                        raise _refuse(p.out.target, f"la copie de sauvegarde irait sur « {name} », que cette commande "
+                                                    "lit (elle n'est pas écrasée) ; choisissez un autre nom de sortie",
+                                      "SAUVEGARDE_IMPOSSIBLE")
                     _check_backup_slot(p.out.target, p.real)
         return [_place(p) for p in pending]
     finally:
