@@ -227,7 +227,9 @@ def cmd_suivant(args) -> int:
             result = prepare_next_year(wb, staged, profile)
             saveframe.ensure_folder(str(Path(target).parent) or ".")
             result.workbook.save(target, backup=True, replace=True, force=args.force)
-        print(f"Maquette {result.annee} préparée depuis « {source} » : {target}")
+        saved = getattr(result.workbook, "saved", None)
+        print(f"Maquette {result.annee} préparée depuis « {source} » : "
+              + (_written(target, saved) if isinstance(saved, saveframe.Written) else str(target)))
     for line in summary_lines(result):
         print(line)
     _checks_said(result.outcome, "Chaque report est tracé dans la feuille « Journal », l'exécution dans « Suivi de "

@@ -810,9 +810,18 @@ def test_suivant_twice_accumulates_the_follow_up(loiret_executed, tmp_path):
     assert [cents(r["Report N-1"]) for r in _maquette_rows(y22)] == expected21
     assert len([r for r in _journal(y22) if r[1] == "Report N-1 2022"]) == 20
     # again: the same file, nothing doubled
-    assert cli("suivant", y21, "--force")[0] == 0
+    status, out, _err = cli("suivant", y21, "--force")
+    assert status == 0 and "déjà à jour" in out and not y22.with_name("loiret_2022.bak.xlsx").exists()
     assert _follow_up(y22) == lines
     assert len([r for r in _journal(y22) if r[1] == "Report N-1 2022"]) == 20
+    # the 2022 workbook edited since, replaced on --force: kept beside it, and said
+    wb = openpyxl.load_workbook(y22)
+    wb["Maquette"]["E5"] = "Intitulé retouché"
+    wb.save(y22)
+    status, out, _err = cli("suivant", y21, "--force")
+    bak = y22.with_name("loiret_2022.bak.xlsx")
+    assert status == 0 and f"version précédente : {bak}" in out, out
+    assert openpyxl.load_workbook(bak)["Maquette"]["E5"].value == "Intitulé retouché"
 
 
 # --- « suivant »: a multi-year contract ----------------------------------------------------------------------
