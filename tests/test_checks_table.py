@@ -226,3 +226,27 @@ def test_the_consolidation_does_not_count_parts_computed_from_a_blank_or_unreada
         _fill(rec, maquette(action(**cause, **parts), action(numero="4.2")), [], "m.xlsx")
         seen.append((rec.non_comptes, [(a["part_etat"], a["budget_etat_cd"]) for a in rec.actions]))
     assert seen[0] == seen[1] == (4, [(None, None), (5000, 10000)])
+
+
+def test_what_the_tool_computes_from_one_blank_part_under_libre_is_counted():
+    """Under « libre » with one part blank, Recalculer writes the budgets (the other part as the figure):
+    they are figures of the file whoever saved it, counted; only the blank part is not (review of seed 10366)."""
+    from calpae_xl.reports.consolidate import FileRecord, _fill  # noqa: PLC0415
+    rec = FileRecord("m.xlsx")
+    _fill(rec, maquette(action(regle=SplitRule.LIBRE, part_etat=D("60"), part_cd=None, budget_etat_cd=D("60"),
+                               budget_global=D("60"))), [], "m.xlsx")
+    assert rec.non_comptes == 1
+    assert (rec.actions[0]["budget_global"], rec.actions[0]["part_etat"], rec.actions[0]["part_cd"]) == (6000, 6000,
+                                                                                                         None)
+
+
+def test_the_comparison_does_not_sum_parts_computed_from_a_blank_budget_global():
+    """The envelope of « comparer » is « non calculable » over such parts, as when the tool saved the file
+    (review of seed 10366): never « 100,00 € → 90,00 € » made of them."""
+    from calpae_xl.reports.compare import compare  # noqa: PLC0415
+    blank = action(numero="4.2", budget_global=None, autres_financeurs=D("20"), budget_etat_cd=D("-20"),
+                   part_etat=D("-10"), part_cd=D("-10"))
+    c = compare(maquette(action(), action(numero="4.2")), maquette(action(), blank))
+    assert c.envelope() == (D("100"), None)
+    assert any(line.replace("\xa0", " ").startswith("Enveloppe (somme des parts État) : 100,00 € → non calculable")
+               for line in c.lines())

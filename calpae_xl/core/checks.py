@@ -19,7 +19,7 @@ from .model import FICHE_TEXT_FIELDS, Action, Column, Maquette, SplitRule, theme
 from .money import (ABSENT, DATE, ERROR, MERGED, NO_VALUE, SUB_CENT, TOO_LARGE, ZERO, Unreadable, format_eur, to_cent,
                     value_or_zero)
 from .profile import profile_of
-from .rules import COLUMNS, column_sum, derived_of, drivers_of, inputs_of, report_etat, report_etat_total
+from .rules import COLUMNS, column_sum, derive, derived_of, drivers_of, inputs_of, report_etat, report_etat_total
 
 __all__ = ["CHECKS", "Finding", "Severity", "Where", "count_by_severity", "has_errors", "run_checks",
            "sort_findings"]
@@ -243,15 +243,14 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
 def not_known(a: Action, col: Column) -> bool:
     """Whether an action's amount in ``col`` cannot be counted: unreadable, or
     derived by its rule from an input that is, or from a driving amount left
-    blank (whatever value the spreadsheet keeps there: it computed it from a
-    date, a text, an error, or a blank as 0 — the tool itself writes such a
-    cell without value, so the verdict does not depend on which program saved
-    the file last). Annexe financière: MONTANT_MANQUANT says the blank."""
+    blank (the budget global; under a rule of typed parts, both parts) —
+    whatever value the spreadsheet keeps there: it computed it from a date, a
+    text, an error, or a blank as 0. Recalculer writes exactly those cells
+    without value, so the verdict does not depend on which program saved the
+    file last. Annexe financière: MONTANT_MANQUANT says the blank."""
     if isinstance(a.amount(col), Unreadable):
         return True
-    return col in derived_of(a.regle) and any(
-        isinstance(v := a.amount(c), Unreadable) or (v is None and c in drivers_of(a.regle))
-        for c in inputs_of(a.regle))
+    return col in derived_of(a.regle) and derive(a) is None  # what Recalculer writes without value
 
 
 def _absent(a: Action, col: Column) -> bool:
@@ -509,7 +508,8 @@ def run_contract_checks(years: list[Maquette]) -> list[Finding]:
             shown = ", ".join(f"{m.annee} : {format_eur(m.credits_etat)}" for m in years if m.credits_etat is not None)
             out.append(_f("PLAFOND_NON_CONSTANT", f"Le contrat prévoit un montant annuel plafond constant, mais les "
                           f"crédits notifiés varient selon l'année ({shown}).", where=Where(total=True)))
-        if len(known) == len(years) and not any(isinstance(a.part_etat, Unreadable) for m in years for a in m.actions):
+        # a part État unreadable, or computed from an input that is (or from a blank budget global): no sum
+        if len(known) == len(years) and not any(not_known(a, Column.PART_ETAT) for m in years for a in m.actions):
             used = sum((column_sum(m.actions, Column.PART_ETAT) for m in years), ZERO)
             ceiling = sum(known, ZERO)
             span = f"{years[0].annee}-{years[-1].annee}"

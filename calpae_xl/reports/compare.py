@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Optional, Sequence, Union
 
+from ..core.checks import not_known
 from ..core.findings import Finding, Severity, finding_key, group_id
 from ..core.model import Action, Bloc, Column, Maquette
 from ..core.profile import groups_of
@@ -108,7 +109,9 @@ class Comparison:
         """The sum of the parts État before and after; None for a side where a
         part État is unreadable or blank (the sum would be wrong)."""
         def total(m: Maquette) -> Optional[Decimal]:
-            if any(not isinstance(a.part_etat, Decimal) for a in m.actions):
+            # a part État the spreadsheet computed from a blank or unreadable amount is no figure either: the
+            # sum would depend on which program saved the file last
+            if any(not isinstance(a.part_etat, Decimal) or not_known(a, Column.PART_ETAT) for a in m.actions):
                 return None
             return grand_total(m)[Column.PART_ETAT]
         return total(self.old), total(self.new)
@@ -221,7 +224,8 @@ def _cell(v: object) -> object:
 
 
 def _sum_or_why(total: Optional[Decimal]) -> str:
-    return format_eur(total) if total is not None else "non calculable (une part État est vide ou illisible)"
+    return format_eur(total) if total is not None else ("non calculable (une part État est vide ou illisible, ou "
+                                                        "calculée à partir d'un montant vide ou illisible)")
 
 
 SIDES = {"ancien": "l'ancien fichier", "nouveau": "le nouveau fichier", "les deux": "les deux fichiers"}
@@ -334,7 +338,7 @@ def _rows(c: Comparison) -> list[list]:
             out.append(["Montant modifié", *base, ch.column.label, _cell(ch.old), _cell(ch.new), ch.difference])
     before, after = c.envelope()
     out.append(["Enveloppe", "", "", "", "Somme des parts État" if before is not None and after is not None else
-                "Somme des parts État : non calculable (une part État est vide ou illisible)",
+                "Somme des parts État : " + _sum_or_why(None),
                 Column.PART_ETAT.label, before, after,
                 after - before if before is not None and after is not None else None])
     for label, old_v, new_v in c.parameters():
