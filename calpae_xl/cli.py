@@ -64,6 +64,10 @@ def _same_names(files: Sequence[str]) -> list[str]:
     return sorted(n for n, k in Counter(Path(f).name for f in files).items() if k > 1)
 
 
+#: what --force says it does with the workbook it replaces (the save frame keeps it)
+_KEPT = " (l'ancien classeur est gardé sous NOM.bak.xlsx)"
+
+
 def _xlsx_name(target: str) -> bool:
     """A report workbook's name: « rapport/ » or « rapport.txt » would be a workbook nothing opens."""
     return Path(target).suffix.lower() == ".xlsx" and not target.endswith(("/", os.sep))
@@ -441,15 +445,15 @@ def cmd_consolider(args) -> int:
             print(f"  modifié depuis son dernier contrôle : {r.chemin}", file=out)
     uncounted = [r for r in records if r.non_comptes]
     for r in uncounted:
-        print(f"  {r.fichier} : {r.non_comptes} montant(s) vide(s) ou illisible(s) non compté(s) dans les totaux",
-              file=out)
+        print(f"  {r.fichier} : {r.non_comptes} montant(s) vide(s), illisible(s) ou calculé(s) à partir d'un "
+              "montant vide ou illisible, non compté(s) dans les totaux", file=out)
     for path, w in zip(list(csvs.values()) + [p for p, _t in texts], written[1:], strict=True):
         print(f"  {_written(path, w)}", file=out)
     if unreadable:
         print(f"Totaux incomplets : {len(unreadable)} fichier(s) illisible(s) n'y sont pas comptés.", file=out)
     elif uncounted:
-        print("Totaux incomplets : des montants vides ou illisibles n'y sont pas comptés (voir la colonne "
-              "« Montants non comptés »).", file=out)
+        print("Totaux incomplets : des montants vides, illisibles ou calculés à partir de tels montants n'y sont "
+              "pas comptés (voir la colonne « Montants non comptés »).", file=out)
     return 2 if unreadable else 1 if uncounted else 0
 
 
@@ -622,7 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "fiches")
     e.add_argument("dossier", nargs="?", default="exemple", metavar="DOSSIER",
                    help="dossier de sortie (défaut : ./exemple)")
-    e.add_argument("--force", action="store_true", help="remplacer un exemple que vous avez modifié")
+    e.add_argument("--force", action="store_true", help="remplacer un exemple que vous avez modifié" + _KEPT)
     e.add_argument("--profil", metavar="PROFIL", help="l'exemple d'un autre profil (calpae-xl profils les liste)")
     e.set_defaults(func=cmd_exemple)
 
@@ -635,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--departement", default="", metavar="NOM", help="le Département (feuille « Paramètres »)")
     n.add_argument("--annee", type=int, default=0, metavar="AAAA", help="l'année de la convention")
     n.add_argument("--lignes", type=int, default=10, metavar="N", help="lignes vides par bloc (défaut : 10)")
-    n.add_argument("--force", action="store_true", help="remplacer un fichier existant")
+    n.add_argument("--force", action="store_true", help="remplacer un fichier existant" + _KEPT)
     profil(n, "la convention de la maquette (défaut : calpae)")
     n.set_defaults(func=cmd_nouveau)
 
@@ -646,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recalculer", help="appliquer les règles de répartition, les totaux, et contrôler")
     r.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
     r.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
-    r.add_argument("--force", action="store_true", help="remplacer une copie existante différente dans --sortie")
+    r.add_argument("--force", action="store_true", help="remplacer une copie différente dans --sortie" + _KEPT)
     envelope(r)
     profil(r)
     r.set_defaults(func=lambda a: cmd_ops(a, [RECALCULER, CONTROLER]))
@@ -662,14 +666,14 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fiches", help="créer ou rafraîchir une feuille par action")
     f.add_argument("fichiers", nargs="+", metavar="FICHIER", help="un ou plusieurs classeurs .xlsx ou .xlsm")
     f.add_argument("--sortie", metavar="DOSSIER", help="écrire DOSSIER/<même nom> au lieu de modifier le fichier")
-    f.add_argument("--force", action="store_true", help="remplacer une copie existante différente dans --sortie")
+    f.add_argument("--force", action="store_true", help="remplacer une copie différente dans --sortie" + _KEPT)
     profil(f)
     f.set_defaults(func=lambda a: cmd_ops(a, [FICHES]))
 
     lot = sub.add_parser("lot", help="recalculer + contrôler + fiches sur chaque classeur d'un dossier")
     lot.add_argument("dossier", metavar="DOSSIER", help="le dossier des classeurs (sous-dossiers compris)")
     lot.add_argument("--sortie", metavar="DOSSIER", help="écrire les classeurs dans ce dossier au lieu de les modifier")
-    lot.add_argument("--force", action="store_true", help="remplacer les copies existantes différentes dans --sortie")
+    lot.add_argument("--force", action="store_true", help="remplacer les copies différentes dans --sortie" + _KEPT)
     lot.add_argument("--format", choices=("texte", "json", "csv"), default="texte",
                      help="texte (défaut), json, ou csv (s'ouvre dans Excel)")
     lot.add_argument("--processus", type=int, default=0, metavar="N", help="nombre de processus (défaut : un par cœur)")
@@ -685,7 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--json", metavar="FICHIER.json", help="écrire aussi la consolidation en JSON (« - » : sur la "
                     "sortie standard)")
     co.add_argument("--html", metavar="FICHIER.html", help="écrire aussi le rapport à ouvrir dans un navigateur")
-    co.add_argument("--force", action="store_true", help="remplacer des fichiers de sortie existants")
+    co.add_argument("--force", action="store_true", help="remplacer des fichiers de sortie existants" + _KEPT)
     co.add_argument("--processus", type=int, default=0, metavar="N", help="nombre de processus (défaut : un par cœur)")
     co.set_defaults(func=cmd_consolider)
 
@@ -693,7 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("ancien", metavar="ANCIEN", help="la maquette de référence (l'avenant précédent)")
     cp.add_argument("nouveau", metavar="NOUVEAU", help="la nouvelle maquette")
     cp.add_argument("-o", "--sortie", metavar="ECARTS.xlsx", help="écrire aussi les écarts dans un classeur")
-    cp.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
+    cp.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant" + _KEPT)
     profil(cp)
     cp.set_defaults(func=cmd_comparer)
 
@@ -723,7 +727,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "contrat pluriannuel")
     sv.add_argument("-o", "--sortie", metavar="FICHIER", help="défaut : le nom avec l'année suivante (ou le même "
                                                               "classeur pour un contrat pluriannuel)")
-    sv.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
+    sv.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant" + _KEPT)
     profil(sv)
     sv.set_defaults(func=cmd_suivant)
 
@@ -737,7 +741,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("-o", "--sortie", metavar="FICHIER", help="défaut : le nom suivi de _cls-2024-2027")
     cv.add_argument("--annee", type=int, metavar="ANNEE", help="l'année du contrat qui reçoit les montants "
                                                                "(défaut : la première, 2024)")
-    cv.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant")
+    cv.add_argument("--force", action="store_true", help="remplacer un fichier de sortie existant" + _KEPT)
     cv.set_defaults(func=cmd_convertir)
 
     pr = sub.add_parser("profils", help="les conventions que l'outil connaît (CALPAE, CLS, RSA / France Travail)")

@@ -229,8 +229,12 @@ def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain,
     assert "Aucune différence entre les actions dans les colonnes comparées." in notes, notes
     # consolidated with the file as it was: the totals say they are incomplete (exit 1), never complete
     from calpae_xl.cli import main  # noqa: PLC0415
+    capsys.readouterr()
     assert main(["consolider", str(tmp_path), "-o", str(tmp_path / "conso" / "c.xlsx"),
                  "--html", str(tmp_path / "conso" / "c.html")]) == 1
+    said = capsys.readouterr()
+    assert "Totaux incomplets : des montants vides, illisibles ou calculés à partir de tels montants n'y sont " \
+           "pas comptés" in said.out + said.err
     par_bloc = openpyxl.load_workbook(tmp_path / "conso" / "c.xlsx")["Par bloc"]
     rows = list(par_bloc.iter_rows(values_only=True))
     assert rows[-1][0] == "TOTAL (incomplet)" and rows[-1][rows[0].index("Montants non comptés")] == rec.non_comptes
