@@ -52,6 +52,7 @@ def campaign(first: int, last: int, journal: Path) -> None:
                 took = time.perf_counter() - t0
                 if seq.breaks:
                     detail = " | ".join(seq.steps) + " => " + " ; ".join(seq.breaks[:5])
+                    detail = " ".join(detail.split())  # one line per sequence, whatever a message holds
                     out.write(f"{seed} {len(seq.steps)} RUPTURE {took:.1f}s {detail}\n")
                 else:
                     out.write(f"{seed} {len(seq.steps)} ok {took:.1f}s\n")
