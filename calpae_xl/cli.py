@@ -380,8 +380,8 @@ def _inside(files: Sequence[str], sortie: str, dossier: str) -> list[str]:
     out, top = os.path.realpath(sortie), os.path.realpath(dossier)
     if out == top or not out.startswith(top + os.sep):
         return []
-    return [f for f in files if os.path.realpath(os.path.dirname(f)).startswith(out + os.sep)
-            or os.path.realpath(os.path.dirname(f)) == out]
+    return [f for f in files if (where := os.path.realpath(os.path.dirname(f))) == out
+            or where.startswith(out + os.sep)]
 
 
 def cmd_consolider(args) -> int:

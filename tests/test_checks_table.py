@@ -250,3 +250,53 @@ def test_the_comparison_does_not_sum_parts_computed_from_a_blank_budget_global()
     assert c.envelope() == (D("100"), None)
     assert any(line.replace("\xa0", " ").startswith("Enveloppe (somme des parts État) : 100,00 € → non calculable")
                for line in c.lines())
+
+
+@pytest.mark.parametrize("saved_by", ["LibreOffice", "l'outil"])
+def test_the_comparison_lines_say_a_part_computed_from_a_blank_budget_global_is_not_computed(saved_by):
+    """Per amount too, such a part is « non calculable » whichever program saved the file last: never
+    « 50,00 € → -10,00 € » (LibreOffice computed it from the blank as 0), nor the formula's text (the tool)."""
+    from calpae_xl.core.money import NO_VALUE  # noqa: PLC0415
+    from calpae_xl.reports.compare import compare, rows  # noqa: PLC0415
+    parts = {"LibreOffice": dict(budget_etat_cd=D("-20"), part_etat=D("-10"), part_cd=D("-10")),
+             "l'outil": dict(budget_etat_cd=Unreadable("=F5-K5", NO_VALUE), part_etat=Unreadable("=G5/2", NO_VALUE),
+                             part_cd=Unreadable("=G5-H5", NO_VALUE))}[saved_by]
+    blank = action(numero="4.2", budget_global=None, autres_financeurs=D("20"), **parts)
+    c = compare(maquette(action(), action(numero="4.2")), maquette(action(), blank))
+    changes = [line.replace("\xa0", " ") for line in c.lines() if line.startswith("Montant modifié")]
+    assert changes == [
+        "Montant modifié : Action 4.2 (socle), Budget global de l'action : 100,00 € → —",
+        "Montant modifié : Action 4.2 (socle), Budget État + CD : 100,00 € → non calculable",
+        "Montant modifié : Action 4.2 (socle), Participation État : 50,00 € → non calculable",
+        "Montant modifié : Action 4.2 (socle), Participation CD : 50,00 € → non calculable",
+        "Montant modifié : Action 4.2 (socle), Participation d'autres financeurs : — → 20,00 € (+20,00 €)"], changes
+    table = [r for r in rows(c) if r[0] == "Montant modifié"]
+    assert [r[6:] for r in table][1:4] == [[D("100"), "non calculable (calculé à partir d'un montant vide ou "
+                                           "illisible)", None]] + [[D("50"), "non calculable (calculé à partir "
+                                                                    "d'un montant vide ou illisible)", None]] * 2
+
+
+def test_a_total_line_shows_no_figure_in_a_column_with_an_amount_not_counted():
+    """« Par département », « Par bloc »…: a cell whose column holds an amount not counted shows no figure (not
+    the sum of the others, nor 0,00 € when none was counted); the line says how many were not counted. The file's
+    sum of the parts État and its share of the envelope are not given either; the TOTAL line says « incomplet »."""
+    from calpae_xl.reports.consolidate import FileRecord, _fill, document, tables  # noqa: PLC0415
+    from calpae_xl.core.money import NO_VALUE  # noqa: PLC0415
+    cher = FileRecord("cher.xlsx", lisible=True)
+    _fill(cher, maquette(action(part_etat=Unreadable("=G5/2", NO_VALUE)), departement="Cher", annee=2024,
+                         credits_etat=D("100")), [], "cher.xlsx")
+    indre = FileRecord("indre.xlsx", lisible=True)
+    _fill(indre, maquette(action(), departement="Indre", annee=2024, credits_etat=D("100")), [], "indre.xlsx")
+    frames = tables([cher, indre])
+    lines = frames["Par département"].to_dict("records")
+    assert [(r["Département"], r["Participation État"], r["Participation CD"], r["Montants non comptés"])
+            for r in lines] == [("Cher", None, D("50"), 1), ("Indre", D("50"), D("50"), 0),
+                                ("TOTAL (incomplet)", D("50"), D("100"), 1)]
+    files = frames["Fichiers"].to_dict("records")
+    assert [(f["Parts État (somme)"], f["Enveloppe utilisée"]) for f in files] == [(None, None),
+                                                                                    (D("50"), D("0.5000"))]
+    doc = document([cher, indre], frames, ".")
+    assert [(f["parts_etat"], f["enveloppe_utilisee"]) for f in doc["fichiers"]] == [(None, None),
+                                                                                      ("50.00", "0.5000")]
+    assert [(x["departement"], x["part_etat"], x["montants_non_comptes"])
+            for x in doc["totaux"]["par_departement"]] == [("Cher", None, 1), ("Indre", "50.00", 0)]

@@ -383,7 +383,7 @@ def write_all(outputs: Sequence[Output], inputs: Iterable[str] = (), force: bool
                 p.forced = _is_workbook(p.real)
                 if p.forced:
                     bak = backup_path(p.real)
-                    if any(same_file(bak, i) for i in inputs if os.path.lexists(bak)):
+                    if os.path.lexists(bak) and any(same_file(bak, i) for i in inputs):
                         name = _as_given(p.out.target, bak)
                         raise _refuse(p.out.target, f"la copie de sauvegarde irait sur « {name} », que cette commande "
                                                     "lit (elle n'est pas écrasée) ; choisissez un autre nom de sortie",

@@ -123,8 +123,7 @@ def check_identities(m: Maquette) -> Iterator[Finding]:
             continue
         if any(vals[c] is None for c in drivers_of(a.regle)):
             continue  # MONTANT_MANQUANT says it; a blank is never compared as 0
-        missing = [c for c in COLUMNS if vals[c] is None and c not in (Column.REPORT, Column.AUTRES)
-                   and c not in inputs_of(a.regle)]
+        missing = [c for c in COLUMNS if blank_due(vals[c], c) and c not in inputs_of(a.regle)]
         z = {c: value_or_zero(v) for c, v in vals.items()}
         if missing:
             yield _f("A_RECALCULER", f"{_name(a)} : « {missing[0].label} » est vide. Cliquez sur "
@@ -219,7 +218,7 @@ def check_envelope(m: Maquette) -> Iterator[Finding]:
                      "report non effectué.", where=where)
             continue
         unsure = [a for a in rows if not_known(a, col)]
-        lost = sorted({c.label for a in unsure for c in COLUMNS if _absent(a, c)})
+        lost = sorted({c.label for a in unsure for c in COLUMNS if absent(a, c)})
         if lost:  # the reader did not find a column the sum depends on
             yield _f("CONTROLE_INCOMPLET", f"{_cap(what)} n'est pas comparée {to_name} : la colonne "
                      f"« {lost[0]} » n'a pas été trouvée dans les en-têtes. Corrigez l'en-tête, puis contrôlez "
@@ -253,7 +252,24 @@ def not_known(a: Action, col: Column) -> bool:
     return col in derived_of(a.regle) and derive(a) is None  # what Recalculer writes without value
 
 
-def _absent(a: Action, col: Column) -> bool:
+def unknown_columns(a: Action) -> frozenset[Column]:
+    """The columns of ``a`` that :func:`not_known` says, with the rule applied once."""
+    derived = derived_of(a.regle) if derive(a) is None else ()
+    return frozenset(c for c in COLUMNS if isinstance(a.amount(c), Unreadable) or c in derived)
+
+
+#: the columns where a blank reads as 0, as the annex reads it (no report, no other financeur)
+ZERO_IF_BLANK = (Column.REPORT, Column.AUTRES)
+
+
+def blank_due(v: object, col: Column) -> bool:
+    """A blank where a figure is due: a blank report or autres financeurs is 0
+    (annexe financière), any other blank amount is a figure not given."""
+    return v is None and col not in ZERO_IF_BLANK
+
+
+def absent(a: Action, col: Column) -> bool:
+    """Whether ``col`` of ``a`` is in a column the reader did not find."""
     v = a.amount(col)
     return isinstance(v, Unreadable) and v.reason == ABSENT
 

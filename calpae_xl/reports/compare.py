@@ -13,15 +13,20 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Optional, Sequence, Union
 
-from ..core.checks import not_known
+from ..core.checks import absent as column_absent
+from ..core.checks import blank_due, not_known
 from ..core.findings import Finding, Severity, finding_key, group_id
 from ..core.model import Action, Bloc, Column, Maquette
 from ..core.profile import groups_of
 from ..core.money import ABSENT, Unreadable, format_eur
-from ..core.rules import COLUMNS, grand_total
+from ..core.rules import COLUMNS, derive, derived_of, grand_total
 
 SAME_TITLE = 0.6  # same N°: above this, the same action (possibly retitled)
 RENUMBERED = 0.85  # another N°: above this, the same action renumbered
+
+#: a part the rule computes from a blank or unreadable amount: no figure, whichever program saved the file last
+#: (LibreOffice keeps what it computed from the blank as 0, the tool keeps no value; checks.not_known)
+NOT_COMPUTED = Unreadable("non calculable", "non_calcule")
 
 
 def _similarity(a: str, b: str) -> float:
@@ -42,9 +47,7 @@ class AmountChange:
         def value(v):
             if isinstance(v, Decimal):
                 return v
-            if v is None and self.column in (Column.REPORT, Column.AUTRES):
-                return Decimal(0)
-            return None
+            return None if v is not None or blank_due(v, self.column) else Decimal(0)
         o, n = value(self.old), value(self.new)
         return None if o is None or n is None else n - o
 
@@ -68,12 +71,14 @@ class ActionDiff:
         """French lines, one per change."""
         if self.kind == "ajoutée":
             a = self.new
-            return [f"Action ajoutée : {self.label} — {a.intitule} — budget global {format_eur(a.budget_global)}, "
-                    f"part État {format_eur(a.part_etat)}, part CD {format_eur(a.part_cd)}"]
+            v = _amounts(a)
+            return [f"Action ajoutée : {self.label} — {a.intitule} — budget global "
+                    f"{_eur(v[Column.BUDGET_GLOBAL])}, part État {_eur(v[Column.PART_ETAT])}, part CD "
+                    f"{_eur(v[Column.PART_CD])}"]
         if self.kind == "supprimée":
             a = self.old
             return [f"Action supprimée : {self.label} — {a.intitule} — budget global "
-                    f"{format_eur(a.budget_global)}"]
+                    f"{_eur(a.budget_global)}"]
         out = []
         if self.renumbered:
             out.append(f"Action renumérotée : {self.old.label} → {self.new.label} "
@@ -83,8 +88,8 @@ class ActionDiff:
         for ch in self.amounts:
             d = ch.difference
             diff = f" ({'+' if d is not None and d > 0 else ''}{format_eur(d)})" if d is not None else ""
-            out.append(f"Montant modifié : {self.label}, {ch.column.label} : {format_eur(ch.old)} → "
-                       f"{format_eur(ch.new)}{diff}")
+            out.append(f"Montant modifié : {self.label}, {ch.column.label} : {_eur(ch.old)} → "
+                       f"{_eur(ch.new)}{diff}")
         return out
 
 
@@ -216,8 +221,21 @@ def finding_lines(diffs: Sequence[FindingDiff]) -> list[str]:
     return out
 
 
+def _amounts(a: Action) -> dict[Column, object]:
+    """An action's amounts as compared: a part its rule computes from a blank
+    or unreadable amount is NOT_COMPUTED, whatever value the file keeps there."""
+    uncomputed = derived_of(a.regle) if derive(a) is None else ()
+    return {c: NOT_COMPUTED if c in uncomputed else a.amount(c) for c in COLUMNS}
+
+
+def _eur(v: object) -> str:
+    return "non calculable" if v == NOT_COMPUTED else format_eur(v)
+
+
 def _cell(v: object) -> object:
     """An amount in the comparison workbook: the number, or what the cell held when it is no number."""
+    if v == NOT_COMPUTED:
+        return "non calculable (calculé à partir d'un montant vide ou illisible)"
     if isinstance(v, Unreadable):
         return format_eur(v) if v.reason == ABSENT else f"« {v.raw} » (illisible)"
     return v
@@ -233,13 +251,12 @@ SIDES = {"ancien": "l'ancien fichier", "nouveau": "le nouveau fichier", "les deu
 
 def _absent(m: Maquette) -> set[Column]:
     """The amount columns the reader did not find in ``m`` (every action's amount there is « absent »)."""
-    return {c for c in COLUMNS if m.actions and all(
-        isinstance(v := a.amount(c), Unreadable) and v.reason == ABSENT for a in m.actions)}
+    return {c for c in COLUMNS if m.actions and all(column_absent(a, c) for a in m.actions)}
 
 
 def _amount_changes(old: Action, new: Action, skip: frozenset = frozenset()) -> list[AmountChange]:
-    return [AmountChange(c, old.amount(c), new.amount(c)) for c in COLUMNS
-            if c not in skip and old.amount(c) != new.amount(c)]
+    before, after = _amounts(old), _amounts(new)
+    return [AmountChange(c, before[c], after[c]) for c in COLUMNS if c not in skip and before[c] != after[c]]
 
 
 def compare_years(old: Sequence[Maquette], new: Sequence[Maquette]) -> list[Comparison]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..core.checks import not_known
+from ..core.checks import blank_due, unknown_columns
 from ..core.findings import Severity, count_answered, count_open_by_severity
 from ..core.texts import csv_text
 from ..core.model import Column
@@ -27,6 +27,8 @@ LABELS = {c: c.label for c in AMOUNTS}
 PIVOT_AMOUNTS = (Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES, Column.BUDGET_GLOBAL)
 #: amounts blank where a figure is due, or unreadable: left out of the sums, and counted
 UNCOUNTED = "Montants non comptés"
+#: per amount column, whether an action's amount there was not counted (a hidden column of the pivots)
+_UNSURE = {c: f"_non_compte_{c.value}" for c in AMOUNTS}
 
 
 def _cents(v) -> Optional[int]:
@@ -123,11 +125,11 @@ def _fill(rec: FileRecord, m, findings, path: str) -> None:
     for a in m.actions:
         # an amount the spreadsheet computed from an unreadable or blank input is not counted either, as when
         # the tool saved the file (it writes no value there): the totals do not depend on who saved it last
-        unknown = {c for c in AMOUNTS if not_known(a, c) or (a.amount(c) is None and c not in (Column.REPORT,
-                                                                                             Column.AUTRES))}
+        unsure = unknown_columns(a)
+        unknown = {c for c in AMOUNTS if c in unsure or blank_due(a.amount(c), c)}
         missing = len(unknown)
         rec.non_comptes += missing
-        rec.actions.append({"non_comptes": missing,
+        rec.actions.append({"non_comptes": missing, "inconnus": [c.value for c in AMOUNTS if c in unknown],
             "bloc": a.bloc.label, "theme": a.theme, "chorus": a.chorus.normalized if a.chorus else "",
             "chorus_libelle": a.chorus.libelle if a.chorus else "", "numero": a.label, "intitule": a.intitule,
             "regle": a.regle.value, **{c.value: None if c in unknown else _cents(a.amount(c)) for c in AMOUNTS}})
@@ -180,6 +182,15 @@ def not_counted(records: Sequence[FileRecord]) -> set[int]:
     return out
 
 
+def _parts_etat(rec: FileRecord) -> Optional[int]:
+    """A file's sum of the parts État, in cents; None when the file was not
+    read, or when a part État of it was not counted (the sum and the share of
+    the envelope would be wrong figures: the line says what was not counted)."""
+    if not rec.lisible or rec.ignore or any(Column.PART_ETAT.value in a["inconnus"] for a in rec.actions):
+        return None
+    return sum(a[Column.PART_ETAT.value] or 0 for a in rec.actions)
+
+
 # --- tables (pandas) ---------------------------------------------------------------------
 
 def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
@@ -195,16 +206,17 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
                          "Libellé Chorus": a["chorus_libelle"], "N° de fiche": a["numero"],
                          "Intitulé": a["intitule"], "Répartition": a["regle"],
                          **{LABELS[c]: a[c.value] for c in AMOUNTS}, UNCOUNTED: a["non_comptes"],
+                         **{_UNSURE[c]: int(c.value in a["inconnus"]) for c in AMOUNTS},
                          "_double": n in left_out})
     cols = ["Département", "Année", "Fichier", "Bloc", "Thème", "Code Chorus", "Libellé Chorus", "N° de fiche",
             "Intitulé", "Répartition", *[LABELS[c] for c in AMOUNTS], UNCOUNTED]
     money_cols = [LABELS[c] for c in AMOUNTS]
     # exact sums, in cents, as Python integers (no int64: no overflow at any size)
-    listed = pd.DataFrame([{k: v for k, v in r.items() if k != "_double"} for r in rows], columns=cols)
+    listed = pd.DataFrame(rows, columns=cols)
     listed[money_cols] = listed[money_cols].astype(object)
     # the totals count each maquette once: a duplicate's actions are listed (said so), not summed
-    actions = pd.DataFrame([{k: v for k, v in r.items() if k != "_double"} for r in rows if not r["_double"]],
-                           columns=cols)
+    flags = [_UNSURE[c] for c in PIVOT_AMOUNTS]
+    actions = pd.DataFrame([r for r in rows if not r["_double"]], columns=cols + flags)
     actions[money_cols] = actions[money_cols].astype(object)
     listed[COUNTED] = ["non — fichier en double" if r["_double"] else "oui" for r in rows]
     pivot_cols = [LABELS[c] for c in PIVOT_AMOUNTS] + [UNCOUNTED]
@@ -216,7 +228,7 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
 
     # a maquette read whole but holding no action (credits only, a blank template) is still a line of its
     # département: 0 € programmed is what it says, and the State sees the département in the totals
-    no_action = [{"Département": r.departement, "Année": r.annee, **{c: 0 for c in pivot_cols}}
+    no_action = [{"Département": r.departement, "Année": r.annee, **{c: 0 for c in pivot_cols + flags}}
                  for i, r in enumerate(records) if r.lisible and not r.ignore and not r.actions and i not in left_out]
 
     def pivot(keys: list[str], with_empty: bool = False):
@@ -226,7 +238,12 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
         if frame.empty:
             return pd.DataFrame(columns=keys + pivot_cols)
         groups = frame.fillna({k: "" for k in keys}).groupby(keys, dropna=False, sort=True)
-        t = groups[pivot_cols].agg(exact_sum).reset_index()
+        t = groups[pivot_cols + flags].agg(exact_sum).reset_index()
+        # a line's cell sums every amount of its column, or shows none: a sum with an amount left out (0,00 €
+        # for a département whose parts were all uncounted) is not its figure; the line says how many
+        for c in PIVOT_AMOUNTS:
+            t[LABELS[c]] = [None if n else v for v, n in zip(t[LABELS[c]], t[_UNSURE[c]], strict=True)]
+        t = t.drop(columns=flags)
         total = {k: "" for k in keys}
         # a total missing amounts, or a whole file it could not read, says so on its own line
         total[keys[0]] = "TOTAL" if not exact_sum(frame[UNCOUNTED]) and not unread else "TOTAL (incomplet)"
@@ -236,7 +253,7 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     twice = duplicates(records)
     summary = []
     for i, rec in enumerate(records):
-        part_etat = sum(a[Column.PART_ETAT.value] or 0 for a in rec.actions)
+        part_etat = _parts_etat(rec)
         prov = rec.provenance
         receipt = prov.get("recu") or {}
         summary.append({
@@ -246,8 +263,9 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
             "Avenant": rec.avenant, "Statut": rec.statut,
             "En double": ("oui — non compté dans les totaux" if i in left_out else "oui") if i in twice else "",
             "Actions": len(rec.actions), "Crédits État notifiés": rec.credits_etat,
-            "Parts État (somme)": part_etat if rec.lisible and not rec.ignore else None,
-            "Enveloppe utilisée": (Decimal(part_etat) / rec.credits_etat if rec.credits_etat else None),
+            "Parts État (somme)": part_etat,
+            "Enveloppe utilisée": (Decimal(part_etat) / rec.credits_etat if rec.credits_etat and part_etat is not None
+                                   else None),
             UNCOUNTED: rec.non_comptes,
             "Erreurs": rec.erreurs, "Avertissements": rec.avertissements, "Informations": rec.infos,
             "Justifiés": rec.justifies,
@@ -317,10 +335,9 @@ def document(records: Sequence[FileRecord], frames: dict, folder: str) -> dict:
     left_out = not_counted(records)
     files = []
     for i, rec in enumerate(records):
-        readable = rec.lisible and not rec.ignore
-        part = sum(a[Column.PART_ETAT.value] or 0 for a in rec.actions) if readable else None
-        rate = (Decimal(part) / rec.credits_etat).quantize(Decimal("0.0001")) if readable and rec.credits_etat \
-            else None
+        part = _parts_etat(rec)
+        rate = (Decimal(part) / rec.credits_etat).quantize(Decimal("0.0001")) if part is not None and \
+            rec.credits_etat else None
         files.append({
             "fichier": rec.chemin or Path(rec.fichier).name, "lisible": rec.lisible, "ignore": rec.ignore,
             "erreur": rec.erreur or None, "code": rec.code, "statut": rec.statut,
