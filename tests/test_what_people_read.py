@@ -232,6 +232,21 @@ def test_every_sheet_of_the_tool_carries_its_page_setup(tmp_path):
     assert formats and formats <= {L.IND_INT_FORMAT, L.IND_DEC_FORMAT}
 
 
+@pytest.mark.parametrize("profil", ["calpae", "cls-2024-2027", "rsa-france-travail-2024"])
+def test_the_parametres_titles_fit_the_printed_width(tmp_path, profil):
+    """The title and the convention's name do not run past the printed columns (A:B, portrait): they are on
+    two lines, each within the columns' width at its font size (a character of 11 pt is one unit of width)."""
+    path = tmp_path / "p.xlsx"
+    assert main(["nouveau", str(path), "--profil", profil]) == 0
+    ws = openpyxl.load_workbook(path)["Paramètres"]
+    assert ws.print_area.startswith("'Paramètres'!$A$1:$B$")
+    room = sum(ws.column_dimensions[c].width for c in "AB")
+    assert ws["A1"].value == "Paramètres de la convention" and ws["A2"].value.startswith(("Convention", "Contrat"))
+    for ref in ("A1", "A2"):
+        cell = ws[ref]
+        assert len(cell.value) * (cell.font.sz or 11) / 11 <= room, (ref, cell.value, room)
+
+
 def test_the_consolidation_prints_with_widths_from_its_content(tmp_path):
     folder = tmp_path / "maquettes"
     assert main(["exemple", str(folder)]) == 0
@@ -290,3 +305,18 @@ def test_the_look_a_person_gives_their_answers_is_kept(tmp_path):
     answer, status = ws.cell(r, L.CONTROLES_ANSWER_COL).alignment, ws.cell(r, L.CONTROLES_STATUS_COL).alignment
     assert (answer.wrap_text, answer.horizontal, status.horizontal) == (True, "left", "center")
     assert ws.cell(r, 2).alignment.vertical == "top"  # the tool's own columns: at the top
+
+
+@pytest.mark.parametrize("extra", [[], ["--exemple", "loiret-2020"]])
+def test_a_new_workbook_holds_no_empty_text_cell(tmp_path, extra):
+    """A styled blank cell is written without a type: never an empty inline string (<c t="inlineStr"/>),
+    which is text of no character where the person sees a blank."""
+    import re  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+    path = tmp_path / "n.xlsx"
+    assert main(["nouveau", str(path), *extra]) == 0
+    with zipfile.ZipFile(path) as z:
+        empty = [(name, m.group(0)) for name in z.namelist() if name.startswith("xl/worksheets/")
+                 for m in re.finditer(r'<c [^>]*t="inlineStr"[^>]*?(?:/>|>.*?</c>)', z.read(name).decode())
+                 if not re.sub(r"<[^>]+>", "", m.group(0))]
+    assert empty == []

@@ -239,16 +239,18 @@ class OpenpyxlWorkbook:
                     cell.value = "=" + v.text
                     written[cell.coordinate] = v.cached
                 elif isinstance(v, Text):
-                    cell.value = clean_text(v.value)
-                    cell.data_type = "s"
+                    cell.value = clean_text(v.value) or None
+                    if cell.value is not None:  # a typed empty cell is no text (openpyxl would write an empty
+                        cell.data_type = "s"    # inline string, <c t="inlineStr"/>)
                     if v.value and not cell.quotePrefix:
                         # Excel's quote prefix: the text stays text when the officer edits the cell
                         # ("4.2" is not a date, "=x" not a formula), as the live adapter's "'" does
                         cell.quotePrefix = True
                     written.pop(cell.coordinate, None)
                 elif isinstance(v, str):
-                    cell.value = clean_text(v)
-                    cell.data_type = "s"  # a plain string from the project is never a formula either
+                    cell.value = clean_text(v) or None
+                    if cell.value is not None:
+                        cell.data_type = "s"  # a plain string from the project is never a formula either
                 else:
                     cell.value = v
                     written.pop(cell.coordinate, None)

@@ -61,8 +61,9 @@ def plan_parametres(m: Maquette, years: Optional[list[Maquette]] = None) -> list
     rows = head + money + rule
     ops: list[Op] = [
         EnsureSheet(L.PARAMETRES),
-        Block(L.PARAMETRES, L.PARAM_TITLE_ROW, 1, [[Text(f"Paramètres de la convention — {p.intitule}"), None]],
-              styles="title"),
+        # the convention's name on a line of its own: beside the title it ran past the printed page
+        Block(L.PARAMETRES, L.PARAM_TITLE_ROW, 1, [[Text(L.PARAM_TITLE), None]], styles="title"),
+        Block(L.PARAMETRES, L.PARAM_TITLE_ROW + 1, 1, [[Text(p.intitule), None]], styles="subtitle"),
         Block(L.PARAMETRES, first, 1, head, styles=["fiche_label", "input"]),
         Block(L.PARAMETRES, first + len(head), 1, money, styles=["fiche_label", "eur_input"],
               number_format=L.EUR_FORMAT),

@@ -58,6 +58,7 @@ FONT_NAME = "Calibri"
 STYLES: dict[str, dict] = {
     "title": dict(bold=True, size=14, font_color=HEADER_FILL),
     "legend": dict(italic=True, size=9, font_color="595959"),
+    "subtitle": dict(italic=True, size=11, font_color=HEADER_FILL),
     "header": dict(bold=True, font_color=HEADER_FONT, fill=HEADER_FILL, border=True, wrap=True,
                    valign="center", halign="center"),
     "input": dict(fill=INPUT_FILL, border=True, wrap=True, valign="top"),
@@ -358,7 +359,8 @@ def is_unclassed(text: object) -> bool:
     return normalize_label(text).startswith("a classer")
 
 # --- Paramètres -------------------------------------------------------------------
-PARAM_TITLE_ROW, PARAM_FIRST_ROW = 1, 3
+PARAM_TITLE_ROW, PARAM_FIRST_ROW = 1, 3  # the convention's name under the title, on row 2
+PARAM_TITLE = "Paramètres de la convention"
 PARAM_LABEL_COL, PARAM_VALUE_COL = 1, 2
 P_DEPARTEMENT, P_ANNEE, P_CREDITS, P_REPORT, P_REGLE = "departement", "annee", "credits", "report", "regle"
 P_PROFIL, P_AVENANT = "profil", "avenant"  # avenant: optional, its number (« N° de l'avenant » | 3)
