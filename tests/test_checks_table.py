@@ -300,3 +300,24 @@ def test_a_total_line_shows_no_figure_in_a_column_with_an_amount_not_counted():
                                                                                       ("50.00", "0.5000")]
     assert [(x["departement"], x["part_etat"], x["montants_non_comptes"])
             for x in doc["totaux"]["par_departement"]] == [("Cher", None, 1), ("Indre", "50.00", 0)]
+
+
+def test_the_totals_by_theme_and_bloc_keep_conventions_of_several_profiles_apart():
+    """A folder holding a CALPAE and a CLS whose thème (or bloc) have the same name: one line per profile,
+    never one sum of two conventions; with one profile, no Profil column."""
+    from calpae_xl.reports.consolidate import FileRecord, _fill, document, tables  # noqa: PLC0415
+    recs = []
+    for name, profil in (("loiret.xlsx", "calpae"), ("cher.xlsx", "cls-2024-2027")):
+        rec = FileRecord(name, lisible=True, provenance={"profil": profil})
+        _fill(rec, maquette(action(theme="Insertion"), departement=name[:5], annee=2024), [], name)
+        recs.append(rec)
+    frames = tables(recs)
+    for sheet in ("Par thème", "Par bloc", "Par code Chorus"):
+        lines = frames[sheet].to_dict("records")
+        assert [(r["Profil"], r["Participation État"]) for r in lines] == [
+            ("calpae", D("50")), ("cls-2024-2027", D("50")), ("TOTAL", D("100"))], sheet
+    assert "Profil" not in frames["Par département"].columns
+    doc = document(recs, frames, ".")
+    assert [(x["profil"], x["theme"]) for x in doc["totaux"]["par_theme"]] == [("calpae", "Insertion"),
+                                                                             ("cls-2024-2027", "Insertion")]
+    assert "Profil" not in tables(recs[:1])["Par thème"].columns

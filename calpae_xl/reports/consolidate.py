@@ -27,6 +27,7 @@ LABELS = {c: c.label for c in AMOUNTS}
 PIVOT_AMOUNTS = (Column.PART_ETAT, Column.PART_CD, Column.REPORT, Column.AUTRES, Column.BUDGET_GLOBAL)
 #: amounts blank where a figure is due, or unreadable: left out of the sums, and counted
 UNCOUNTED = "Montants non comptés"
+PROFILE = "Profil"
 #: per amount column, whether an action's amount there was not counted (a hidden column of the pivots)
 _UNSURE = {c: f"_non_compte_{c.value}" for c in AMOUNTS}
 
@@ -207,7 +208,7 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
                          "Intitulé": a["intitule"], "Répartition": a["regle"],
                          **{LABELS[c]: a[c.value] for c in AMOUNTS}, UNCOUNTED: a["non_comptes"],
                          **{_UNSURE[c]: int(c.value in a["inconnus"]) for c in AMOUNTS},
-                         "_double": n in left_out})
+                         PROFILE: (rec.provenance or {}).get("profil") or "", "_double": n in left_out})
     cols = ["Département", "Année", "Fichier", "Bloc", "Thème", "Code Chorus", "Libellé Chorus", "N° de fiche",
             "Intitulé", "Répartition", *[LABELS[c] for c in AMOUNTS], UNCOUNTED]
     money_cols = [LABELS[c] for c in AMOUNTS]
@@ -216,7 +217,10 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     listed[money_cols] = listed[money_cols].astype(object)
     # the totals count each maquette once: a duplicate's actions are listed (said so), not summed
     flags = [_UNSURE[c] for c in PIVOT_AMOUNTS]
-    actions = pd.DataFrame([r for r in rows if not r["_double"]], columns=cols + flags)
+    actions = pd.DataFrame([r for r in rows if not r["_double"]], columns=cols + flags + [PROFILE])
+    # conventions of several kinds in one folder (CALPAE, CLS…): their blocs, thèmes and codes are not summed
+    # together when they share a name; each line says its convention's profile
+    mixed = len({r[PROFILE] for r in rows if not r["_double"]}) > 1
     actions[money_cols] = actions[money_cols].astype(object)
     listed[COUNTED] = ["non — fichier en double" if r["_double"] else "oui" for r in rows]
     pivot_cols = [LABELS[c] for c in PIVOT_AMOUNTS] + [UNCOUNTED]
@@ -232,6 +236,8 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
                  for i, r in enumerate(records) if r.lisible and not r.ignore and not r.actions and i not in left_out]
 
     def pivot(keys: list[str], with_empty: bool = False):
+        if mixed and not with_empty:
+            keys = [PROFILE, *keys]
         frame = actions
         if with_empty and no_action:
             frame = pd.concat([actions.astype(object), pd.DataFrame(no_action, dtype=object)], ignore_index=True)
@@ -358,6 +364,8 @@ def document(records: Sequence[FileRecord], frames: dict, folder: str) -> dict:
                                                                       "libelle_chorus": "Libellé Chorus"}),
                               ("par_departement", "Par département", {"departement": "Département",
                                                                       "annee": "Année"})):
+        if PROFILE in frames[frame].columns:
+            keys = {"profil": PROFILE, **keys}
         lines, total = _total_rows(frames[frame], keys)
         totals[name] = lines
         totals.setdefault("total", total)

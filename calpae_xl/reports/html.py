@@ -253,6 +253,8 @@ def _totals_table(table_id: str, lines: list[dict], keys: list[tuple[str, str]],
     """A table of totals. A line whose sums miss amounts says how many, beside them, on that line: the
     figures of a département whose formulas were not counted are not left to read as its own."""
     uncounted = any(x.get("montants_non_comptes") for x in [*lines, total])
+    if any("profil" in x for x in lines):  # conventions of several profiles: a line per profile
+        keys = [("profil", "Profil"), *keys]
     head = [label for _k, label in keys] + [label for _k, label in AMOUNTS] + (
         ["Montants non comptés"] if uncounted else [])
 
@@ -288,7 +290,7 @@ def chart(lines: list[dict], key: str, title: str) -> str:
                      f'<text x="{x + 18}" y="17">{e(label)}</text>')
     for i, (line, pair) in enumerate(zip(lines, values, strict=True)):
         y = 32 + i * row_h
-        name = str(line.get(key) or "(sans thème)")
+        name = str(line.get(key) or "(sans thème)") + (f" ({line['profil']})" if line.get("profil") else "")
         shown = name if len(name) <= 48 else name[:47] + "…"
         parts.append(f'<text x="{label_w - 8}" y="{y + bar_h + 3}" text-anchor="end"><title>{e(name)}</title>'
                      f"{e(shown)}</text>")
