@@ -201,6 +201,10 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "autre N° avec le même intitulé) ; elle est conservée telle quelle.",
      "Si l'action a été retirée, supprimez la feuille à la main ; si elle a changé de N°, saisissez le nouveau N° "
      "dans la ligne « Fiche action N° » de la fiche."),
+    ("FEUILLES_HOMONYMES", CONSTAT, W, "Deux feuilles du même nom",
+     "Deux feuilles du classeur ont des noms qui ne diffèrent que par les majuscules (« Journal » et « journal ») : "
+     "Excel refuse un tel classeur et le répare à l'ouverture, en renommant ou en supprimant l'une d'elles.",
+     "Renommez l'une des deux feuilles (un programme l'a écrite ; Excel ne permet pas de le faire)."),
     ("FICHE_RENUMEROTEE", CONSTAT, INFO, "Fiche d'une action renumérotée",
      "Une action a changé de N° en gardant son intitulé : sa fiche lui reste rattachée, avec ses textes.",
      "Rien à faire ; « Générer les fiches » met le N° de la fiche à jour. Renommez la feuille si vous le souhaitez."),

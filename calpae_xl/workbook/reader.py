@@ -464,6 +464,14 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         findings.append(Finding("PLUSIEURS_MAQUETTES", severity("PLUSIEURS_MAQUETTES"),
                                 f"La feuille « {s} » contient aussi un tableau de maquette : seule la feuille "
                                 f"« {first_table.sheet} » est lue et contrôlée.", Where(sheet=s, cell="A1")))
+    first_named: dict[str, str] = {}
+    for s in sheet_names:  # a program can write them; Excel compares sheet names regardless of case
+        other = first_named.setdefault(s.lower(), s)
+        if other != s:
+            findings.append(Finding("FEUILLES_HOMONYMES", severity("FEUILLES_HOMONYMES"),
+                                    f"Les feuilles « {other} » et « {s} » ne diffèrent que par les majuscules : Excel "
+                                    "refuse un tel classeur et le répare à l'ouverture. Renommez l'une des deux.",
+                                    Where(sheet=s, cell="A1")))
 
     indicators = read_indicateurs(read_sheet(indicateurs), profile) if indicateurs else {}
     fiches: dict[tuple[Bloc, str], FicheSheet] = {}
