@@ -14,7 +14,7 @@ from .session import FileResult
 
 #: the version of the JSON contract (calpae_xl/data/rapport.schema.json): the major changes when a field is
 #: removed or changes meaning, the minor when fields are added
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: « profil » on the totals lines of a folder of several profiles
 
 
 def tool_info() -> dict:
