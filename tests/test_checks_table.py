@@ -321,3 +321,7 @@ def test_the_totals_by_theme_and_bloc_keep_conventions_of_several_profiles_apart
     assert [(x["profil"], x["theme"]) for x in doc["totaux"]["par_theme"]] == [("calpae", "Insertion"),
                                                                              ("cls-2024-2027", "Insertion")]
     assert "Profil" not in tables(recs[:1])["Par thème"].columns
+    from calpae_xl.reports.consolidate import plan  # noqa: PLC0415
+    from calpae_xl.workbook.port import BarChart  # noqa: PLC0415
+    chart = next(op for op in plan(frames) if isinstance(op, BarChart))
+    assert list(frames["Par thème"].columns)[chart.categories_col - 1] == "Thème"  # not the profiles

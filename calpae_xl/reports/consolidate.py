@@ -406,7 +406,8 @@ def plan(frames: dict) -> list:
     if themes is not None and len(themes) > 1:  # without the TOTAL line
         headers = list(themes.columns)
         n = len(themes) - 1
-        ops.append(BarChart(CHART_SHEET, "Parts État et CD par thème", 1,
+        # its categories: the thèmes (after the « Profil » column of a folder of several profiles)
+        ops.append(BarChart(CHART_SHEET, "Parts État et CD par thème", headers.index("Thème") + 1,
                             [headers.index(Column.PART_ETAT.label) + 1, headers.index(Column.PART_CD.label) + 1],
                             header_row=1, first_row=2, last_row=n + 1,
                             anchor=f"{L.col_letter(len(headers) + 2)}2"))
