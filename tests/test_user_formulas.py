@@ -70,3 +70,46 @@ def test_a_date_typed_as_a_budget_stays_a_date_when_its_rule_changes(tmp_path, c
     assert "déjà à jour" in capsys.readouterr().out and book.read_bytes() == state
     assert main(["controler", str(book)]) == 1
     assert "MONTANT_ILLISIBLE" in capsys.readouterr().out  # the date is said, never read as 43 905 €
+
+
+def _errors(book) -> dict[str, set]:
+    out = subprocess.run(["calpae-xl", "controler", str(book), "--format", "json"], capture_output=True, text=True)
+    found: dict[str, set] = {}
+    for c in json.loads(out.stdout)["fichiers"][0]["constats"]:
+        if c["gravite"] == "erreur":
+            found.setdefault(c["code"], set()).add(c["cellule"])
+    return found
+
+
+@pytest.mark.parametrize("edits, stale, upstream", [
+    # a budget global typed as text, which Recalculer makes a number: LibreOffice had computed #VALUE! from it
+    ([("set_text", M, "F5", "72 000 €"), ("set_formula", M, "K6", "=F5/10")], "K6", "F5"),
+    # a part État typed over its formula, which Recalculer puts back (36 000 €): the saved value was from 999 €
+    ([("set_number", M, "H5", 999), ("set_formula", M, "K6", "=H5*2")], "K6", "H5"),
+])
+def test_a_formula_reading_a_cell_recalculer_changes_is_never_read_with_its_stale_value(tmp_path, edits, stale,
+                                                                                         upstream):
+    """Found by the campaign (seed 31855): a formula of the person's reading a cell that Recalculer changes kept
+    the value the spreadsheet had computed before (#VALUE!, or a figure from the old amount), and the tool
+    checked that value while Excel, recomputing on opening, shows another. Now its saved value goes, journaled;
+    the tool says FORMULE_SANS_VALEUR (never the old value, never « Aucune erreur ») until the spreadsheet
+    saves the file again, and then checks what LibreOffice computed."""
+    assert main(["exemple", str(tmp_path)]) == 0
+    book = tmp_path / "loiret_2020.xlsx"
+    with lo_calc.start_office(locale="fr-FR", timeout=120) as lo:
+        lo.edit(str(book), edits)
+        assert main(["recalculer", str(book)]) == 1
+        xml = _cell_xml(book, stale)
+        assert "<f>" in xml.replace('<f aca="false">', "<f>") and "<v>" not in xml and ' t="' not in xml, xml
+        journal = [r for r in openpyxl.load_workbook(book)["Journal"].iter_rows(values_only=True) if r[4] == stale]
+        assert len(journal) == 1 and "à recalculer" in journal[0][3], journal
+        assert _errors(book).get("FORMULE_SANS_VALEUR") == {stale}
+        before = book.read_bytes()
+        assert main(["recalculer", str(book)]) == 1 and book.read_bytes() == before  # a second run: nothing
+        cells = lo.recalc_and_read(str(book), [M])[M]
+        lo.edit(str(book), [])  # the officer opens the file and saves it
+    after = _errors(book)
+    assert "FORMULE_SANS_VALEUR" not in after, after
+    formula = next(e[3] for e in edits if e[2] == stale)
+    assert cells[stale].formula == formula and isinstance(cells[stale].value, (int, float))
+    assert openpyxl.load_workbook(book, data_only=True)[M][stale].value == cells[stale].value

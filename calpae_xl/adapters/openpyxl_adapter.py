@@ -21,8 +21,8 @@ from xml.sax.saxutils import escape, unescape
 
 from ..errors import CalpaeError, UnreadableFile
 from ..workbook import layout as L
-from ..workbook.port import (KEEP, BarChart, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula,
-                             Grid, Op, PageSetup, SheetSetup, SheetVisibility, Text, dispatch)
+from ..workbook.port import (KEEP, BarChart, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet,
+                             ForgetValue, Formula, Grid, Op, PageSetup, SheetSetup, SheetVisibility, Text, dispatch)
 from . import gate, safety, saveframe
 from .ooxml import cached_value, clean_text, sheet_xml_paths, value_text
 
@@ -210,7 +210,14 @@ class OpenpyxlWorkbook:
         self._grids.clear()
         dispatch(ops, {EnsureSheet: self._ensure, Block: self._block, ClearContents: self._clear,
                        SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define,
-                       PageSetup: self._page, SheetVisibility: self._visibility, BarChart: self._chart})
+                       PageSetup: self._page, SheetVisibility: self._visibility, BarChart: self._chart,
+                       ForgetValue: self._forget})
+
+    def _forget(self, op: ForgetValue) -> None:
+        for r, c in op.cells:
+            ref = f"{L.col_letter(c)}{r}"
+            self.cached.get(op.sheet, {}).pop(ref, None)
+            self.written.get(op.sheet, {}).pop(ref, None)
 
     def _ensure(self, op: EnsureSheet) -> None:
         if op.sheet in self.wb.sheetnames:

@@ -70,14 +70,15 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
             cell = table.cell(row, ch.column.value) if row else None
             column = ch.column.label + (f" {ch.annee}" if ch.annee else "")
             old_v = ch.old if isinstance(ch.old, Decimal) else Text(_shown(ch.old))
-            rows.append([Text(what), Text(column), old_v, ch.new, Text(cell or "")])
+            new_v = Text(_shown_new(ch.new)) if isinstance(ch.new, Unreadable) else ch.new
+            rows.append([Text(what), Text(column), old_v, new_v, Text(cell or "")])
         if old is not None and old.n_rows:
             ops.append(ClearContents(sheet, 1, 1, old.n_rows, min(max(old.n_cols, 1), L.JOURNAL_TRACE_COL - 1)))
         ops.append(Block(sheet, 1, 1, [r + [None] * (width - len(r)) for r in rows]))
         ops.append(Block(sheet, L.JOURNAL_FIRST_ROW, L.JOURNAL_OLD_COL, [[KEEP, KEEP]] * (len(carried) + len(changes)),
                          styles="eur"))
         ops += owned_looks(sheet, L.JOURNAL, L.JOURNAL_HEADER_ROW, rows[L.JOURNAL_HEADER_ROW:], old, L.JOURNAL_WIDTHS,
-                           wrapped=(1, 2, L.JOURNAL_OLD_COL))
+                           wrapped=(1, 2, L.JOURNAL_OLD_COL, L.JOURNAL_NEW_COL))
     if resolved:
         kept = read_trace(old)
         lines = kept + list(resolved)
@@ -99,6 +100,11 @@ def plan_journal(read: ReadResult, changes: Sequence[Change], names: Sequence[st
 #: the error values as a French Excel shows them (the file holds the English ones)
 FRENCH_ERRORS = {"#VALUE!": "#VALEUR!", "#NAME?": "#NOM?", "#NULL!": "#NUL!", "#NUM!": "#NOMBRE!",
                  "#N/A": "#N/A", "#DIV/0!": "#DIV/0!", "#REF!": "#REF!"}
+
+
+def _shown_new(new: Unreadable) -> str:
+    """A new value that is no number: a formula of the person's whose saved value went (STALE)."""
+    return f"formule {new.raw} gardée, à recalculer : elle lit une cellule modifiée ici"
 
 
 def _shown(old: object) -> str:

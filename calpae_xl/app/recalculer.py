@@ -8,6 +8,7 @@ a cell that is now typed, becomes its value (it would otherwise make a
 circular reference)."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Optional
 
@@ -16,6 +17,7 @@ from ..core.profile import groups_of
 from ..core.money import DATE, Unreadable
 from ..core.rules import COLUMNS, Change, derive, derived_of, inputs_of
 from ..workbook import layout as L
+from ..workbook.a1 import col_index
 from ..workbook.port import KEEP, Block, Formula, Op
 from ..workbook.reader import ReadResult, TableLayout
 from .blocks import runs, sum_formula
@@ -24,6 +26,8 @@ from .blocks import runs, sum_formula
 TOOL_FORMULA = "formule_outil"
 #: a value typed in a computed cell, which Recalculer replaces by its formula
 TYPED_OVER = "saisie_remplacee"
+#: a formula of the person's whose saved value goes: it reads a cell Recalculer changed
+STALE = "valeur_perimee"
 
 
 def _refs(table: TableLayout, row: int, unavailable=()) -> dict[str, Optional[str]]:
@@ -204,6 +208,7 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
                 unknown.add((row, c))
     read.unknown = unknown
     table.written = set(cells)
+    read.changed = _changed(read, cells)
     ops: list[Op] = rectangles(table.sheet, cells)
     if L.F_REGLE in table.cols:
         first = min(amount_cols.values())
@@ -212,6 +217,102 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
             ops += [Block(table.sheet, start, first, [[KEEP] * len(ordered)] * (end - start + 1), styles=list(st))
                     for start, end, st in _style_runs(styles)]
     return ops
+
+
+def _old_value(read: ReadResult, cell: tuple[int, int]) -> object:
+    """What the spreadsheet held in a cell Recalculer writes, as read."""
+    table = read.table
+    if cell in table.raw:
+        raw = table.raw[cell]
+        return raw.cached if isinstance(raw, Formula) else raw
+    row, col = cell
+    field_key = next((f for f, c in table.cols.items() if c == col), None)
+    if field_key is None or field_key not in L.AMOUNT_FIELDS:
+        return None
+    if row == table.total_row:
+        return read.maquette.total_saisi.get(Column(field_key))
+    bloc = next((b for b, r in table.subtotal_rows.items() if r == row), None)
+    return read.maquette.sous_totaux_saisis.get(bloc, {}).get(Column(field_key)) if bloc is not None else None
+
+
+_NOISE = Decimal("1e-6")  # a float's last digits (money._FLOAT_NOISE)
+
+
+def _same(old: object, new: object) -> bool:
+    """Whether a cell keeps its value (a float of the spreadsheet and Python's Decimal alike)."""
+    if isinstance(old, Unreadable) or isinstance(new, Unreadable):
+        return old == new
+    if isinstance(old, (int, float, Decimal)) and not isinstance(old, bool) and isinstance(new, Decimal):
+        return abs(Decimal(repr(old)) - new) < _NOISE if isinstance(old, float) else Decimal(old) == new
+    return old == new
+
+
+def _changed(read: ReadResult, cells: dict[tuple[int, int], object]) -> set[tuple[int, int]]:
+    """The cells whose value this plan changes (a text amount made a number, a
+    typed value replaced by its formula's, a total that moves, a value that
+    becomes unknown): a formula of the person's that reads one is stale."""
+    out = set()
+    for cell, v in cells.items():
+        new = v.cached if isinstance(v, Formula) else v
+        if not _same(_old_value(read, cell), new):
+            out.add(cell)
+    return out
+
+
+# an A1 reference or range in a formula, with its sheet when it names one; a whole-column range (J:J)
+_REF = re.compile(r"""(?<![\w.$'!])(?:(?:'((?:[^']|'')+)'|([A-Za-z_][\w.]*))!)?
+    (?:\$?([A-Za-z]{1,3})\$?([0-9]+)(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?(?![\w(])
+      |\$?([A-Za-z]{1,3}):\$?([A-Za-z]{1,3})(?![\w(]))""", re.VERBOSE)
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+_NAME = re.compile(r"(?<![\w.$'!])[A-Za-z_\\][\w.]*(?![\w(!])")  # a defined name, TRUE, FALSE (after refs go)
+# functions whose references cannot be read from the text: what they read may be anything
+_INDIRECT = re.compile(r"\b(?:INDIRECT|OFFSET|INDEX)\s*\(", re.IGNORECASE)
+
+
+def formula_refs(text: str, sheet: str) -> Optional[list[tuple[int, int, int, int]]]:
+    """The ranges of ``sheet`` a formula reads (r1, c1, r2, c2; a whole column
+    spans every row); None when it may read cells its text does not name (a
+    defined name, INDIRECT, OFFSET…)."""
+    body = _STRING.sub('""', text)
+    if _INDIRECT.search(body):
+        return None
+    out = []
+    for m in _REF.finditer(body):
+        quoted, plain = m.group(1), m.group(2)
+        named = quoted.replace("''", "'") if quoted is not None else plain
+        if named is not None and named != sheet:
+            continue  # another sheet: Recalculer changes this one only
+        if m.group(3):
+            c1, r1 = col_index(m.group(3)), int(m.group(4))
+            c2, r2 = (col_index(m.group(5)), int(m.group(6))) if m.group(5) else (c1, r1)
+        else:
+            c1, c2, r1, r2 = col_index(m.group(7)), col_index(m.group(8)), 1, 1 << 20
+        out.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+    rest = _REF.sub("", body)
+    if any(n.group(0).upper() not in ("TRUE", "FALSE", "VRAI", "FAUX") for n in _NAME.finditer(rest)):
+        return None
+    return out
+
+
+def stale_formulas(table: TableLayout, changed: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The amount cells holding a formula of the person's, with a saved value,
+    that reads a cell of ``changed`` — or a formula that does, or may (its
+    references cannot be told): the value saved there is no longer what the
+    spreadsheet will show."""
+    candidates = {cell: formula_refs(raw.text, table.sheet) for cell, raw in table.raw.items()
+                  if isinstance(raw, Formula) and raw.cached is not None and cell not in table.written}
+    hot, stale = set(changed), set()
+    growing = bool(hot)
+    while growing:
+        growing = False
+        for cell, refs in candidates.items():
+            if cell in stale:
+                continue
+            if refs is None or any(r1 <= r <= r2 and c1 <= c <= c2 for r1, c1, r2, c2 in refs for r, c in hot):
+                stale.add(cell)
+                hot.add(cell)
+                growing = True
+    return stale
 
 
 def _amount_style(computed: bool, value: object) -> str:

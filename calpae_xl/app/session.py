@@ -29,12 +29,12 @@ from ..core.money import NO_VALUE, Unreadable
 from ..core.rules import Change, recalculate
 from ..errors import CalpaeError
 from ..workbook import layout as L
-from ..workbook.port import Grid, Workbook
+from ..workbook.port import ForgetValue, Formula, Grid, Workbook
 from ..workbook.reader import read_workbook
 from .controles import plan_controles, plan_highlights, read_answers
 from .fiches import plan_fiche_links, plan_fiches
 from .journal import TraceLine, plan_journal
-from .recalculer import input_fixes, kept_cells, plan_recalculer, typed_over
+from .recalculer import STALE, input_fixes, kept_cells, plan_recalculer, stale_formulas, typed_over
 from .template import plan_looks
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
@@ -90,26 +90,38 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     ops: list = []
     years: list = []  # (the year's view, its maquette after this run)
     changes: list[Change] = []
+    read_years = [view.maquette for view in read.years]  # as read (the receipt's « before »)
     for view in read.years:
         maquette = view.maquette
         # a table read in part (a column not found) is left as it is: a figure derived with 0 for the
         # missing column would move amounts on a guess (COLONNE_ABSENTE says why nothing is recalculated)
         if RECALCULER in operations and view.table.complete:
-            keep = kept_cells(view)
-            fixes = input_fixes(view, keep)
-            maquette, year_changes = recalculate(view.maquette, keep)
-            ops += plan_recalculer(view, maquette, fixes, keep)
+            stale: dict[tuple[int, int], Change] = {}
+            while True:
+                keep = kept_cells(view)
+                fixes = input_fixes(view, keep)
+                maquette, year_changes = recalculate(view.maquette, keep)
+                year_ops = plan_recalculer(view, maquette, fixes, keep)
+                # a formula of the person's reading a cell this plan changes keeps a stale saved value: it is
+                # read as the next reading will find it (no value), and the plan is made again from there
+                more = stale_formulas(view.table, view.changed) - set(stale)
+                if not more:
+                    break
+                stale.update(_forget_values(view, more))
+            ops += year_ops
+            if stale:
+                ops.append(ForgetValue(view.table.sheet, sorted(stale)))
             table = view.table  # a sub-total or total the table has no row for is not journaled: nothing is written
             year_changes = fixes + [ch for ch in year_changes if ch.numero is not None or (
                 table.subtotal_rows.get(ch.bloc) if ch.bloc is not None else table.total_row)]
             year_changes += typed_over(view, year_changes, keep)
             # no figure claimed: none journaled
             year_changes = [ch for ch in year_changes if _cell_of(view, ch) not in view.unknown]
+            year_changes += list(stale.values())
             changes += [replace(ch, annee=table.annee) for ch in year_changes]
             maquette = _forget_unknown(view, maquette)
         years.append((view, maquette))
     maquette = years[0][1]
-    read_years = [view.maquette for view in read.years]
     outcome = Outcome(wb.path, maquette, changes, receipt_before=read.receipt, avenant=read.avenant,
                       fingerprint_of=lambda: digest(read_years, read.extra_chorus, read.findings),
                       profil=profile_of(maquette).id, years=[m for _v, m in years])
@@ -224,6 +236,27 @@ def _forget_unknown(read, m: Maquette) -> Maquette:
         if table.total_row and r == table.total_row and c in fields:
             total[Column(fields[c])] = unknown
     return replace(m, actions=tuple(actions), sous_totaux_saisis=subtotals, total_saisi=total)
+
+
+def _forget_values(read, cells: set[tuple[int, int]]) -> dict[tuple[int, int], Change]:
+    """The stale formulas read as the next reading will find them: a formula
+    without value (FORMULE_SANS_VALEUR until the spreadsheet saves it again).
+    Each is journaled: its old value, and why it goes."""
+    table = read.table
+    fields = {c: f for f, c in table.cols.items() if f in L.AMOUNT_FIELDS}
+    actions = list(read.maquette.actions)
+    out = {}
+    for (r, c) in cells:
+        raw = table.raw[(r, c)]
+        table.raw[(r, c)] = Formula(raw.text, None)
+        i = table.action_rows.index(r)
+        a = actions[i]
+        col = Column(fields[c])
+        old = a.amount(col)
+        actions[i] = replace(a, **{fields[c]: Unreadable("=" + raw.text, NO_VALUE)})
+        out[(r, c)] = Change(a.bloc, a.numero, col, old, Unreadable("=" + raw.text, STALE), a.label, i)
+    read.maquette = replace(read.maquette, actions=tuple(actions))
+    return out
 
 
 def _cell_of(read, ch: Change) -> Optional[tuple[int, int]]:

@@ -153,8 +153,19 @@ class BarChart:
     number_format: str = '#,##0 "€"'
 
 
+@dataclass
+class ForgetValue:
+    """Formulas of the person's whose saved value this run makes stale (they
+    depend on a cell it changed): the formula stays as typed, its saved value
+    goes. The spreadsheet recomputes it on opening; until then the reader says
+    it has no value, never the old one. A live engine recomputes by itself."""
+
+    sheet: str
+    cells: Sequence[tuple[int, int]]
+
+
 Op = Union[EnsureSheet, Block, ClearContents, SheetSetup, ConditionalRule, DefineName, PageSetup, SheetVisibility,
-           BarChart]
+           BarChart, ForgetValue]
 
 
 def dispatch(ops: Sequence[Op], handlers: dict) -> None:

@@ -58,6 +58,8 @@ class ReadResult:
     libre_styled: list[str] = field(default_factory=list)
     #: cells Recalculer writes without a cached value (what the spreadsheet shows there is not known)
     unknown: set = field(default_factory=set)
+    #: cells Recalculer writes with another value than the one read (a formula reading one is stale)
+    changed: set = field(default_factory=set)
     #: the convention (core.profile.Profile)
     profile: object = None
     #: one view per year of a multi-year maquette (the first is this one); [self] for a yearly one

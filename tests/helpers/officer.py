@@ -458,7 +458,14 @@ def retyped_verdict_same(calc, path: Path, table: Table, work: Path) -> list[str
     a, b = tool("controler", str(path), "--format", "json"), tool("controler", str(copy), "--format", "json")
     errors = lambda run: sorted(re.findall(r'"code": "([A-Z_]+)",\s*"gravite": "erreur"', run.out))  # noqa: E731
     if a.status != b.status or errors(a) != errors(b):
-        return [f"(c) verdict différent une fois les formules retapées en nombres : {errors(a)} / {errors(b)}"]
+        # a formula whose saved value Recalculer removed (it reads a cell Recalculer changed) has no value
+        # until the spreadsheet saves the file again: the tool says so (FORMULE_SANS_VALEUR, an error) and does
+        # not judge what depends on it; LibreOffice, retyping, computed it. Then the tool's verdict is an error
+        # verdict too, and it finds nothing the retyped figures do not show (seed 31855)
+        unsure = "FORMULE_SANS_VALEUR" in errors(a)
+        extra = set(errors(a)) - set(errors(b)) - {"FORMULE_SANS_VALEUR", "CONTROLE_INCOMPLET"}
+        if not (unsure and a.status == b.status != 0 and not extra):
+            return [f"(c) verdict différent une fois les formules retapées en nombres : {errors(a)} / {errors(b)}"]
     return []
 
 

@@ -22,8 +22,8 @@ from xml.parsers import expat
 from lxml import etree
 
 from ...errors import CalpaeError, UnreadableFile, UnwritableFile
-from ...workbook.port import (Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Grid, Op, PageSetup,
-                              SheetSetup, SheetVisibility, dispatch)
+from ...workbook.port import (Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, ForgetValue, Grid, Op,
+                              PageSetup, SheetSetup, SheetVisibility, dispatch)
 from .. import gate, safety, saveframe
 from ..ooxml import part_name
 from .sheet import Sheet, _string_item
@@ -213,7 +213,7 @@ class PackageWorkbook(PlanWriter):
         self._grids.clear()
         dispatch(ops, {EnsureSheet: self._ensure, Block: self._block, ClearContents: self._clear,
                        SheetSetup: self._setup, ConditionalRule: self._rule, DefineName: self._define,
-                       PageSetup: self._page, SheetVisibility: self._visibility})
+                       PageSetup: self._page, SheetVisibility: self._visibility, ForgetValue: self._forget})
 
     def save(self, target: Optional[str] = None, backup: bool = True, replace: bool = False,
              force: bool = False) -> Optional[str]:

@@ -2,19 +2,25 @@
 :class:`~calpae_xl.adapters.xlsx.book.PackageWorkbook`)."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from lxml import etree
 
 from ...workbook import layout as L
 from ...workbook.a1 import split_ref
-from ...workbook.port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, Formula,
-                              PageSetup, SheetSetup, SheetVisibility, Text)
+from ...workbook.port import (KEEP, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet, ForgetValue,
+                              Formula, PageSetup, SheetSetup, SheetVisibility, Text)
 from ..ooxml import clean_text, value_text
 from .features import _freeze, _set_width, page_setup, print_name, row_height
 from .sheet import Sheet, _escape, _set_s, _style_of
 from .xml import (CONTENT_TYPES, CT, NEW_SHEET, PR, R, WB_ORDER, WORKBOOK, WORKBOOK_RELS, WS_ORDER, WS_REL, WS_TYPE,
                   _color, child, place, q)
+
+#: a formula cell's parts: its formula element, its saved value, and the attribute that types that value
+_HAS_FORMULA = re.compile(r"<(?:\w+:)?f[\s>/]")
+_VALUE_ELEMENT = re.compile(r"<((?:\w+:)?v)(?:\s[^>]*)?(?:/>|>[^<]*</\1>)")
+_A_TYPE = re.compile(r'\st="[^"]*"')
 
 
 class PlanWriter:
@@ -131,6 +137,18 @@ class PlanWriter:
                     if sm is None or new != s_old:
                         cell = (_set_s(cell[0], new, sm), cell[1])
                 cells[c] = cell
+
+    def _forget(self, op: ForgetValue) -> None:
+        """The saved value of each formula cell goes (its value and its type);
+        the formula element stays as it was (array, shared, attributes)."""
+        sh = self.target(op.sheet)
+        for r, c in op.cells:
+            cells = sh.row_cells(r)
+            cell = cells.get(c)
+            if cell is None or "<" not in cell[1] or not _HAS_FORMULA.search(cell[1]):
+                continue
+            attrs, content = cell
+            cells[c] = (_A_TYPE.sub("", attrs), _VALUE_ELEMENT.sub("", content))
 
     def _clear(self, op: ClearContents) -> None:
         sh = self.target(op.sheet)
