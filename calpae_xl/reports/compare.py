@@ -224,7 +224,8 @@ def finding_lines(diffs: Sequence[FindingDiff]) -> list[str]:
 def _amounts(a: Action) -> dict[Column, object]:
     """An action's amounts as compared: a part its rule computes from a blank
     or unreadable amount is NOT_COMPUTED, whatever value the file keeps there."""
-    uncomputed = derived_of(a.regle) if derive(a) is None else ()
+    # (a column not found is said once, for the whole file: the parts the spreadsheet computed from it stand)
+    uncomputed = derived_of(a.regle) if derive(a) is None and not any(column_absent(a, c) for c in COLUMNS) else ()
     return {c: NOT_COMPUTED if c in uncomputed else a.amount(c) for c in COLUMNS}
 
 
