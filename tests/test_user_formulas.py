@@ -113,3 +113,19 @@ def test_a_formula_reading_a_cell_recalculer_changes_is_never_read_with_its_stal
     formula = next(e[3] for e in edits if e[2] == stale)
     assert cells[stale].formula == formula and isinstance(cells[stale].value, (int, float))
     assert openpyxl.load_workbook(book, data_only=True)[M][stale].value == cells[stale].value
+
+
+def test_a_formula_of_one_year_reading_another_years_changed_cell_is_never_read_stale(tmp_path):
+    """A contract over several years (CLS, one group of columns per year): a 2025 report reading a 2024 part
+    État typed over (999 €, put back to its formula by Recalculer) loses its stale value too (review of seed
+    31855's fix: each year looked at its own changes only, and the 2025 figures were checked from 1 998 €)."""
+    book = tmp_path / "cls.xlsx"
+    assert main(["nouveau", str(book), "--exemple", "cls-exemple"]) == 0
+    with lo_calc.start_office(locale="fr-FR", timeout=120) as lo:
+        lo.edit(str(book), [("set_number", M, "H5", 999), ("set_formula", M, "P5", "=H5*2")])
+        assert main(["recalculer", str(book)]) == 1
+        xml = _cell_xml(book, "P5")
+        assert "<v>" not in xml and "H5*2" in xml, xml
+        assert _errors(book).get("FORMULE_SANS_VALEUR") == {"P5"}
+        cells = lo.recalc_and_read(str(book), [M])[M]
+    assert cells["P5"].value == 200000  # what Excel shows: twice the part État put back (100 000 €)

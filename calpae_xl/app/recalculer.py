@@ -280,8 +280,10 @@ def formula_refs(text: str, sheet: str) -> Optional[list[tuple[int, int, int, in
     for m in _REF.finditer(body):
         quoted, plain = m.group(1), m.group(2)
         named = quoted.replace("''", "'") if quoted is not None else plain
-        if named is not None and named != sheet:
-            continue  # another sheet: Recalculer changes this one only
+        if named is not None and named.casefold() != sheet.casefold():
+            if named.casefold() == L.PARAMETRES.casefold():
+                continue  # the officer's parameters: no run of Recalculer changes them
+            return None  # another sheet may read this one (a fiche links to the maquette): it may read anything
         if m.group(3):
             c1, r1 = col_index(m.group(3)), int(m.group(4))
             c2, r2 = (col_index(m.group(5)), int(m.group(6))) if m.group(5) else (c1, r1)

@@ -91,33 +91,43 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     years: list = []  # (the year's view, its maquette after this run)
     changes: list[Change] = []
     read_years = [view.maquette for view in read.years]  # as read (the receipt's « before »)
+    # a table read in part (a column not found) is left as it is: a figure derived with 0 for the
+    # missing column would move amounts on a guess (COLONNE_ABSENTE says why nothing is recalculated)
+    recalculated = [v for v in read.years if RECALCULER in operations and v.table.complete]
+    stale: dict[int, dict[tuple[int, int], Change]] = {id(v): {} for v in recalculated}
+    plans: dict[int, tuple] = {}
+    while recalculated:
+        for view in recalculated:
+            keep = kept_cells(view)
+            fixes = input_fixes(view, keep)
+            maquette, year_changes = recalculate(view.maquette, keep)
+            plans[id(view)] = (keep, fixes, maquette, year_changes, plan_recalculer(view, maquette, fixes, keep))
+        # a formula of the person's reading a cell this plan changes — in its year's columns or in another
+        # year's (one sheet) — keeps a stale saved value: it is read as the next reading will find it (no
+        # value), and every year is planned again from there, until no other formula goes stale
+        changed = set().union(*(view.changed for view in recalculated))
+        grew = False
+        for view in recalculated:
+            more = stale_formulas(view.table, changed) - set(stale[id(view)])
+            if more:
+                stale[id(view)].update(_forget_values(view, more))
+                grew = True
+        if not grew:
+            break
     for view in read.years:
         maquette = view.maquette
-        # a table read in part (a column not found) is left as it is: a figure derived with 0 for the
-        # missing column would move amounts on a guess (COLONNE_ABSENTE says why nothing is recalculated)
-        if RECALCULER in operations and view.table.complete:
-            stale: dict[tuple[int, int], Change] = {}
-            while True:
-                keep = kept_cells(view)
-                fixes = input_fixes(view, keep)
-                maquette, year_changes = recalculate(view.maquette, keep)
-                year_ops = plan_recalculer(view, maquette, fixes, keep)
-                # a formula of the person's reading a cell this plan changes keeps a stale saved value: it is
-                # read as the next reading will find it (no value), and the plan is made again from there
-                more = stale_formulas(view.table, view.changed) - set(stale)
-                if not more:
-                    break
-                stale.update(_forget_values(view, more))
+        if id(view) in plans:
+            keep, fixes, maquette, year_changes, year_ops = plans[id(view)]
             ops += year_ops
-            if stale:
-                ops.append(ForgetValue(view.table.sheet, sorted(stale)))
+            if stale[id(view)]:
+                ops.append(ForgetValue(view.table.sheet, sorted(stale[id(view)])))
             table = view.table  # a sub-total or total the table has no row for is not journaled: nothing is written
             year_changes = fixes + [ch for ch in year_changes if ch.numero is not None or (
                 table.subtotal_rows.get(ch.bloc) if ch.bloc is not None else table.total_row)]
             year_changes += typed_over(view, year_changes, keep)
             # no figure claimed: none journaled
             year_changes = [ch for ch in year_changes if _cell_of(view, ch) not in view.unknown]
-            year_changes += list(stale.values())
+            year_changes += list(stale[id(view)].values())
             changes += [replace(ch, annee=table.annee) for ch in year_changes]
             maquette = _forget_unknown(view, maquette)
         years.append((view, maquette))

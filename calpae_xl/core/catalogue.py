@@ -48,8 +48,9 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "Le montant dépasse ce qu'une convention peut porter (dix milliards d'euros) : une faute de frappe.",
      "Corrigez le montant."),
     ("FORMULE_SANS_VALEUR", CONSTAT, E, "Formule sans valeur enregistrée",
-     "La cellule contient une formule dont le résultat n'a pas été enregistré dans le fichier (fichier écrit "
-     "par un programme) : l'outil ne la compte pas comme zéro.",
+     "La cellule contient une formule dont le résultat n'est pas enregistré dans le fichier (fichier écrit "
+     "par un programme, ou formule qui lit une cellule que « Recalculer » a modifiée) : l'outil ne la compte "
+     "pas comme zéro.",
      "Ouvrez le classeur dans Excel ou LibreOffice, enregistrez-le, puis recommencez."),
     ("MONTANT_FUSIONNE", CONSTAT, E, "Montant fusionné sur plusieurs cellules",
      "Une cellule de montant est fusionnée sur plusieurs lignes ou colonnes : on ne peut pas savoir à quelle "
@@ -203,8 +204,9 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "dans la ligne « Fiche action N° » de la fiche."),
     ("FEUILLES_HOMONYMES", CONSTAT, W, "Deux feuilles du même nom",
      "Deux feuilles du classeur ont des noms qui ne diffèrent que par les majuscules (« Journal » et « journal ») : "
-     "Excel refuse un tel classeur et le répare à l'ouverture, en renommant ou en supprimant l'une d'elles.",
-     "Renommez l'une des deux feuilles (un programme l'a écrite ; Excel ne permet pas de le faire)."),
+     "Excel n'admet pas deux tels noms ; à l'ouverture, il répare le classeur en renommant ou en supprimant l'une "
+     "d'elles.",
+     "Renommez l'une des deux feuilles : un autre programme a pu les créer ainsi, ce qu'Excel n'autorise pas."),
     ("FICHE_RENUMEROTEE", CONSTAT, INFO, "Fiche d'une action renumérotée",
      "Une action a changé de N° en gardant son intitulé : sa fiche lui reste rattachée, avec ses textes.",
      "Rien à faire ; « Générer les fiches » met le N° de la fiche à jour. Renommez la feuille si vous le souhaitez."),

@@ -472,7 +472,8 @@ def read_workbook(sheet_names: list[str], read_sheet: Callable[[str], Grid], pat
         if other != s:
             findings.append(Finding("FEUILLES_HOMONYMES", severity("FEUILLES_HOMONYMES"),
                                     f"Les feuilles « {other} » et « {s} » ne diffèrent que par les majuscules : Excel "
-                                    "refuse un tel classeur et le répare à l'ouverture. Renommez l'une des deux.",
+                                    "n'admet pas deux tels noms et répare le classeur à l'ouverture. Renommez l'une "
+                                    "des deux.",
                                     Where(sheet=s, cell="A1")))
 
     indicators = read_indicateurs(read_sheet(indicateurs), profile) if indicateurs else {}
