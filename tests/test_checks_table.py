@@ -325,3 +325,27 @@ def test_the_totals_by_theme_and_bloc_keep_conventions_of_several_profiles_apart
     from calpae_xl.workbook.port import BarChart  # noqa: PLC0415
     chart = next(op for op in plan(frames) if isinstance(op, BarChart))
     assert list(frames["Par thème"].columns)[chart.categories_col - 1] == "Thème"  # not the profiles
+
+
+@pytest.mark.parametrize("text, refs", [
+    ("J8+1000", [(8, 10, 8, 10)]),
+    ("40000*2", []),
+    ("SUM(F6:F15)", [(6, 6, 15, 6)]),
+    ("'Maquette'!$H$6*2", [(6, 8, 6, 8)]),
+    ("maquette!H6", [(6, 8, 6, 8)]),  # Excel's sheet names ignore case
+    ("SUM(J:J)", [(1, 10, 1 << 20, 10)]),
+    ('"J8"&K2', [(2, 11, 2, 11)]),  # a string is no reference
+    ("LOG10(J8)", [(8, 10, 8, 10)]),  # a function is no reference
+    ("Paramètres!B3*2", []),  # the officer's parameters: Recalculer never changes them
+    ("INDEX(H5:H9,2)", [(5, 8, 9, 8)]),
+    ('_xlfn.XLOOKUP("x",Paramètres!A1:A2,Paramètres!B1:B2,0)', []),
+    ("'Fiche S 1.2'!B19/10", None),  # another sheet may read this one
+    ("Liste_x*2", None),  # a defined name: anything
+    ('INDIRECT("J8")', None),
+    ("OFFSET(A1,7,9)", None),
+])
+def test_the_cells_a_formula_reads(text, refs):
+    """What a formula of the person's reads, to know whether Recalculer makes its saved value stale; None when
+    that cannot be told from its text (then any change makes it stale: never a stale value kept)."""
+    from calpae_xl.app.recalculer import formula_refs  # noqa: PLC0415
+    assert formula_refs(text, "Maquette") == refs

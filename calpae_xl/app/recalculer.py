@@ -266,14 +266,16 @@ _REF = re.compile(r"""(?<![\w.$'!])(?:(?:'((?:[^']|'')+)'|([A-Za-z_][\w.]*))!)?
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 _NAME = re.compile(r"(?<![\w.$'!])[A-Za-z_\\][\w.]*(?![\w(!])")  # a defined name, TRUE, FALSE (after refs go)
 # functions whose references cannot be read from the text: what they read may be anything
-_INDIRECT = re.compile(r"\b(?:INDIRECT|OFFSET|INDEX)\s*\(", re.IGNORECASE)
+_INDIRECT = re.compile(r"\b(?:INDIRECT|OFFSET)\s*\(", re.IGNORECASE)
+# how a file spells the newer functions and LAMBDA/LET parameters (_xlfn.XLOOKUP, _xlpm.x): no defined names
+_PREFIXED = re.compile(r"\b_xl(?:fn|ws)\.|\b_xlpm\.[\w.]+", re.IGNORECASE)
 
 
 def formula_refs(text: str, sheet: str) -> Optional[list[tuple[int, int, int, int]]]:
     """The ranges of ``sheet`` a formula reads (r1, c1, r2, c2; a whole column
     spans every row); None when it may read cells its text does not name (a
     defined name, INDIRECT, OFFSET…)."""
-    body = _STRING.sub('""', text)
+    body = _PREFIXED.sub("", _STRING.sub('""', text))
     if _INDIRECT.search(body):
         return None
     out = []
