@@ -5,13 +5,18 @@ the totals — LibreOffice, recomputing the file, agrees to the cent."""
 import datetime as dt
 import json
 import re
+import shutil
 import subprocess
 import zipfile
 
 import openpyxl
 import pytest
 
+from calpae_xl.adapters.xlsx.book import PackageWorkbook
+from calpae_xl.app.session import run
 from calpae_xl.cli import main
+from calpae_xl.core.findings import Severity
+from calpae_xl.excel import BUTTONS
 from tests.helpers import lo_calc
 
 pytestmark = [pytest.mark.libreoffice,
@@ -129,3 +134,55 @@ def test_a_formula_of_one_year_reading_another_years_changed_cell_is_never_read_
         assert _errors(book).get("FORMULE_SANS_VALEUR") == {"P5"}
         cells = lo.recalc_and_read(str(book), [M])[M]
     assert cells["P5"].value == 200000  # what Excel shows: twice the part État put back (100 000 €)
+
+
+class _LiveCalc:
+    """Excel as the buttons see it (xlwings): every plan written is recomputed
+    at once — here LibreOffice recalculates the file after each plan."""
+
+    recalculates = True
+
+    def __init__(self, path, lo):
+        self.path, self.lo, self.plans = str(path), lo, 0
+        self._wb = PackageWorkbook.open(self.path)
+
+    def sheet_names(self):
+        return self._wb.sheet_names()
+
+    def read_sheet(self, sheet):
+        return self._wb.read_sheet(sheet)
+
+    def apply(self, ops):
+        self._wb.apply(ops)
+        self._wb.save(backup=False)
+        with self.lo.open(self.path) as doc:
+            doc.recalc()
+            doc.save()
+        self.plans += 1
+        self._wb = PackageWorkbook.open(self.path)
+
+
+def test_in_live_excel_a_formula_reading_a_changed_cell_is_checked_as_excel_recomputes_it(tmp_path):
+    """Review of seed 31855's fix: in Excel (the Recalculer button) the person's formula is recomputed live,
+    yet the tool said FORMULE_SANS_VALEUR (« Ouvrez et enregistrez… ») about it. Now the plan is written, Excel
+    recomputes, and the checks read what it shows: the verdict of a file saved after the same run."""
+    assert main(["exemple", str(tmp_path)]) == 0
+    book, twin = tmp_path / "loiret_2020.xlsx", tmp_path / "fichier.xlsx"
+    with lo_calc.start_office(locale="fr-FR", timeout=120) as lo:
+        lo.edit(str(book), [("set_number", M, "H5", 999), ("set_formula", M, "K6", "=H5*2")])
+        shutil.copy(book, twin)
+        live = _LiveCalc(book, lo)
+        outcome = run(live, BUTTONS["Recalculer"], today="2024-05-03T10:00:00+02:00")
+        assert live.plans == 2  # the recalculation, Excel recomputes K6, then the checks and the rest
+        assert main(["recalculer", str(twin)]) == 1
+        lo.edit(str(twin), [])  # the file path: the officer opens and saves, the spreadsheet recomputes K6
+    errors: dict[str, set] = {}
+    for f in outcome.findings:
+        if f.severity is Severity.ERREUR:
+            errors.setdefault(f.code, set()).add(f.where.cell)
+    assert "FORMULE_SANS_VALEUR" not in errors and errors == _errors(twin), (errors, _errors(twin))
+    assert openpyxl.load_workbook(book, data_only=True)[M]["K6"].value == 72000  # twice the part put back
+    journal = [r for r in openpyxl.load_workbook(book)["Journal"].iter_rows(values_only=True) if r[4] in ("H5", "K6")]
+    assert [r[4] for r in journal] == ["H5"] and "à recalculer" not in str(journal), journal
+    old = {(ch.bloc, ch.numero, ch.index, ch.column): ch.old for ch in outcome.changes}
+    assert len(old) == len(outcome.changes)  # a cell changed by both passes is journaled once

@@ -78,13 +78,17 @@ class Outcome:
 
 def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = None,
         report: Optional[Decimal] = None, write: bool = True, profile=None,
-        carried: Sequence[list] = (), carried_note: str = "", today: Optional[str] = None) -> Outcome:
+        carried: Sequence[list] = (), carried_note: str = "", today: Optional[str] = None,
+        _earlier: Sequence[Change] = (), _first: Optional[tuple] = None, _pass: int = 1) -> Outcome:
     """Run the chosen operations on an open workbook, in the order recalculer,
     contrôler, fiches, and apply the resulting plan in one go. A multi-year
     maquette is recalculated and checked year by year (a group of columns
     each), then over the contract. ``carried``: Journal rows of what a command
     wrote before this run (« suivant »), journaled with Recalculer's changes.
-    ``today``: the date of the check (ISO 8601; default: now)."""
+    ``today``: the date of the check (ISO 8601; default: now). ``_earlier``,
+    ``_first`` and ``_pass``: what a live engine's earlier passes changed, the
+    file as first read (its receipt and fingerprint), and this pass's number
+    (see :data:`LIVE_PASSES`)."""
     names = wb.sheet_names()
     read = read_workbook(names, wb.read_sheet, wb.path, credits, report, profile)
     ops: list = []
@@ -96,6 +100,9 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     recalculated = [v for v in read.years if RECALCULER in operations and v.table.complete]
     stale: dict[int, dict[tuple[int, int], Change]] = {id(v): {} for v in recalculated}
     plans: dict[int, tuple] = {}
+    # a live engine recomputes by itself; at its last pass, a formula still stale is said to have no value
+    live = bool(getattr(wb, "recalculates", False)) and _pass < LIVE_PASSES
+    recompute = False  # a live engine must recompute formulas of the person's before the checks read them
     while recalculated:
         for view in recalculated:
             keep = kept_cells(view)
@@ -106,6 +113,9 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         # year's (one sheet) — keeps a stale saved value: it is read as the next reading will find it (no
         # value), and every year is planned again from there, until no other formula goes stale
         changed = set().union(*(view.changed for view in recalculated))
+        if live:  # Excel recomputes them: it is asked to, below, and its values are read again
+            recompute = write and any(stale_formulas(view.table, changed) for view in recalculated)
+            break
         grew = False
         for view in recalculated:
             more = stale_formulas(view.table, changed) - set(stale[id(view)])
@@ -131,10 +141,18 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
             changes += [replace(ch, annee=table.annee) for ch in year_changes]
             maquette = _forget_unknown(view, maquette)
         years.append((view, maquette))
+    first = _first or (read.receipt, lambda: digest(read_years, read.extra_chorus, read.findings))
+    changes = _joined(_earlier, changes)
+    if recompute:
+        # a formula of the person's reads a cell this plan changes: Excel recomputes it once the plan is
+        # written, and the checks must read what Excel then shows — never the value it had before (nor say
+        # it has none, as a file's reader must): the plan is written, then the file read again
+        wb.apply(ops)
+        return run(wb, operations, credits, report, write, profile, carried, carried_note, today,
+                   _earlier=changes, _first=first, _pass=_pass + 1)
     maquette = years[0][1]
-    outcome = Outcome(wb.path, maquette, changes, receipt_before=read.receipt, avenant=read.avenant,
-                      fingerprint_of=lambda: digest(read_years, read.extra_chorus, read.findings),
-                      profil=profile_of(maquette).id, years=[m for _v, m in years])
+    outcome = Outcome(wb.path, maquette, changes, receipt_before=first[0], avenant=read.avenant,
+                      fingerprint_of=first[1], profil=profile_of(maquette).id, years=[m for _v, m in years])
     if FICHES in operations:  # first: findings can then point at the cells of the fiches it creates
         ops += plan_fiches(read, maquette, names, outcome.fiches_created, years)
     elif RECALCULER in operations and not getattr(wb, "recalculates", False):
@@ -176,6 +194,24 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         wb.apply(ops)
         outcome.wrote = True
     return outcome
+
+
+#: how many times a live engine (Excel) may be asked to recompute formulas of the person's before the checks
+#: read them: one pass suffices unless a formula of theirs feeds a cell Recalculer computes (its budget)
+LIVE_PASSES = 4
+
+
+def _joined(earlier: Sequence[Change], changes: list[Change]) -> list[Change]:
+    """The changes of a live engine's passes as one: a cell changed twice is
+    journaled once (its first old value, its last new one), none if it came back."""
+    if not earlier:
+        return changes
+    key = lambda ch: (ch.annee, ch.bloc, ch.numero, ch.index, ch.column)  # noqa: E731
+    out = {key(ch): ch for ch in earlier}
+    for ch in changes:
+        k = key(ch)
+        out[k] = replace(ch, old=out[k].old) if k in out else ch
+    return [ch for ch in out.values() if ch.old != ch.new]
 
 
 #: what a finding says of the action itself, not of one year's figures: said once, with the first year
