@@ -30,7 +30,7 @@ def _cell_xml(path, ref, sheet=M) -> str:
         rid = re.search(rf'<sheet [^>]*name="{sheet}"[^>]*r:id="([^"]+)"', z.read("xl/workbook.xml").decode())[1]
         target = re.search(rf'Id="{rid}"[^>]*Target="/?(?:xl/)?([^"]+)"',
                            z.read("xl/_rels/workbook.xml.rels").decode())[1]
-        m = re.search(rf'<c r="{ref}"[^>]*>.*?</c>', z.read("xl/" + target).decode())
+        m = re.search(rf'<c r="{ref}"(?:[^>]*/>|[^>]*>.*?</c>)', z.read("xl/" + target).decode())
     return m.group(0) if m else ""
 
 
@@ -186,3 +186,26 @@ def test_in_live_excel_a_formula_reading_a_changed_cell_is_checked_as_excel_reco
     assert [r[4] for r in journal] == ["H5"] and "à recalculer" not in str(journal), journal
     old = {(ch.bloc, ch.numero, ch.index, ch.column): ch.old for ch in outcome.changes}
     assert len(old) == len(outcome.changes)  # a cell changed by both passes is journaled once
+
+
+def test_an_array_formula_over_several_cells_is_read_kept_and_made_stale_as_one(tmp_path):
+    """Review of seed 31855's fix: only the first cell of an array formula over several cells holds the
+    formula in the file; the others were read as typed numbers, so they kept a stale value (and Recalculer
+    could write into one, which breaks the array). Now each cell of it is read as the formula: stale together,
+    never written, and LibreOffice recomputes the whole array."""
+    assert main(["exemple", str(tmp_path)]) == 0
+    book = tmp_path / "loiret_2020.xlsx"
+    with lo_calc.start_office(locale="fr-FR", timeout=120) as lo:
+        lo.edit(str(book), [("set_number", M, "H5", 999), ("set_array_formula", M, "K7:K8", "=H5:H6/100"),
+                            ("set_array_formula", M, "H9:H10", "=F9:F10/2")])
+        before = {ref: _cell_xml(book, ref) for ref in ("H9", "H10")}
+        assert main(["recalculer", str(book)]) == 1
+        assert 't="array"' in _cell_xml(book, "K7") and 'ref="K7:K8"' in _cell_xml(book, "K7")
+        assert all("<v>" not in _cell_xml(book, ref) for ref in ("K7", "K8"))
+        assert {ref: _cell_xml(book, ref) for ref in ("H9", "H10")} == before  # never written into
+        assert _errors(book).get("FORMULE_SANS_VALEUR") == {"K7", "K8"}
+        lo.edit(str(book), [])  # the officer opens and saves: the array is recomputed
+        cells = lo.recalc_and_read(str(book), [M])[M]
+    assert "FORMULE_SANS_VALEUR" not in _errors(book)
+    assert cells["K7"].value == 360 and cells["K8"].value == cells["H6"].value / 100
+    assert openpyxl.load_workbook(book, data_only=True)[M]["K7"].value == 360

@@ -201,7 +201,7 @@ class OpenpyxlWorkbook:
             row[c - 1] = v
         merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
         hidden = frozenset(r for r, d in ws.row_dimensions.items() if d.hidden)
-        grid = Grid(values, formulas, merged, hidden_rows=hidden)
+        grid = Grid(values, formulas, merged, hidden_rows=hidden, arrays=_arrays(ws, cells, formulas))
         self._grids[sheet] = grid
         return grid
 
@@ -398,3 +398,30 @@ class OpenpyxlWorkbook:
                                      source=None if replace else self.path, stamp=self.stamp, backup=backup,
                                      lossy=True, force=force or replace)
         return self.saved.backup
+
+
+def _arrays(ws, cells: dict, formulas: dict) -> list[tuple[int, int, int, int]]:
+    """The array formulas over several cells (openpyxl holds the formula in
+    the first cell only): every cell of one is read as its formula, with its
+    own saved value (see :attr:`Grid.arrays`)."""
+    out = []
+    for (r0, c0), cell in cells.items():
+        v = cell.value
+        ref = getattr(v, "ref", None) if type(v).__name__ == "ArrayFormula" else None
+        if not ref or ":" not in ref:
+            continue
+        from openpyxl.worksheet.cell_range import CellRange  # noqa: PLC0415
+        try:
+            rng = CellRange(ref.replace("$", ""))
+        except (ValueError, TypeError):
+            continue
+        r1, c1, r2, c2 = rng.min_row, rng.min_col, rng.max_row, rng.max_col
+        if (r1, c1) == (r2, c2) or (r0, c0) not in formulas:
+            continue
+        out.append((r1, c1, r2, c2))
+        area = (r2 - r1 + 1) * (c2 - c1 + 1)  # the work is bounded by the cells the sheet holds
+        members = ((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)) if area <= len(cells) else cells
+        for (r, c) in members:
+            if (r, c) in cells and r1 <= r <= r2 and c1 <= c <= c2 and (r, c) != (r0, c0):
+                formulas.setdefault((r, c), formulas[(r0, c0)])
+    return out

@@ -84,7 +84,8 @@ def _tool_formula(action: Action, table: TableLayout, row: int, col: Column, raw
 
 def kept_cells(read: ReadResult) -> frozenset:
     """(action index, Column) of the derived cells Recalculer must not write:
-    merged ones (whose action is unknown), and under « libre » the budgets the
+    merged ones (whose action is unknown), those of an array formula over
+    several cells (a write into one breaks it), and under « libre » the budgets the
     officer typed or computed with a formula of their own (they are checked
     against the parts, not overwritten)."""
     table, out = read.table, set()
@@ -95,7 +96,7 @@ def kept_cells(read: ReadResult) -> frozenset:
             if c is None:
                 continue
             raw = table.raw.get((row, c))
-            if (row, c) in table.merged:
+            if (row, c) in table.merged or (row, c) in table.arrays:
                 out.add((i, col))
             elif a.regle.typed_parts and table.formulas_known and raw not in (None, "") \
                     and not _tool_formula(a, table, row, col, raw):
@@ -115,7 +116,7 @@ def input_fixes(read: ReadResult, keep: frozenset = frozenset()) -> list[Change]
         derivable = derive(a) is not None
         for col in COLUMNS:
             c = table.cols.get(col.value)
-            if c is None or (row, c) in table.merged:
+            if c is None or (row, c) in table.merged or (row, c) in table.arrays:
                 continue
             typed = col in inputs_of(a.regle)
             if not typed and derivable and (i, col) not in keep:
@@ -202,6 +203,8 @@ def plan_recalculer(read: ReadResult, m: Maquette, fixes: list[Change], keep: fr
     unknown |= {cell for cell, raw in table.raw.items() if isinstance(raw, str) and cell not in cells}
     for row, rows, values in total_rows:
         for f, c in amount_cols.items():
+            if (row, c) in table.arrays:
+                continue  # the person's array formula stays: its value is checked against the rows
             known = not any((r, c) in unknown for r in rows)
             cells[(row, c)] = Formula(sum_formula(c, rows), values.get(Column(f)) if known else None)
             if not known:

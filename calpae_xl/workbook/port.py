@@ -221,6 +221,9 @@ class Grid:
     merges_known: bool = True
     #: rows the officer hid (an engine that cannot tell leaves it empty)
     hidden_rows: frozenset = frozenset()
+    #: array formulas over several cells (r1, c1, r2, c2): each cell holds the array's formula (in
+    #: ``formulas``) and its own saved value; a write into one would break the array
+    arrays: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -264,4 +267,5 @@ class Grid:
                         row.extend([None] * (c - len(row)))
                     if row[c - 1] is None:
                         row[c - 1] = v
-        return Grid(values, self.formulas, self.merged, self.formulas_known, self.merges_known, self.hidden_rows)
+        return Grid(values, self.formulas, self.merged, self.formulas_known, self.merges_known, self.hidden_rows,
+                    self.arrays)

@@ -15,7 +15,7 @@ never read as blank.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from ..core.catalogue import severity
@@ -44,6 +44,8 @@ class TableLayout:
     raw: dict[tuple[int, int], object] = field(default_factory=dict)
     #: amount cells inside a merged range of several cells -> the range ("F5:F6"): never written
     merged: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: amount cells inside an array formula over several cells -> its range: read, never written
+    arrays: dict[tuple[int, int], str] = field(default_factory=dict)
     #: False when the engine gives values only (the xlwings remote engine): a value may be a formula's
     formulas_known: bool = True
     #: the amount cells this run writes (Recalculer): what their saved values become is known
@@ -258,6 +260,7 @@ def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], def
     table = TableLayout(sheet, header_row, cols, bloc_col=bloc_col, formulas_known=grid.formulas_known)
     table.annee = year
     table.merged = _merged_amounts(grid, header_row, set(amount_cols.values()))
+    table.arrays = _merged_amounts(replace(grid, merged=grid.arrays), header_row, set(amount_cols.values()))
     actions: list[Action] = []
     subtotals: dict[Bloc, dict[Column, object]] = {}
     total: dict[Column, object] = {}

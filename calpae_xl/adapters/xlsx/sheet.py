@@ -11,7 +11,7 @@ from lxml import etree
 
 from ...errors import UnreadableFile
 from ...workbook import layout as L
-from ...workbook.a1 import COLUMNS, MAX_COL, MAX_ROW, col_index, split_ref
+from ...workbook.a1 import COLUMNS, MAX_COL, MAX_ROW, col_index, parse_ref, split_ref
 from ...workbook.port import Grid
 from .. import gate
 from ..ooxml import cached_value
@@ -66,6 +66,7 @@ _A_R = re.compile(r'\sr="([^"]*)"')
 _HIDDEN = re.compile(r'\shidden="(?:1|true)"')
 _A_S = re.compile(r'\ss="([^"]*)"')
 _A_T = re.compile(r'\st="([^"]*)"')
+_A_REF = re.compile(r'\sref="([^"]*)"')
 _A_VALUE = re.compile(r'\s(?:t|cm|vm)="[^"]*"')
 _A_ROW = re.compile(r'\s(?:r|spans)="[^"]*"')
 _A_SHARED = re.compile(r'\s(?:t|si|ref)="[^"]*"')
@@ -184,6 +185,7 @@ class Sheet:
         formulas: dict[tuple[int, int], str] = {}
         f_open = f"<{self.pfx}f"
         dates: Optional[set] = None
+        arrays: list[tuple[int, int, str, str]] = []  # (row, column, formula, ref) of an array formula
         for r, (_attrs, cells, _tail) in self.rows.items():
             if not cells:
                 continue
@@ -196,6 +198,8 @@ class Sheet:
                 try:
                     if f_open in content and (fm := rx["f"].search(content)) is not None:
                         formulas[(r, c)] = _unescape(fm.group(2) or "")
+                        if 't="array"' in fm.group(1) and (am := _A_REF.search(fm.group(1))) and ":" in am.group(1):
+                            arrays.append((r, c, formulas[(r, c)], am.group(1)))
                         vm = rx["v"].search(content)
                         v = cached_value(t, _unescape(vm.group(1)) if vm and vm.group(1) is not None else None)
                     elif t == "n":
@@ -231,7 +235,32 @@ class Sheet:
                 (r1, c1), (r2, c2) = split_ref(a), split_ref(b)
                 merged.append((r1, c1, r2, c2))
         hidden = frozenset(r for r, entry in self.rows.items() if _HIDDEN.search(entry[0]))
-        return Grid(values, formulas, merged, hidden_rows=hidden)
+        return Grid(values, formulas, merged, hidden_rows=hidden, arrays=self._array_members(arrays, formulas))
+
+    def _array_members(self, arrays: list, formulas: dict) -> list[tuple[int, int, int, int]]:
+        """The ranges of the array formulas over several cells. Only the first
+        cell holds the formula in the file; the others hold their saved value
+        alone, and are read as that formula (never as a typed number). The
+        work is bounded by the cells the file holds, whatever the range says."""
+        out = []
+        for r0, c0, text, ref in arrays:
+            a, _, b = ref.partition(":")
+            first, last = parse_ref(a.replace("$", "")), parse_ref(b.replace("$", ""))
+            if first is None or last is None:
+                continue
+            (r1, c1), (r2, c2) = first, last
+            r1, r2, c1, c2 = min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2)
+            if (r1, c1) == (r2, c2):
+                continue
+            out.append((r1, c1, r2, c2))
+            for r in (range(r1, r2 + 1) if r2 - r1 < len(self.rows) else sorted(self.rows)):
+                entry = self.rows.get(r)
+                if entry is None or not r1 <= r <= r2:
+                    continue
+                for c in entry[1]:
+                    if c1 <= c <= c2 and (r, c) != (r0, c0):
+                        formulas.setdefault((r, c), text)
+        return out
 
     def _inline(self, content: str) -> Optional[str]:
         m = self.re["is"].search(content)

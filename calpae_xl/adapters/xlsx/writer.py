@@ -140,13 +140,21 @@ class PlanWriter:
 
     def _forget(self, op: ForgetValue) -> None:
         """The saved value of each formula cell goes (its value and its type);
-        the formula element stays as it was (array, shared, attributes)."""
+        the formula element stays as it was (array, shared, attributes). A
+        cell of an array formula over several cells holds a value alone in the
+        file: it goes too, and the spreadsheet recomputes the whole array."""
         sh = self.target(op.sheet)
+        arrays = None
         for r, c in op.cells:
             cells = sh.row_cells(r)
             cell = cells.get(c)
-            if cell is None or "<" not in cell[1] or not _HAS_FORMULA.search(cell[1]):
+            if cell is None or "<" not in cell[1]:
                 continue
+            if not _HAS_FORMULA.search(cell[1]):
+                if arrays is None:
+                    arrays = sh.grid().arrays
+                if not any(r1 <= r <= r2 and c1 <= c <= c2 for r1, c1, r2, c2 in arrays):
+                    continue
             attrs, content = cell
             cells[c] = (_A_TYPE.sub("", attrs), _VALUE_ELEMENT.sub("", content))
 
