@@ -343,6 +343,13 @@ def test_the_totals_by_theme_and_bloc_keep_conventions_of_several_profiles_apart
     ("Liste_x*2", None),  # a defined name: anything
     ('INDIRECT("J8")', None),
     ("OFFSET(A1,7,9)", None),
+    ("SUM(5:5)", [(5, 1, 5, 1 << 14)]),  # a whole row
+    ("SUM($5:$7)*2", [(5, 1, 7, 1 << 14)]),
+    ("SUM(Maquette!H5:Maquette!H7)", [(5, 8, 7, 8)]),  # a range with its sheet on both ends: H6 too
+    ("[1]Maquette!H6*2", []),  # an external link: another workbook
+    ("'[2]Fiche S 1'!B19", []),
+    ("Écarts!A1+J8", None),  # another sheet, whose name begins with a letter outside ASCII
+    ("ROUND(J8*1.5,2)+3", [(8, 10, 8, 10)]),
 ])
 def test_the_cells_a_formula_reads(text, refs):
     """What a formula of the person's reads, to know whether Recalculer makes its saved value stale; None when

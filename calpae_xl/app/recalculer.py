@@ -262,10 +262,13 @@ def _changed(read: ReadResult, cells: dict[tuple[int, int], object]) -> set[tupl
     return out
 
 
-# an A1 reference or range in a formula, with its sheet when it names one; a whole-column range (J:J)
-_REF = re.compile(r"""(?<![\w.$'!])(?:(?:'((?:[^']|'')+)'|([A-Za-z_][\w.]*))!)?
-    (?:\$?([A-Za-z]{1,3})\$?([0-9]+)(?::\$?([A-Za-z]{1,3})\$?([0-9]+))?(?![\w(])
-      |\$?([A-Za-z]{1,3}):\$?([A-Za-z]{1,3})(?![\w(]))""", re.VERBOSE)
+# an A1 reference or range in a formula, with its sheet when it names one (a sheet name may begin with any
+# letter: « Écarts!A1 »), a whole-column (J:J) or whole-row (5:5) range, and the workbook of an external link
+_SHEET = r"(?:'(?:[^']|'')+'|[^\W\d][\w.]*)!"
+_REF = re.compile(rf"""(?<![\w.$'!\]])(?P<book>\[[^\]]*\])?(?:'(?P<quoted>(?:[^']|'')+)'!|(?P<plain>[^\W\d][\w.]*)!)?
+    (?:\$?(?P<c1>[A-Za-z]{{1,3}})\$?(?P<r1>[0-9]+)(?::(?:{_SHEET})?\$?(?P<c2>[A-Za-z]{{1,3}})\$?(?P<r2>[0-9]+))?(?![\w(])
+      |\$?(?P<cc1>[A-Za-z]{{1,3}}):\$?(?P<cc2>[A-Za-z]{{1,3}})(?![\w(])
+      |\$?(?P<rr1>[0-9]+):\$?(?P<rr2>[0-9]+)(?![\w(.]))""", re.VERBOSE)
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 _NAME = re.compile(r"(?<![\w.$'!])[A-Za-z_\\][\w.]*(?![\w(!])")  # a defined name, TRUE, FALSE (after refs go)
 # functions whose references cannot be read from the text: what they read may be anything
@@ -283,17 +286,21 @@ def formula_refs(text: str, sheet: str) -> Optional[list[tuple[int, int, int, in
         return None
     out = []
     for m in _REF.finditer(body):
-        quoted, plain = m.group(1), m.group(2)
+        quoted, plain = m.group("quoted"), m.group("plain")
         named = quoted.replace("''", "'") if quoted is not None else plain
+        if m.group("book") or (named or "").startswith("["):
+            continue  # another workbook: no run of Recalculer on this one changes it
         if named is not None and named.casefold() != sheet.casefold():
             if named.casefold() == L.PARAMETRES.casefold():
                 continue  # the officer's parameters: no run of Recalculer changes them
             return None  # another sheet may read this one (a fiche links to the maquette): it may read anything
-        if m.group(3):
-            c1, r1 = col_index(m.group(3)), int(m.group(4))
-            c2, r2 = (col_index(m.group(5)), int(m.group(6))) if m.group(5) else (c1, r1)
+        if m.group("c1"):
+            c1, r1 = col_index(m.group("c1")), int(m.group("r1"))
+            c2, r2 = (col_index(m.group("c2")), int(m.group("r2"))) if m.group("c2") else (c1, r1)
+        elif m.group("cc1"):
+            c1, c2, r1, r2 = col_index(m.group("cc1")), col_index(m.group("cc2")), 1, 1 << 20
         else:
-            c1, c2, r1, r2 = col_index(m.group(7)), col_index(m.group(8)), 1, 1 << 20
+            c1, c2, r1, r2 = 1, 1 << 14, int(m.group("rr1")), int(m.group("rr2"))
         out.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
     rest = _REF.sub("", body)
     if any(n.group(0).upper() not in ("TRUE", "FALSE", "VRAI", "FAUX") for n in _NAME.finditer(rest)):
