@@ -356,3 +356,38 @@ def test_the_cells_a_formula_reads(text, refs):
     that cannot be told from its text (then any change makes it stale: never a stale value kept)."""
     from calpae_xl.app.recalculer import formula_refs  # noqa: PLC0415
     assert formula_refs(text, "Maquette") == refs
+
+
+_NOT_FOUND = Unreadable("", ABSENT)
+
+
+@pytest.mark.parametrize("new, why", [
+    # the column « Participation État » not found in the new file
+    (dict(part_etat=_NOT_FOUND), "colonne « Participation État » non trouvée, dans le nouveau fichier"),
+    # an input of the rule not found (budget global): the part État the spreadsheet computed is not counted
+    (dict(budget_global=_NOT_FOUND), "une part État est calculée à partir d'une colonne non trouvée, dans le "
+                                     "nouveau fichier"),
+    # a blank budget global, the others found
+    (dict(budget_global=None, budget_etat_cd=D("-20"), part_etat=D("-10"), part_cd=D("-10")),
+     "une part État est vide ou illisible, ou calculée à partir d'un montant vide ou illisible, dans le nouveau "
+     "fichier"),
+])
+def test_the_comparison_says_why_the_envelope_is_not_computed(new, why):
+    """Review: a column not found gave « une part État est vide ou illisible », a wrong reason."""
+    from calpae_xl.reports.compare import compare, rows  # noqa: PLC0415
+    c = compare(maquette(action(), action(numero="4.2")), maquette(action(), action(numero="4.2", **new)))
+    assert c.envelope_why() == f"non calculable ({why})"
+    line = next(x for x in c.lines() if x.startswith("Enveloppe"))
+    assert line.replace("\xa0", " ") == f"Enveloppe (somme des parts État) : 100,00 € → non calculable — " \
+                                        f"non calculable ({why})"
+    assert next(r for r in rows(c) if r[0] == "Enveloppe")[4] == f"Somme des parts État : non calculable ({why})"
+
+
+def test_a_column_not_found_leaves_non_calculable_to_the_parts_computed_from_a_blank():
+    """Review: any column not found (here « Budget État + CD », which the parity rule computes) made the parts of
+    an action with a blank budget global compare as the figures the spreadsheet computed from the blank."""
+    from calpae_xl.reports.compare import NOT_COMPUTED, _amounts  # noqa: PLC0415
+    a = action(budget_global=None, budget_etat_cd=_NOT_FOUND, part_etat=D("-10"), part_cd=D("-10"))
+    got = _amounts(a)
+    assert got[Column.PART_ETAT] == NOT_COMPUTED and got[Column.PART_CD] == NOT_COMPUTED
+    assert _amounts(action(budget_global=_NOT_FOUND))[Column.PART_ETAT] == D("50")  # computed from it: it stands

@@ -19,7 +19,7 @@ from ..core.findings import Finding, Severity, finding_key, group_id
 from ..core.model import Action, Bloc, Column, Maquette
 from ..core.profile import groups_of
 from ..core.money import ABSENT, Unreadable, format_eur
-from ..core.rules import COLUMNS, derive, derived_of, grand_total
+from ..core.rules import COLUMNS, derive, derived_of, grand_total, inputs_of
 
 SAME_TITLE = 0.6  # same N°: above this, the same action (possibly retitled)
 RENUMBERED = 0.85  # another N°: above this, the same action renumbered
@@ -121,6 +121,25 @@ class Comparison:
             return grand_total(m)[Column.PART_ETAT]
         return total(self.old), total(self.new)
 
+    def envelope_why(self) -> str:
+        """Why the sum of the parts État is not given, side by side: a column
+        not found is said as such, never as a blank or unreadable part."""
+        before, after = self.envelope()
+        reasons = []
+        for m, value, side in ((self.old, before, "l'ancien fichier"), (self.new, after, "le nouveau fichier")):
+            if value is not None:
+                continue
+            if any(column_absent(a, Column.PART_ETAT) for a in m.actions):
+                why = f"colonne « {Column.PART_ETAT.label} » non trouvée"
+            elif any(column_absent(a, c) for a in m.actions for c in COLUMNS if not_known(a, Column.PART_ETAT)):
+                why = "une part État est calculée à partir d'une colonne non trouvée"
+            else:
+                why = "une part État est vide ou illisible, ou calculée à partir d'un montant vide ou illisible"
+            reasons.append((side, why))
+        if len(reasons) == 2 and reasons[0][1] == reasons[1][1]:
+            return f"non calculable ({reasons[0][1]}, dans les deux fichiers)"
+        return "non calculable (" + " ; ".join(f"{why}, dans {side}" for side, why in reasons) + ")"
+
     def lines(self) -> list[str]:
         return [self.prefix + line for line in self._lines()]
 
@@ -131,7 +150,8 @@ class Comparison:
             out += d.describe()
         before, after = self.envelope()
         if before is None or after is None:
-            out.append(f"Enveloppe (somme des parts État) : {_sum_or_why(before)} → {_sum_or_why(after)}")
+            shown = [format_eur(v) if v is not None else "non calculable" for v in (before, after)]
+            out.append(f"Enveloppe (somme des parts État) : {shown[0]} → {shown[1]} — {self.envelope_why()}")
         else:
             out.append(f"Enveloppe (somme des parts État) : {format_eur(before)} → {format_eur(after)} "
                        f"({'+' if after > before else ''}{format_eur(after - before)})")
@@ -224,8 +244,10 @@ def finding_lines(diffs: Sequence[FindingDiff]) -> list[str]:
 def _amounts(a: Action) -> dict[Column, object]:
     """An action's amounts as compared: a part its rule computes from a blank
     or unreadable amount is NOT_COMPUTED, whatever value the file keeps there."""
-    # (a column not found is said once, for the whole file: the parts the spreadsheet computed from it stand)
-    uncomputed = derived_of(a.regle) if derive(a) is None and not any(column_absent(a, c) for c in COLUMNS) else ()
+    # (an input in a column not found is said once, for the whole file: the parts the spreadsheet computed from
+    # it stand; a blank or unreadable input makes its action's derived parts « non calculable » all the same)
+    absent_input = any(column_absent(a, c) for c in inputs_of(a.regle))
+    uncomputed = derived_of(a.regle) if derive(a) is None and not absent_input else ()
     return {c: NOT_COMPUTED if c in uncomputed else a.amount(c) for c in COLUMNS}
 
 
@@ -240,11 +262,6 @@ def _cell(v: object) -> object:
     if isinstance(v, Unreadable):
         return format_eur(v) if v.reason == ABSENT else f"« {v.raw} » (illisible)"
     return v
-
-
-def _sum_or_why(total: Optional[Decimal]) -> str:
-    return format_eur(total) if total is not None else ("non calculable (une part État est vide ou illisible, ou "
-                                                        "calculée à partir d'un montant vide ou illisible)")
 
 
 SIDES = {"ancien": "l'ancien fichier", "nouveau": "le nouveau fichier", "les deux": "les deux fichiers"}
@@ -356,7 +373,7 @@ def _rows(c: Comparison) -> list[list]:
             out.append(["Montant modifié", *base, ch.column.label, _cell(ch.old), _cell(ch.new), ch.difference])
     before, after = c.envelope()
     out.append(["Enveloppe", "", "", "", "Somme des parts État" if before is not None and after is not None else
-                "Somme des parts État : " + _sum_or_why(None),
+                "Somme des parts État : " + c.envelope_why(),
                 Column.PART_ETAT.label, before, after,
                 after - before if before is not None and after is not None else None])
     for label, old_v, new_v in c.parameters():
