@@ -14,7 +14,7 @@ from typing import Optional
 
 from ..core.model import Action, Column, Maquette, SplitRule
 from ..core.profile import groups_of
-from ..core.money import DATE, Unreadable
+from ..core.money import DATE, FLOAT_NOISE, Unreadable
 from ..core.rules import COLUMNS, Change, derive, derived_of, inputs_of
 from ..workbook import layout as L
 from ..workbook.a1 import col_index
@@ -238,15 +238,12 @@ def _old_value(read: ReadResult, cell: tuple[int, int]) -> object:
     return read.maquette.sous_totaux_saisis.get(bloc, {}).get(Column(field_key)) if bloc is not None else None
 
 
-_NOISE = Decimal("1e-6")  # a float's last digits (money._FLOAT_NOISE)
-
-
 def _same(old: object, new: object) -> bool:
     """Whether a cell keeps its value (a float of the spreadsheet and Python's Decimal alike)."""
     if isinstance(old, Unreadable) or isinstance(new, Unreadable):
         return old == new
     if isinstance(old, (int, float, Decimal)) and not isinstance(old, bool) and isinstance(new, Decimal):
-        return abs(Decimal(repr(old)) - new) < _NOISE if isinstance(old, float) else Decimal(old) == new
+        return abs(Decimal(repr(old)) - new) < FLOAT_NOISE if isinstance(old, float) else Decimal(old) == new
     return old == new
 
 

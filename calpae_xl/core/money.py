@@ -115,7 +115,7 @@ def amount_from_cell(value: object) -> Amount:
 
 
 #: a float's representation error: 0.1 + 0.2 is 0.30000000000000004, not a sub-cent amount
-_FLOAT_NOISE = Decimal("1e-6")
+FLOAT_NOISE = Decimal("1e-6")
 
 
 def _number(d: Decimal, raw: object) -> Amount:
@@ -124,7 +124,7 @@ def _number(d: Decimal, raw: object) -> Amount:
     if abs(d) >= MAX_AMOUNT:
         return Unreadable(str(raw), TOO_LARGE)
     cents = to_cent(d)
-    if d != cents and abs(d - cents) > _FLOAT_NOISE:
+    if d != cents and abs(d - cents) > FLOAT_NOISE:
         return Unreadable(str(raw), SUB_CENT)
     return cents
 
