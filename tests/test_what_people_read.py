@@ -245,6 +245,15 @@ def test_the_parametres_titles_fit_the_printed_width(tmp_path, profil):
     for ref in ("A1", "A2"):
         cell = ws[ref]
         assert len(cell.value) * (cell.font.sz or 11) / 11 <= room, (ref, cell.value, room)
+    # the lists (thèmes, codes Chorus…): a text longer than its column wraps there, on a row tall enough
+    wb = ws.parent
+    lists = [c for dn in wb.defined_names.values() for title, ref in dn.destinations if title == "Paramètres"
+             for row in ws[ref.replace("$", "")] for c in row if isinstance(c.value, str)]
+    assert lists
+    long = [c for c in lists if len(c.value) > ws.column_dimensions["A"].width]
+    assert long or profil != "calpae"  # the CALPAE thèmes run to 130 characters
+    for c in long:
+        assert c.alignment.wrap_text and ws.row_dimensions[c.row].height >= 28, (c.coordinate, c.value)
 
 
 def test_the_consolidation_prints_with_widths_from_its_content(tmp_path):

@@ -73,14 +73,21 @@ def plan_parametres(m: Maquette, years: Optional[list[Maquette]] = None) -> list
         ops += [Block(L.PARAMETRES, r_rule, 1, rule, styles=["fiche_label", "input"]),
                 SheetSetup(L.PARAMETRES, validations=[(L.a1(r_rule, L.PARAM_VALUE_COL), L.NAME_REGLES)])]
     r = first + len(rows) + 1
+    widths = {1: 60, 2: 28}
+    heights: dict[int, float] = {}
     for title, name, values in _lists(p):
         ops.append(Block(L.PARAMETRES, r, 1, [[Text(title)]], styles="section"))
         ops.append(Block(L.PARAMETRES, r + 1, 1, [[Text(v)] for v in values]))
+        # a long one (a thème) wraps in its column: past the printed columns it was cut off on the page
+        for i, v in enumerate(values):
+            if P.text_lines(v, widths[1]) > 1:
+                ops.append(Block(L.PARAMETRES, r + 1 + i, 1, [[KEEP]], styles="text_wrap"))
+                heights[r + 1 + i] = P.row_height([(v, widths[1])])
         extra = 10 if name == L.NAME_CHORUS else 0  # room for the Département's own codes
         ops.append(DefineName(name, f"{L.sheet_ref(L.PARAMETRES)}!{L.a1(r + 1, 1, True)}:"
                                     f"{L.a1(r + len(values) + extra, 1, True)}"))
         r += len(values) + extra + 2
-    ops.append(SheetSetup(L.PARAMETRES, widths={1: 60, 2: 28}))
+    ops.append(SheetSetup(L.PARAMETRES, widths=widths, row_heights=heights))
     ops.append(P.page(L.PARAMETRES, L.PARAMETRES, r - 2, 2))
     return ops + plan_profile_sheet(p)
 

@@ -410,7 +410,7 @@ SUIVI_TITLE = "Suivi de l'exécution, année par année"
 #: the sheets the project owns and empties at each run, and how their first cell begins
 OWNED_ROLES = (CONTROLES, JOURNAL, TECH, SUIVI)
 OWNED_TITLES = {CONTROLES: CONTROLES_TITLE, JOURNAL: JOURNAL_TITLE, TECH: TECH_HEADERS[0], SUIVI: SUIVI_TITLE}
-JOURNAL_WIDTHS = (32, 24, 34, 18, 10)
+JOURNAL_WIDTHS = (30, 22, 28, 28, 10)  # old and new values alike: either may be a sentence
 JOURNAL_TITLE_ROW, JOURNAL_NOTE_ROW, JOURNAL_HEADER_ROW, JOURNAL_FIRST_ROW = 1, 2, 4, 5
 JOURNAL_OLD_COL, JOURNAL_NEW_COL = 3, 4  # the amounts, in euros
 # Beside the changes (which the next Recalculer replaces), a trace kept run after run: every answered
