@@ -79,10 +79,11 @@ def plan_parametres(m: Maquette, years: Optional[list[Maquette]] = None) -> list
         ops.append(Block(L.PARAMETRES, r, 1, [[Text(title)]], styles="section"))
         ops.append(Block(L.PARAMETRES, r + 1, 1, [[Text(v)] for v in values]))
         # a long one (a thème) wraps in its column: past the printed columns it was cut off on the page
+        # (at 1.15 letters a unit, as a Calibri line holds them: a list entry has no long word to wrap whole)
         for i, v in enumerate(values):
-            if P.text_lines(v, widths[1]) > 1:
+            if P.text_lines(v, widths[1] * 1.15) > 1:
                 ops.append(Block(L.PARAMETRES, r + 1 + i, 1, [[KEEP]], styles="text_wrap"))
-                heights[r + 1 + i] = P.row_height([(v, widths[1])])
+                heights[r + 1 + i] = P.row_height([(v, widths[1] * 1.15)])
         extra = 10 if name == L.NAME_CHORUS else 0  # room for the Département's own codes
         ops.append(DefineName(name, f"{L.sheet_ref(L.PARAMETRES)}!{L.a1(r + 1, 1, True)}:"
                                     f"{L.a1(r + len(values) + extra, 1, True)}"))
