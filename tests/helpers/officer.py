@@ -462,11 +462,48 @@ def retyped_verdict_same(calc, path: Path, table: Table, work: Path) -> list[str
         # until the spreadsheet saves the file again: the tool says so (FORMULE_SANS_VALEUR, an error) and does
         # not judge what depends on it; LibreOffice, retyping, computed it. Then the tool's verdict is an error
         # verdict too, and it finds nothing the retyped figures do not show (seed 31855)
-        unsure = "FORMULE_SANS_VALEUR" in errors(a)
+        # — and only on the cells a formula journaled « à recalculer » explains
+        unexplained = _unexplained_no_value(path, table, a.out) if "FORMULE_SANS_VALEUR" in errors(a) else []
+        unsure = "FORMULE_SANS_VALEUR" in errors(a) and not unexplained
         extra = set(errors(a)) - set(errors(b)) - {"FORMULE_SANS_VALEUR", "CONTROLE_INCOMPLET"}
         if not (unsure and a.status == b.status != 0 and not extra):
-            return [f"(c) verdict différent une fois les formules retapées en nombres : {errors(a)} / {errors(b)}"]
+            return [f"(c) verdict différent une fois les formules retapées en nombres : {errors(a)} / {errors(b)}"
+                    + (f" (sans valeur, sans formule « à recalculer » qui l'explique : {unexplained})"
+                       if unexplained else "")]
     return []
+
+
+def _unexplained_no_value(path: Path, table: Table, out: str) -> list[str]:
+    """The cells said FORMULE_SANS_VALEUR that no formula journaled « à recalculer » explains: the formula
+    itself, a formula the tool wrote in its row (it reads it), a sub-total or total, a fiche linked to the
+    maquette. Only those are the doubt the tool states on purpose (seed 31855); any other is a break."""
+    import json  # noqa: PLC0415
+    wb = openpyxl.load_workbook(path)
+    stale: set[tuple[int, int]] = set()
+    for ws in wb.worksheets:
+        if str(ws["A1"].value or "").startswith("Journal du dernier recalcul"):
+            for row in ws.iter_rows(max_col=5, values_only=True):
+                if len(row) == 5 and row[3] and "à recalculer" in str(row[3]) and row[4]:
+                    ref = str(row[4])
+                    letters = ref.rstrip("0123456789")
+                    if not letters or letters == ref or not letters.isalpha():
+                        continue
+                    stale.add((int(ref[len(letters):]), openpyxl.utils.column_index_from_string(letters)))
+    rows = {r for r, _c in stale}
+    doc = json.loads(out or "{}")
+    unexplained = []
+    for f in (doc.get("fichiers") or [{}])[0].get("constats", []):
+        if f.get("code") != "FORMULE_SANS_VALEUR":
+            continue
+        sheet, ref = f.get("feuille"), str(f.get("cellule") or "")
+        letters = ref.rstrip("0123456789")
+        if sheet != table.sheet or not letters or letters == ref:
+            continue  # a fiche, or a place not said: the fiches link to the maquette
+        r = int(ref[len(letters):])
+        if r in rows or r in table.totals or r not in table.actions:
+            continue
+        unexplained.append(f"{sheet}!{ref}")
+    return unexplained
 
 
 def run_sequence(calc, seed: int, work: Path, base: Path, steps: int = 6) -> Sequence:
