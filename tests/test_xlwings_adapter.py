@@ -156,3 +156,26 @@ def test_blocks_join_and_formats_become_few_rectangles():
     assert len(ops) == 1 and ops[0].row == 5 and len(ops[0].values) == 3
     cells = [(r, c) for r in range(1, 11) for c in (1, 2)] + [(12, 1)]
     assert rectangles(cells) == [(1, 1, 10, 2), (12, 1, 12, 1)]
+
+
+def test_excel_is_asked_to_recompute_before_the_values_are_read_again():
+    """In Excel set to compute by hand (F9), the values read again after Recalculer's writes would still be the
+    old ones: the adapter asks Excel to recompute; the remote engine, which cannot be asked, raises nothing."""
+    asked = []
+
+    class App:
+        def calculate(self):
+            asked.append(True)
+
+    class Remote:
+        @property
+        def calculate(self):
+            raise NotImplementedError
+
+    for app in (App(), Remote()):
+        book = type("B", (), {"app": app, "fullname": "m.xlsx", "sheets": []})()
+        wb = XlwingsWorkbook(book)
+        wb._grids["Maquette"] = "stale"
+        wb.recompute()
+        assert wb._grids == {}
+    assert asked == [True]

@@ -117,6 +117,16 @@ class XlwingsWorkbook:
         self._grids[sheet] = grid
         return grid
 
+    def recompute(self) -> None:
+        """Excel recomputes now, as F9 does: set to compute by hand, it would
+        leave the values the tool reads again as they were before its writes.
+        The remote engine cannot be asked (Excel there recomputes itself)."""
+        try:
+            self.book.app.calculate()
+        except Exception:  # noqa: BLE001 - the remote engine has no app to ask
+            pass
+        self._grids.clear()
+
     # writing ---------------------------------------------------------------------------
     def apply(self, ops: Sequence[Op]) -> None:
         self._formats: dict[str, dict[str, dict[tuple[int, int], Any]]] = {}

@@ -148,6 +148,7 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
         # written, and the checks must read what Excel then shows — never the value it had before (nor say
         # it has none, as a file's reader must): the plan is written, then the file read again
         wb.apply(ops)
+        getattr(wb, "recompute", lambda: None)()  # Excel set to compute by hand (F9) does it now
         return run(wb, operations, credits, report, write, profile, carried, carried_note, today,
                    _earlier=changes, _first=first, _pass=_pass + 1)
     maquette = years[0][1]
