@@ -50,7 +50,6 @@ class FileRecord:
     erreurs: int = 0  # open (neither justified nor accepted), as the three next
     avertissements: int = 0
     infos: int = 0
-    non_comptes: int = 0  # amount cells of the actions that are blank where a figure is due, or unreadable
     ignore: bool = False  # a report of calpae-xl itself (a previous consolidation): not a maquette
     chemin: str = ""  # relative to the consolidated folder
     code: Optional[str] = None  # the refusal's code of an unreadable file
@@ -61,6 +60,21 @@ class FileRecord:
     @property
     def avenant(self) -> str:
         return self.provenance.get("avenant") or ""
+
+    @property
+    def parts_etat(self) -> Optional[int]:
+        """The file's sum of the parts État, in cents; None when the file was not
+        read, or when a part État of it was not counted (the sum and the share of
+        the envelope would be wrong figures: the line says what was not counted)."""
+        if not self.lisible or self.ignore or any(Column.PART_ETAT.value in a["inconnus"] for a in self.actions):
+            return None
+        return sum(a[Column.PART_ETAT.value] or 0 for a in self.actions)
+
+    @property
+    def non_comptes(self) -> int:
+        """Amount cells of the actions that are blank where a figure is due, or unreadable (or computed by the
+        spreadsheet from one): not counted."""
+        return sum(len(a["inconnus"]) for a in self.actions)
 
     @property
     def statut(self) -> str:
@@ -128,9 +142,7 @@ def _fill(rec: FileRecord, m, findings, path: str) -> None:
         # the tool saved the file (it writes no value there): the totals do not depend on who saved it last
         unsure = unknown_columns(a)
         unknown = {c for c in AMOUNTS if c in unsure or blank_due(a.amount(c), c)}
-        missing = len(unknown)
-        rec.non_comptes += missing
-        rec.actions.append({"non_comptes": missing, "inconnus": [c.value for c in AMOUNTS if c in unknown],
+        rec.actions.append({"inconnus": [c.value for c in AMOUNTS if c in unknown],
             "bloc": a.bloc.label, "theme": a.theme, "chorus": a.chorus.normalized if a.chorus else "",
             "chorus_libelle": a.chorus.libelle if a.chorus else "", "numero": a.label, "intitule": a.intitule,
             "regle": a.regle.value, **{c.value: None if c in unknown else _cents(a.amount(c)) for c in AMOUNTS}})
@@ -183,15 +195,6 @@ def not_counted(records: Sequence[FileRecord]) -> set[int]:
     return out
 
 
-def _parts_etat(rec: FileRecord) -> Optional[int]:
-    """A file's sum of the parts État, in cents; None when the file was not
-    read, or when a part État of it was not counted (the sum and the share of
-    the envelope would be wrong figures: the line says what was not counted)."""
-    if not rec.lisible or rec.ignore or any(Column.PART_ETAT.value in a["inconnus"] for a in rec.actions):
-        return None
-    return sum(a[Column.PART_ETAT.value] or 0 for a in rec.actions)
-
-
 # --- tables (pandas) ---------------------------------------------------------------------
 
 def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
@@ -206,7 +209,7 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
                          "Bloc": a["bloc"], "Thème": a["theme"], "Code Chorus": a["chorus"],
                          "Libellé Chorus": a["chorus_libelle"], "N° de fiche": a["numero"],
                          "Intitulé": a["intitule"], "Répartition": a["regle"],
-                         **{LABELS[c]: a[c.value] for c in AMOUNTS}, UNCOUNTED: a["non_comptes"],
+                         **{LABELS[c]: a[c.value] for c in AMOUNTS}, UNCOUNTED: len(a["inconnus"]),
                          **{_UNSURE[c]: int(c.value in a["inconnus"]) for c in AMOUNTS},
                          PROFILE: (rec.provenance or {}).get("profil") or "", "_double": n in left_out})
     cols = ["Département", "Année", "Fichier", "Bloc", "Thème", "Code Chorus", "Libellé Chorus", "N° de fiche",
@@ -259,7 +262,7 @@ def tables(records: Sequence[FileRecord]) -> dict[str, "object"]:
     twice = duplicates(records)
     summary = []
     for i, rec in enumerate(records):
-        part_etat = _parts_etat(rec)
+        part_etat = rec.parts_etat
         prov = rec.provenance
         receipt = prov.get("recu") or {}
         summary.append({
@@ -341,7 +344,7 @@ def document(records: Sequence[FileRecord], frames: dict, folder: str) -> dict:
     left_out = not_counted(records)
     files = []
     for i, rec in enumerate(records):
-        part = _parts_etat(rec)
+        part = rec.parts_etat
         rate = (Decimal(part) / rec.credits_etat).quantize(Decimal("0.0001")) if part is not None and \
             rec.credits_etat else None
         files.append({
