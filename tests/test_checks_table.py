@@ -391,3 +391,13 @@ def test_a_column_not_found_leaves_non_calculable_to_the_parts_computed_from_a_b
     got = _amounts(a)
     assert got[Column.PART_ETAT] == NOT_COMPUTED and got[Column.PART_CD] == NOT_COMPUTED
     assert _amounts(action(budget_global=_NOT_FOUND))[Column.PART_ETAT] == D("50")  # computed from it: it stands
+
+
+def test_a_blank_computed_amount_is_an_error_never_aucune_erreur():
+    """Campaign, seed 51202: a budget global cleared, the row put under « libre » (its parts, the old parity
+    formulas, then 0) — « Aucune erreur : la maquette peut être transmise » with a blank budget global. A computed
+    cell left blank is an error: the maquette does not carry the figure its rule computes."""
+    m = maquette(action(regle=SplitRule.LIBRE, budget_global=None, budget_etat_cd=D("0"), part_etat=D("0"),
+                        part_cd=D("0")))
+    found = [f for f in run_checks(m) if f.code == "A_RECALCULER"]
+    assert [f.severity for f in found] == [Severity.ERREUR]

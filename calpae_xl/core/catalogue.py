@@ -90,8 +90,10 @@ _ENTRIES: tuple[tuple[str, str, Severity, str, str, str], ...] = (
      "Le montant qui sert de base à la règle de répartition de l'action n'est pas renseigné (budget global "
      "en parité, parts État et CD en répartition libre). Une cellule vide ne vaut jamais zéro.",
      "Saisissez ce montant, puis cliquez sur « Recalculer »."),
-    ("A_RECALCULER", CONSTAT, W, "Ligne à recalculer",
-     "Une cellule calculée de la ligne est vide.", "Cliquez sur « Recalculer »."),
+    ("A_RECALCULER", CONSTAT, E, "Ligne à recalculer",
+     "Une cellule calculée de la ligne est vide : la ligne n'est pas à jour, et la maquette ne porte pas "
+     "le montant qu'elle devrait porter (une erreur : une maquette ainsi ne se transmet pas).",
+     "Cliquez sur « Recalculer »."),
     # --- identities and rules ---------------------------------------------------------------
     ("IDENTITE_ETAT_CD", CONSTAT, E, "Budget État + CD incohérent",
      "Annexe financière : le budget État + CD doit être égal à part État + part CD + report N-1.",

@@ -126,8 +126,10 @@ def check_identities(m: Maquette) -> Iterator[Finding]:
         missing = [c for c in COLUMNS if blank_due(vals[c], c) and c not in inputs_of(a.regle)]
         z = {c: value_or_zero(v) for c, v in vals.items()}
         if missing:
-            yield _f("A_RECALCULER", f"{_name(a)} : « {missing[0].label} » est vide. Cliquez sur "
-                     "« Recalculer » pour compléter la ligne.", a, missing[0].value)
+            # an error: the maquette would be sent with a blank where its rule computes a figure (campaign,
+            # seed 51202: a budget global cleared, the row put under « libre », « Aucune erreur »)
+            yield _f("A_RECALCULER", f"{_name(a)} : « {missing[0].label} » est vide : la ligne n'est pas à "
+                     "jour. Cliquez sur « Recalculer » pour la compléter.", a, missing[0].value)
             # what is there is still compared: a blank Budget État + CD must not hide a budget that the parts
             # do not add up to
             if vals[Column.BUDGET_ETAT_CD] is None and vals[Column.PART_ETAT] is not None \
