@@ -350,6 +350,11 @@ def test_the_totals_by_theme_and_bloc_keep_conventions_of_several_profiles_apart
     ("'[2]Fiche S 1'!B19", []),
     ("Écarts!A1+J8", None),  # another sheet, whose name begins with a letter outside ASCII
     ("ROUND(J8*1.5,2)+3", [(8, 10, 8, 10)]),
+    ("Maquette!Total*2", None),  # a name scoped to a sheet
+    ("SUM(A1#)", None),  # a spilled range
+    ("_xlfn.ANCHORARRAY(A1)", None),
+    ("SUM(INDEX(H1:H3,1):H9)", None),  # a range operator whose side is no reference
+    ("SUM(H5:H7:H9)", None),
 ])
 def test_the_cells_a_formula_reads(text, refs):
     """What a formula of the person's reads, to know whether Recalculer makes its saved value stale; None when
@@ -367,6 +372,10 @@ _NOT_FOUND = Unreadable("", ABSENT)
     # an input of the rule not found (budget global): the part État the spreadsheet computed is not counted
     (dict(budget_global=_NOT_FOUND), "une part État est calculée à partir d'une colonne non trouvée, dans le "
                                      "nouveau fichier"),
+    # « Budget État + CD » not found (no input of parity) and a blank budget global: the blank is why
+    (dict(budget_etat_cd=_NOT_FOUND, budget_global=None, part_etat=D("-10"), part_cd=D("-10")),
+     "une part État est vide ou illisible, ou calculée à partir d'un montant vide ou illisible, dans le nouveau "
+     "fichier"),
     # a blank budget global, the others found
     (dict(budget_global=None, budget_etat_cd=D("-20"), part_etat=D("-10"), part_cd=D("-10")),
      "une part État est vide ou illisible, ou calculée à partir d'un montant vide ou illisible, dans le nouveau "
@@ -391,6 +400,9 @@ def test_a_column_not_found_leaves_non_calculable_to_the_parts_computed_from_a_b
     got = _amounts(a)
     assert got[Column.PART_ETAT] == NOT_COMPUTED and got[Column.PART_CD] == NOT_COMPUTED
     assert _amounts(action(budget_global=_NOT_FOUND))[Column.PART_ETAT] == D("50")  # computed from it: it stands
+    # a blank budget global beside another input not found (the report): its parts are no figures either
+    b = action(budget_global=None, report=_NOT_FOUND, budget_etat_cd=D("-20"), part_etat=D("-10"), part_cd=D("-10"))
+    assert _amounts(b)[Column.PART_ETAT] == NOT_COMPUTED
 
 
 def test_a_blank_computed_amount_is_an_error_never_aucune_erreur():

@@ -300,6 +300,10 @@ def formula_refs(text: str, sheet: str) -> Optional[list[tuple[int, int, int, in
             c1, c2, r1, r2 = 1, 1 << 14, int(m.group("rr1")), int(m.group("rr2"))
         out.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
     rest = _REF.sub("", body)
+    # what is left and may still read cells: a name (a defined name, one scoped to a sheet « Maquette!Total »),
+    # a range operator with a side that is no reference (« INDEX(H1:H3,1):H9 »), a spilled range (« A1# »)
+    if ":" in rest or "!" in rest or "#" in rest or re.search(r"\bANCHORARRAY\b", rest, re.IGNORECASE):
+        return None
     if any(n.group(0).upper() not in ("TRUE", "FALSE", "VRAI", "FAUX") for n in _NAME.finditer(rest)):
         return None
     return out

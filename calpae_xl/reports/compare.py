@@ -131,7 +131,8 @@ class Comparison:
                 continue
             if any(column_absent(a, Column.PART_ETAT) for a in m.actions):
                 why = f"colonne « {Column.PART_ETAT.label} » non trouvée"
-            elif any(column_absent(a, c) for a in m.actions for c in COLUMNS if not_known(a, Column.PART_ETAT)):
+            elif any(column_absent(a, c) for a in m.actions for c in inputs_of(a.regle)
+                     if not_known(a, Column.PART_ETAT)):
                 why = "une part État est calculée à partir d'une colonne non trouvée"
             else:
                 why = "une part État est vide ou illisible, ou calculée à partir d'un montant vide ou illisible"
@@ -246,8 +247,8 @@ def _amounts(a: Action) -> dict[Column, object]:
     or unreadable amount is NOT_COMPUTED, whatever value the file keeps there."""
     # (an input in a column not found is said once, for the whole file: the parts the spreadsheet computed from
     # it stand; a blank or unreadable input makes its action's derived parts « non calculable » all the same)
-    absent_input = any(column_absent(a, c) for c in inputs_of(a.regle))
-    uncomputed = derived_of(a.regle) if derive(a) is None and not absent_input else ()
+    found = replace(a, **{c.value: Decimal(0) for c in inputs_of(a.regle) if column_absent(a, c)})
+    uncomputed = derived_of(a.regle) if derive(found) is None else ()
     return {c: NOT_COMPUTED if c in uncomputed else a.amount(c) for c in COLUMNS}
 
 
