@@ -258,3 +258,41 @@ def test_a_missing_amount_column_is_never_read_as_zeros(column, tmp_path, plain,
         assert "<th>Montants non comptés</th>" in html, table
         total = html[html.index('<tr class="total">'):]
         assert "TOTAL (incomplet)" in total and f'data-non-comptes="{rec.non_comptes}"' in total, table
+
+
+def test_an_array_formula_whose_other_cells_the_file_does_not_hold_is_no_blank(tmp_path):
+    """Review: openpyxl (and other programs) write an array formula over several cells in its first cell only.
+    Its other cells were read as blank — an autres financeurs read as 0 while Excel shows a figure. Every cell of
+    it is a formula without value (FORMULE_SANS_VALEUR), never a blank, and Recalculer writes none of them."""
+    from openpyxl.worksheet.formula import ArrayFormula  # noqa: PLC0415
+
+    def array(wb, ws, rows):
+        r = rows[("socle", "Action 1.2")]
+        ws.cell(r, COL["autres"]).value = ArrayFormula(f"K{r}:K{r + 1}", f"=H{r}:H{r + 1}/100")
+        ws.cell(r + 1, COL["autres"]).value = None
+
+    path = annex(tmp_path, array)
+    found = codes(path)
+    assert sorted(cell for _s, cell in found["FORMULE_SANS_VALEUR"]) == ["K7", "K8"], found["FORMULE_SANS_VALEUR"]
+    out = run(PackageWorkbook.open(str(path)), [RECALCULER, CONTROLER], write=False, **CREDITS)
+    assert not [ch for ch in out.changes if ch.index in (1, 2) and ch.column is Column.AUTRES]
+
+
+def test_overlapping_array_formulas_are_refused_not_read_for_ever(tmp_path):
+    """Review: a few thousand array formulas each claiming the whole sheet made reading quadratic (minutes for a
+    small file). Arrays cannot overlap: such a file is refused, by both readers, with a message naming it."""
+    from openpyxl.worksheet.formula import ArrayFormula  # noqa: PLC0415
+    from calpae_xl.adapters.openpyxl_adapter import OpenpyxlWorkbook  # noqa: PLC0415
+    from calpae_xl.errors import UnreadableFile  # noqa: PLC0415
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in range(1, 3001):
+        ws.cell(r, 1).value = ArrayFormula("A1:ALL99999", "=1")
+        ws.cell(r, 2).value = r
+    path = tmp_path / "matrices.xlsx"
+    wb.save(path)
+    for reader in (PackageWorkbook, OpenpyxlWorkbook):
+        with pytest.raises(UnreadableFile) as e:
+            book = reader.open(str(path))
+            book.read_sheet(book.sheet_names()[0])
+        assert e.value.code == "FEUILLE_DEMESUREE" and "matrices.xlsx" in str(e.value), (reader, e.value)

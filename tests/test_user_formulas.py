@@ -18,6 +18,7 @@ from calpae_xl.cli import main
 from calpae_xl.core.findings import Severity
 from calpae_xl.excel import BUTTONS
 from tests.helpers import lo_calc
+from tests.helpers.officer import find_table
 
 pytestmark = [pytest.mark.libreoffice,
               pytest.mark.skipif(lo_calc.soffice_path() is None, reason="LibreOffice (soffice) absent")]
@@ -171,6 +172,7 @@ def test_in_live_excel_a_formula_reading_a_changed_cell_is_checked_as_excel_reco
     with lo_calc.start_office(locale="fr-FR", timeout=120) as lo:
         lo.edit(str(book), [("set_number", M, "H5", 999), ("set_formula", M, "K6", "=H5*2")])
         shutil.copy(book, twin)
+        before = openpyxl.load_workbook(book, data_only=True)[M]
         live = _LiveCalc(book, lo)
         outcome = run(live, BUTTONS["Recalculer"], today="2024-05-03T10:00:00+02:00")
         assert live.plans == 2  # the recalculation, Excel recomputes K6, then the checks and the rest
@@ -186,6 +188,21 @@ def test_in_live_excel_a_formula_reading_a_changed_cell_is_checked_as_excel_reco
     assert [r[4] for r in journal] == ["H5"] and "à recalculer" not in str(journal), journal
     old = {(ch.bloc, ch.numero, ch.index, ch.column): ch.old for ch in outcome.changes}
     assert len(old) == len(outcome.changes)  # a cell changed by both passes is journaled once
+    # the Journal says what the workbook shows: each line's new value, and every cell Recalculer owns (its rule's
+    # cells, the sub-totals and the total) that moved — Excel moved G6:I6 between the passes (they read K6)
+    after = openpyxl.load_workbook(book, data_only=True)[M]
+    lines = {r[4]: r[3] for r in openpyxl.load_workbook(book, data_only=True)["Journal"].iter_rows(values_only=True)
+             if r[4] and re.fullmatch(r"[A-Z]+[0-9]+", str(r[4]))}
+    table = find_table(book)
+    derived = {"parité": ("etat_cd", "etat", "cd"), "libre": ("global", "etat_cd")}
+    owned = {ws_ref for r in table.actions for k in derived[table.rules[r]]
+             for ws_ref in [f"{openpyxl.utils.get_column_letter(table.cols[k])}{r}"]}
+    owned |= {f"{openpyxl.utils.get_column_letter(table.cols[k])}{r}" for r in table.totals
+              for k in ("global", "etat_cd", "etat", "cd", "report", "autres")}
+    moved = {ref for ref in owned if before[ref].value != after[ref].value}
+    assert {"G6", "H6", "I6"} <= moved and moved <= set(lines), (moved - set(lines))
+    assert all(after[ref].value == v for ref, v in lines.items() if isinstance(v, (int, float))), \
+        {ref: (v, after[ref].value) for ref, v in lines.items() if isinstance(v, (int, float))}
 
 
 def test_an_array_formula_over_several_cells_is_read_kept_and_made_stale_as_one(tmp_path):
@@ -209,3 +226,22 @@ def test_an_array_formula_over_several_cells_is_read_kept_and_made_stale_as_one(
     assert "FORMULE_SANS_VALEUR" not in _errors(book)
     assert cells["K7"].value == 360 and cells["K8"].value == cells["H6"].value / 100
     assert openpyxl.load_workbook(book, data_only=True)[M]["K7"].value == 360
+
+
+def test_an_array_formula_on_a_sub_total_row_is_kept_and_its_value_checked(tmp_path):
+    """Review: Recalculer did not write the sub-total cells holding the person's array formula (a write would
+    break it), yet checked and journaled them as if it had (« 5,00 → 706 288,50 ») while the file kept 5: the
+    value shown is the one checked, and said wrong."""
+    assert main(["exemple", str(tmp_path)]) == 0
+    book = tmp_path / "loiret_2020.xlsx"
+    with lo_calc.start_office(locale="fr-FR", timeout=120) as lo:
+        lo.edit(str(book), [("set_array_formula", M, "H15:I15", "=H5:I5*0+5")])
+    before = {ref: _cell_xml(book, ref) for ref in ("H15", "I15")}
+    journal = list(openpyxl.load_workbook(book)["Journal"].iter_rows(values_only=True))  # the example's own
+    assert main(["recalculer", str(book)]) == 1
+    assert {ref: _cell_xml(book, ref) for ref in ("H15", "I15")} == before
+    assert list(openpyxl.load_workbook(book)["Journal"].iter_rows(values_only=True)) == journal  # nothing said
+    errors = _errors(book)
+    assert {"H15", "I15"} <= errors.get("SOUS_TOTAL_FAUX", set()), errors
+    state = book.read_bytes()
+    assert main(["recalculer", str(book)]) == 1 and book.read_bytes() == state  # a second run: nothing

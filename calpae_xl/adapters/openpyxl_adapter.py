@@ -201,7 +201,7 @@ class OpenpyxlWorkbook:
             row[c - 1] = v
         merged = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
         hidden = frozenset(r for r, d in ws.row_dimensions.items() if d.hidden)
-        grid = Grid(values, formulas, merged, hidden_rows=hidden, arrays=_arrays(ws, cells, formulas))
+        grid = Grid(values, formulas, merged, hidden_rows=hidden, arrays=_arrays(ws, cells, formulas, self.path))
         self._grids[sheet] = grid
         return grid
 
@@ -400,28 +400,46 @@ class OpenpyxlWorkbook:
         return self.saved.backup
 
 
-def _arrays(ws, cells: dict, formulas: dict) -> list[tuple[int, int, int, int]]:
+def _arrays(ws, cells: dict, formulas: dict, path: str) -> list[tuple[int, int, int, int]]:
     """The array formulas over several cells (openpyxl holds the formula in
     the first cell only): every cell of one is read as its formula, with its
-    own saved value (see :attr:`Grid.arrays`)."""
-    out = []
+    own saved value (see :attr:`Grid.arrays`). Bounded as the package reader
+    is: each cell the sheet holds visited once, overlapping arrays refused."""
+    import bisect  # noqa: PLC0415
+    found = []
     for (r0, c0), cell in cells.items():
         v = cell.value
         ref = getattr(v, "ref", None) if type(v).__name__ == "ArrayFormula" else None
-        if not ref or ":" not in ref:
-            continue
-        from openpyxl.worksheet.cell_range import CellRange  # noqa: PLC0415
+        if ref and ":" in ref and (r0, c0) in formulas:
+            found.append((r0, c0, ref))
+    out: list[tuple[int, int, int, int]] = []
+    if not found:
+        return out
+    from openpyxl.worksheet.cell_range import CellRange  # noqa: PLC0415
+    cols_of: dict[int, list[int]] = {}
+    for r, c in cells:
+        cols_of.setdefault(r, []).append(c)
+    for cs in cols_of.values():
+        cs.sort()
+    rows = sorted(cols_of)
+    budget, work = 2 * (len(cells) + len(rows)) + 10_000, 0
+    for r0, c0, ref in found:
         try:
             rng = CellRange(ref.replace("$", ""))
         except (ValueError, TypeError):
             continue
         r1, c1, r2, c2 = rng.min_row, rng.min_col, rng.max_row, rng.max_col
-        if (r1, c1) == (r2, c2) or (r0, c0) not in formulas:
+        if (r1, c1) == (r2, c2):
             continue
         out.append((r1, c1, r2, c2))
-        area = (r2 - r1 + 1) * (c2 - c1 + 1)  # the work is bounded by the cells the sheet holds
-        members = ((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)) if area <= len(cells) else cells
-        for (r, c) in members:
-            if (r, c) in cells and r1 <= r <= r2 and c1 <= c <= c2 and (r, c) != (r0, c0):
-                formulas.setdefault((r, c), formulas[(r0, c0)])
+        for r in rows[bisect.bisect_left(rows, r1):bisect.bisect_right(rows, r2)]:
+            cs = cols_of[r]
+            lo, hi = bisect.bisect_left(cs, c1), bisect.bisect_right(cs, c2)
+            work += 1 + hi - lo
+            if work > budget:
+                raise UnreadableFile(path, f"la feuille {L.sheet_ref(ws.title)} déclare des formules matricielles "
+                                           "qui se chevauchent (un classeur abîmé ou fabriqué)", "FEUILLE_DEMESUREE")
+            for c in cs[lo:hi]:
+                if (r, c) != (r0, c0):
+                    formulas.setdefault((r, c), formulas[(r0, c0)])
     return out

@@ -9,6 +9,7 @@ circular reference)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Optional
 
@@ -128,6 +129,30 @@ def input_fixes(read: ReadResult, keep: frozenset = frozenset()) -> list[Change]
             elif typed and _tool_formula(a, table, row, col, raw) and isinstance(v, Decimal):
                 out.append(Change(a.bloc, a.numero, col, Unreadable("=" + raw.text, TOOL_FORMULA), v, a.label, i))
     return out
+
+
+def keep_array_totals(read: ReadResult, m: Maquette, changes: list[Change]) -> tuple[Maquette, list[Change]]:
+    """A sub-total or total cell inside an array formula of the person's is
+    never written (a write would break the array): the maquette keeps the value
+    read there, which the checks compare with its rows (SOUS_TOTAL_FAUX,
+    TOTAL_FAUX), and no change is journaled for it (review: the Journal said
+    « 5,00 → 706 288,50 » and the file kept 5)."""
+    table = read.table
+    fields = {c: Column(f) for f, c in table.cols.items() if f in L.AMOUNT_FIELDS}
+    rows = [(b, r) for b, r in table.subtotal_rows.items()] + ([(None, table.total_row)] if table.total_row else [])
+    locked = {(b, fields[c]) for b, r in rows for c in fields if (r, c) in table.arrays}
+    if not locked:
+        return m, changes
+    read_m = read.maquette
+    subtotals = {b: dict(v) for b, v in m.sous_totaux_saisis.items()}
+    total = dict(m.total_saisi)
+    for b, col in locked:
+        if b is None:
+            total[col] = read_m.total_saisi.get(col)
+        else:
+            subtotals.setdefault(b, {})[col] = read_m.sous_totaux_saisis.get(b, {}).get(col)
+    kept = [ch for ch in changes if not (ch.numero is None and (ch.bloc, ch.column) in locked)]
+    return replace(m, sous_totaux_saisis=subtotals, total_saisi=total), kept
 
 
 def typed_over(read: ReadResult, changes: list[Change], keep: frozenset) -> list[Change]:

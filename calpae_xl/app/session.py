@@ -26,7 +26,7 @@ from ..core.receipt import PROFILE, Receipt, describe, digest, make_receipt, sta
 from ..core.model import Column, Maquette, SplitRule
 from ..core.profile import profile_of
 from ..core.money import NO_VALUE, Unreadable
-from ..core.rules import Change, recalculate
+from ..core.rules import Change, derived_of, recalculate
 from ..errors import CalpaeError
 from ..workbook import layout as L
 from ..workbook.port import ForgetValue, Formula, Grid, Workbook
@@ -34,7 +34,8 @@ from ..workbook.reader import read_workbook
 from .controles import plan_controles, plan_highlights, read_answers
 from .fiches import plan_fiche_links, plan_fiches
 from .journal import TraceLine, plan_journal
-from .recalculer import STALE, input_fixes, kept_cells, plan_recalculer, stale_formulas, typed_over
+from .recalculer import (STALE, input_fixes, keep_array_totals, kept_cells, plan_recalculer, stale_formulas,
+                         typed_over)
 from .template import plan_looks
 
 RECALCULER, CONTROLER, FICHES = "recalculer", "controler", "fiches"
@@ -101,20 +102,20 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
     stale: dict[int, dict[tuple[int, int], Change]] = {id(v): {} for v in recalculated}
     plans: dict[int, tuple] = {}
     # a live engine recomputes by itself; at its last pass, a formula still stale is said to have no value
-    live = bool(getattr(wb, "recalculates", False)) and _pass < LIVE_PASSES
+    live = bool(getattr(wb, "recalculates", False)) and write and _pass < LIVE_PASSES
     recompute = False  # a live engine must recompute formulas of the person's before the checks read them
     while recalculated:
         for view in recalculated:
             keep = kept_cells(view)
             fixes = input_fixes(view, keep)
-            maquette, year_changes = recalculate(view.maquette, keep)
+            maquette, year_changes = keep_array_totals(view, *recalculate(view.maquette, keep))
             plans[id(view)] = (keep, fixes, maquette, year_changes, plan_recalculer(view, maquette, fixes, keep))
         # a formula of the person's reading a cell this plan changes — in its year's columns or in another
         # year's (one sheet) — keeps a stale saved value: it is read as the next reading will find it (no
         # value), and every year is planned again from there, until no other formula goes stale
         changed = set().union(*(view.changed for view in recalculated))
         if live:  # Excel recomputes them: it is asked to, below, and its values are read again
-            recompute = write and any(stale_formulas(view.table, changed) for view in recalculated)
+            recompute = any(stale_formulas(view.table, changed) for view in recalculated)
             break
         grew = False
         for view in recalculated:
@@ -141,8 +142,8 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
             changes += [replace(ch, annee=table.annee) for ch in year_changes]
             maquette = _forget_unknown(view, maquette)
         years.append((view, maquette))
-    first = _first or (read.receipt, lambda: digest(read_years, read.extra_chorus, read.findings))
-    changes = _joined(_earlier, changes)
+    first = _first or (read.receipt, lambda: digest(read_years, read.extra_chorus, read.findings), read_years)
+    changes = _joined(_earlier, changes, first[2] if not recompute else (), years)
     if recompute:
         # a formula of the person's reads a cell this plan changes: Excel recomputes it once the plan is
         # written, and the checks must read what Excel then shows — never the value it had before (nor say
@@ -202,9 +203,14 @@ def run(wb: Workbook, operations: Sequence[str], credits: Optional[Decimal] = No
 LIVE_PASSES = 4
 
 
-def _joined(earlier: Sequence[Change], changes: list[Change]) -> list[Change]:
-    """The changes of a live engine's passes as one: a cell changed twice is
-    journaled once (its first old value, its last new one), none if it came back."""
+def _joined(earlier: Sequence[Change], changes: list[Change], first: Sequence[Maquette] = (),
+            years: Sequence[tuple] = ()) -> list[Change]:
+    """The changes of a live engine's passes as one. Each cell Recalculer
+    owns (the cells its rule computes, the sub-totals, the total) is journaled
+    once, from what it showed before the click (``first``) to what Excel shows
+    after the last pass (``years``): a cell Excel moved between the passes (a
+    formula of the tool reading the person's) is said too, and none that came
+    back. The other lines (an amount typed as text made a number) stay."""
     if not earlier:
         return changes
     key = lambda ch: (ch.annee, ch.bloc, ch.numero, ch.index, ch.column)  # noqa: E731
@@ -212,6 +218,26 @@ def _joined(earlier: Sequence[Change], changes: list[Change]) -> list[Change]:
     for ch in changes:
         k = key(ch)
         out[k] = replace(ch, old=out[k].old) if k in out else ch
+
+    def owned(ch: Change) -> None:
+        k = key(ch)
+        if k in out:
+            out[k] = replace(out[k], new=ch.new)
+        elif isinstance(ch.new, Decimal) and ch.old != ch.new:
+            out[k] = ch
+
+    for m0, (view, m1) in zip(first, years, strict=False):
+        annee = view.table.annee
+        for i, (a0, a1) in enumerate(zip(m0.actions, m1.actions, strict=False)):
+            for col in derived_of(a1.regle):
+                owned(Change(a1.bloc, a1.numero, col, a0.amount(col), a1.amount(col), a1.label, i, annee))
+        totals = [(b, m0.sous_totaux_saisis.get(b, {}), m1.sous_totaux_saisis.get(b, {}))
+                  for b in view.table.subtotal_rows]
+        if view.table.total_row:
+            totals.append((None, m0.total_saisi, m1.total_saisi))
+        for bloc, was, now in totals:
+            for col, v1 in now.items():
+                owned(Change(bloc, None, col, was.get(col), v1, "", None, annee))
     return [ch for ch in out.values() if ch.old != ch.new]
 
 

@@ -23,6 +23,7 @@ from ..core.findings import Finding, Where
 from ..core.model import Action, Bloc, Chorus, Column, SplitRule, normalize_chorus, normalize_numero
 from ..core.money import ABSENT, MERGED, NO_VALUE, Unreadable, amount_from_cell
 from . import layout as L
+from .a1 import parse_ref
 from .port import Formula, Grid
 
 MIN_HEADER_MATCHES = 5
@@ -177,12 +178,17 @@ def _merged_amounts(grid: Grid, header_row: int, amount_cols: set[int]) -> dict[
     return out
 
 
-def _amount(grid: Grid, r: int, c: int, merged: dict) -> object:
+def _amount(grid: Grid, r: int, c: int, merged: dict, arrays: Optional[dict] = None) -> object:
     """A cell's amount: a merged one is unreadable (its action is unknown), a
-    formula without stored result is unreadable (never a blank)."""
+    formula without stored result is unreadable (never a blank) — a cell of
+    an array formula that the file does not even hold, too."""
     if (r, c) in merged:
         return Unreadable(merged[(r, c)], MERGED)
     v = grid.get(r, c)
+    if arrays and (r, c) in arrays and v is None and grid.formulas_known and not grid.formula(r, c):
+        anchor = parse_ref(arrays[(r, c)].split(":")[0])
+        text = grid.formula(*anchor) if anchor else None
+        return Unreadable("=" + text if text else arrays[(r, c)], NO_VALUE)
     if v is None and grid.formulas_known:
         f = grid.formula(r, c)
         if f:
@@ -306,7 +312,8 @@ def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], def
             typed = any(grid.get(r, c) not in (None, "", 0) for c in amount_cols.values())
         if not (text(numero_raw) or intitule or typed):
             continue  # an empty row of the template (its formulas alone do not make an action)
-        amounts = {**absent, **{Column(f): _amount(grid, r, c, table.merged) for f, c in amount_cols.items()}}
+        amounts = {**absent, **{Column(f): _amount(grid, r, c, table.merged, table.arrays)
+                                for f, c in amount_cols.items()}}
         if inherit is not None:
             _inherit_merged(grid, r, inherit)
         chorus = chorus_of(text(grid.get(r, cols[L.F_CHORUS]))) if L.F_CHORUS in cols else None

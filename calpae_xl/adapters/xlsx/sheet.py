@@ -1,6 +1,7 @@
 """One worksheet part, its cells held as text (the package adapter's hot path)."""
 from __future__ import annotations
 
+import bisect
 import html
 import re
 import uuid
@@ -241,8 +242,16 @@ class Sheet:
         """The ranges of the array formulas over several cells. Only the first
         cell holds the formula in the file; the others hold their saved value
         alone, and are read as that formula (never as a typed number). The
-        work is bounded by the cells the file holds, whatever the range says."""
-        out = []
+        work is bounded by the cells the file holds, whatever the ranges say:
+        arrays cannot overlap, so each cell is visited once; a file whose
+        arrays would make it visit cells again and again is refused."""
+        out: list[tuple[int, int, int, int]] = []
+        if not arrays:
+            return out
+        cols_of = {r: sorted(entry[1]) for r, entry in self.rows.items() if entry[1]}
+        rows = sorted(cols_of)
+        budget = 2 * (sum(len(c) for c in cols_of.values()) + len(rows)) + 10_000
+        work = 0
         for r0, c0, text, ref in arrays:
             a, _, b = ref.partition(":")
             first, last = parse_ref(a.replace("$", "")), parse_ref(b.replace("$", ""))
@@ -253,12 +262,16 @@ class Sheet:
             if (r1, c1) == (r2, c2):
                 continue
             out.append((r1, c1, r2, c2))
-            for r in (range(r1, r2 + 1) if r2 - r1 < len(self.rows) else sorted(self.rows)):
-                entry = self.rows.get(r)
-                if entry is None or not r1 <= r <= r2:
-                    continue
-                for c in entry[1]:
-                    if c1 <= c <= c2 and (r, c) != (r0, c0):
+            for r in rows[bisect.bisect_left(rows, r1):bisect.bisect_right(rows, r2)]:
+                cs = cols_of[r]
+                lo, hi = bisect.bisect_left(cs, c1), bisect.bisect_right(cs, c2)
+                work += 1 + hi - lo
+                if work > budget:
+                    raise UnreadableFile(self.book.path, f"la feuille {L.sheet_ref(self.name)} déclare des formules "
+                                                         "matricielles qui se chevauchent (un classeur abîmé ou "
+                                                         "fabriqué)", "FEUILLE_DEMESUREE")
+                for c in cs[lo:hi]:
+                    if (r, c) != (r0, c0):
                         formulas.setdefault((r, c), text)
         return out
 

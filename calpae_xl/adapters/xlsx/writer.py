@@ -140,21 +140,24 @@ class PlanWriter:
 
     def _forget(self, op: ForgetValue) -> None:
         """The saved value of each formula cell goes (its value and its type);
-        the formula element stays as it was (array, shared, attributes). A
-        cell of an array formula over several cells holds a value alone in the
-        file: it goes too, and the spreadsheet recomputes the whole array."""
+        the formula element stays as it was (array, shared, attributes). An
+        array formula over several cells goes as one: its other cells hold a
+        value alone in the file, and the spreadsheet recomputes the whole array."""
         sh = self.target(op.sheet)
-        arrays = None
-        for r, c in op.cells:
+        arrays = sh.grid().arrays
+        targets = set(op.cells)
+        for r1, c1, r2, c2 in arrays:
+            if any(r1 <= r <= r2 and c1 <= c <= c2 for r, c in op.cells):
+                targets |= {(r, c) for r, (_a, cells, _t) in sh.rows.items() if r1 <= r <= r2
+                            for c in cells if c1 <= c <= c2}
+        for r, c in sorted(targets):
             cells = sh.row_cells(r)
             cell = cells.get(c)
             if cell is None or "<" not in cell[1]:
                 continue
-            if not _HAS_FORMULA.search(cell[1]):
-                if arrays is None:
-                    arrays = sh.grid().arrays
-                if not any(r1 <= r <= r2 and c1 <= c <= c2 for r1, c1, r2, c2 in arrays):
-                    continue
+            if not _HAS_FORMULA.search(cell[1]) and not any(
+                    r1 <= r <= r2 and c1 <= c <= c2 for r1, c1, r2, c2 in arrays):
+                continue  # a value the person typed: never removed
             attrs, content = cell
             cells[c] = (_A_TYPE.sub("", attrs), _VALUE_ELEMENT.sub("", content))
 
