@@ -26,6 +26,7 @@ workbook carries them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -237,17 +238,60 @@ def write_workbook(target: str, example: Optional[str] = None, departement: str 
             raise LiteBuildError(result.erreur or "classeur illisible")
 
 
-def build(folder: str, url: Optional[str] = None, wheel: bool = True) -> list[Path]:
-    """Everything ``paquet-lite`` writes into ``folder``; the paths written."""
+def build(folder: str, url: Optional[str] = None, wheel: bool = True, force: bool = False) -> list:
+    """Everything ``paquet-lite`` writes into ``folder``: what the save frame
+    did for each file (:class:`saveframe.Written`).
+
+    Made whole in a private folder, then placed through the save frame: a
+    workbook already there (the officer may have typed in it) is replaced
+    only with ``force``, its previous version kept as NAME.bak.xlsx, and
+    left alone when the new one is the same. The wheel, requirements.txt and
+    main.py a previous ``paquet-lite`` wrote are replaced freely (re-running
+    with ``--url`` rewrites them); a file of those names that is not the
+    tool's (a person's own main.py) only with ``force``."""
+    from functools import partial  # noqa: PLC0415
+
+    from .adapters import saveframe  # noqa: PLC0415
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    if wheel:
-        written.append(build_wheel(out))
-    (out / "requirements.txt").write_text(requirements_text(url), encoding="utf-8")
-    (out / "main.py").write_text(MAIN_PY, encoding="utf-8")
-    written += [out / "requirements.txt", out / "main.py"]
-    for name, example in WORKBOOKS.items():
-        write_workbook(str(out / name), example)
-        written.append(out / name)
-    return written
+    saveframe.ensure_folder(str(out))
+    names = list(WORKBOOKS) + ["requirements.txt", "main.py"] + ([WHEEL] if wheel else [])
+    for name in names:
+        saveframe.check_output(str(out / name))  # before the work: a folder, a read-only or open file there
+    with tempfile.TemporaryDirectory(prefix="calpae-") as work:
+        staged = Path(work)
+        for name, example in WORKBOOKS.items():
+            with saveframe.said_about(str(out / name)):
+                write_workbook(str(staged / name), example)
+        for name, text in (("requirements.txt", requirements_text(url)), ("main.py", MAIN_PY)):
+            with saveframe.said_about(str(out / name)):
+                (staged / name).write_text(text, encoding="utf-8")
+        if wheel:
+            build_wheel(staged)
+        books = [saveframe.Output(str(out / n), partial(shutil.copyfile, staged / n), saveframe.verify_package())
+                 for n in WORKBOOKS]
+        own = [n for n in names[len(WORKBOOKS):] if _ours(out / n)]
+        books += [saveframe.Output(str(out / n), partial(shutil.copyfile, staged / n))
+                  for n in names[len(WORKBOOKS):] if n not in own]
+        written = saveframe.write_all(books, force=force)  # first: a refusal leaves every file as it was
+        written += saveframe.write_all([saveframe.Output(str(out / n), partial(shutil.copyfile, staged / n))
+                                        for n in own], force=True)
+    by_name = {Path(w.path).name: w for w in written}
+    return [by_name[n] for n in ([WHEEL] if wheel else []) + ["requirements.txt", "main.py"] + list(WORKBOOKS)]
+
+
+def _ours(path: Path) -> bool:
+    """``path`` is absent, or a file ``paquet-lite`` wrote (any version)."""
+    if not os.path.lexists(path):
+        return True
+    if path.name.startswith("calpae_xl-") and path.suffix == ".whl":
+        return True
+    try:
+        if os.path.getsize(path) > 4096:
+            return False
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if path.name == "main.py":
+        return "from calpae_xl.xlwings_scripts import *" in text and len(text.splitlines()) < 12
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
+    return bool(lines) and all(x.startswith("xlwings==") or re.search(r"/calpae_xl-[^/]*\.whl$", x) for x in lines)

@@ -135,3 +135,51 @@ def test_the_wheel_holds_the_package_and_leaves_the_batch_libraries_to_cpython()
     assert {re.split(r"[<>=;]", r)[0] for r in base} == {"openpyxl", "pandas", "tqdm", "lxml", "reportlab"}
     assert all('sys_platform != "emscripten"' in r for r in base), base
 
+
+
+def _state(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_paquet_lite_never_replaces_a_workbook_the_officer_typed_in_without_force(tmp_path, capsys):
+    """The lite workbooks are data-entry files: run again over a folder where the officer worked, paquet-lite
+    refuses (exit 2, the file named) and changes nothing; --force replaces, the officer's version kept as
+    NAME.bak.xlsx. A run that produces the same files changes nothing, and --url rewrites requirements.txt
+    (the tool's own) without --force."""
+    import openpyxl
+    folder = tmp_path / "lite"
+    assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 0
+    first = _state(folder)
+    assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 0
+    assert _state(folder) == first and capsys.readouterr().out.count("fichier inchangé") == 4
+    assert main(["paquet-lite", str(folder), "--sans-paquet", "--url", "https://intranet.example/calpae/"]) == 0
+    assert (folder / "requirements.txt").read_text(encoding="utf-8").splitlines()[1].startswith(
+        "https://intranet.example/calpae/")
+    book = folder / "loiret_2020.xlsx"
+    wb = openpyxl.load_workbook(book)
+    wb["Maquette"]["F5"] = 80000  # the officer's edit
+    wb.save(book)
+    before = _state(folder)
+    capsys.readouterr()
+    assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 2
+    err = capsys.readouterr().err
+    assert "loiret_2020.xlsx" in err and "--force" in err and "[FICHIER_EXISTANT]" in err
+    assert _state(folder) == before  # nothing written, requirements.txt included
+    assert main(["paquet-lite", str(folder), "--sans-paquet", "--force"]) == 0
+    assert "version précédente" in capsys.readouterr().out
+    assert (folder / "loiret_2020.bak.xlsx").read_bytes() == before["loiret_2020.xlsx"]
+    assert openpyxl.load_workbook(book)["Maquette"]["F5"].value != 80000
+
+
+def test_paquet_lite_keeps_a_persons_own_main_py(tmp_path, capsys):
+    """A main.py that is not the tool's (a script of the person's, in the folder chosen) is replaced only with
+    --force; one an earlier paquet-lite wrote is replaced freely."""
+    folder = tmp_path / "lite"
+    folder.mkdir()
+    (folder / "main.py").write_text("print('mon script')\n", encoding="utf-8")
+    assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 2
+    assert "main.py" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == ["main.py"]  # nothing else written either
+    assert (folder / "main.py").read_text(encoding="utf-8") == "print('mon script')\n"
+    assert main(["paquet-lite", str(folder), "--sans-paquet", "--force"]) == 0
+    assert (folder / "main.py").read_text(encoding="utf-8") == build_lite.MAIN_PY

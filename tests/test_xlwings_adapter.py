@@ -14,6 +14,7 @@ from tests.helpers.samples import variant, write_variant
 class Calls:
     reads = 0
     writes = 0
+    asks = 0
 
 
 class Font:
@@ -79,6 +80,11 @@ class Range:
     def font(self):
         return Font()
 
+    @property
+    def has_array(self):
+        Calls.asks += 1
+        return self.a in self.sheet.arrays
+
     def __setattr__(self, k, v):
         if k in ("sheet", "a", "b"):
             object.__setattr__(self, k, v)
@@ -88,7 +94,7 @@ class Range:
 
 class Sheet:
     def __init__(self, name, cells, values=None):
-        self.name, self.cells, self.values = name, cells, values or {}
+        self.name, self.cells, self.values, self.arrays = name, cells, values or {}, set()
 
     @property
     def used_range(self):
@@ -179,3 +185,44 @@ def test_excel_is_asked_to_recompute_before_the_values_are_read_again():
         wb.recompute()
         assert wb._grids == {}
     assert asked == [True]
+
+
+def test_an_array_formula_of_the_persons_is_never_written_into_and_few_cells_are_asked(tmp_path):
+    """Excel refuses a write into part of a legacy (CSE) array formula, and the file readers keep such cells;
+    in Excel the adapter finds them too, asking Excel only about the cells whose formula is that of a
+    neighbour (every cell of an array shows the array's formula; the tool's own formulas differ by row)."""
+    path = tmp_path / "m.xlsx"
+    write_variant(str(path), variant(), fiches=True)
+    wbk = OpenpyxlWorkbook.open(str(path))
+    run(wbk, [RECALCULER, CONTROLER])
+    wbk.save(backup=False)
+    book = _book_from(path)
+    Calls.asks = 0
+    run(XlwingsWorkbook(_book_from(path)), [RECALCULER, CONTROLER])
+    assert Calls.asks == 0  # the tool's own workbook: nothing to ask
+    maquette = book.sheets["Maquette"]
+    for r in (9, 10):  # H9:H10 = {=F9:F10/2}: the part État typed as an array over two actions
+        maquette.cells[(r, 8)] = "=F9:F10/2"
+        maquette.values[(r, 8)] = 7
+        maquette.arrays.add((r, 8))
+    wb = XlwingsWorkbook(book)
+    Calls.asks = 0
+    assert wb.read_sheet("Maquette").arrays == [(9, 8, 10, 8)]
+    assert Calls.asks == 2
+    outcome = run(wb, [RECALCULER, CONTROLER])
+    assert {f.where.cell for f in outcome.findings if f.code == "PARITE_ROMPUE"} == {"H9", "H10"}  # said wrong
+    assert [maquette.cells[(r, 8)] for r in (9, 10)] == ["=F9:F10/2"] * 2  # never written into
+
+
+def test_array_asks_are_bounded_and_the_cells_beyond_are_kept():
+    """A sheet of copies of one absolute formula would cost one Excel call each: past ARRAY_ASKS, the cells
+    are taken as part of an array (kept, never written), the safe side. Lone formulas are never asked."""
+    from calpae_xl.adapters import xlwings_adapter as X
+    sheet = Sheet("S", {})
+    formulas = {(r, 2): "$A$1" for r in range(1, X.ARRAY_ASKS + 51)}
+    formulas[(1, 5)] = "A1*2"  # alone: not asked
+    sheet.arrays = {(3, 2), (4, 2)}
+    Calls.asks = 0
+    found = X._arrays(sheet, formulas)
+    assert Calls.asks == X.ARRAY_ASKS
+    assert found == [(3, 2, 4, 2), (X.ARRAY_ASKS + 1, 2, X.ARRAY_ASKS + 50, 2)]

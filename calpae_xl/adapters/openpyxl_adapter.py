@@ -22,7 +22,8 @@ from xml.sax.saxutils import escape, unescape
 from ..errors import CalpaeError, UnreadableFile
 from ..workbook import layout as L
 from ..workbook.port import (KEEP, BarChart, Block, ClearContents, ConditionalRule, DefineName, EnsureSheet,
-                             ForgetValue, Formula, Grid, Op, PageSetup, SheetSetup, SheetVisibility, Text, dispatch)
+                             ForgetValue, Formula, Grid, Op, PageSetup, SheetSetup, SheetVisibility, Text, dispatch,
+                             spread_arrays)
 from . import gate, safety, saveframe
 from .ooxml import cached_value, clean_text, sheet_xml_paths, value_text
 
@@ -403,43 +404,27 @@ class OpenpyxlWorkbook:
 def _arrays(ws, cells: dict, formulas: dict, path: str) -> list[tuple[int, int, int, int]]:
     """The array formulas over several cells (openpyxl holds the formula in
     the first cell only): every cell of one is read as its formula, with its
-    own saved value (see :attr:`Grid.arrays`). Bounded as the package reader
-    is: each cell the sheet holds visited once, overlapping arrays refused."""
-    import bisect  # noqa: PLC0415
-    found = []
+    own saved value (see :attr:`Grid.arrays` and :func:`spread_arrays`)."""
+    from openpyxl.worksheet.cell_range import CellRange  # noqa: PLC0415
+    anchors = []
     for (r0, c0), cell in cells.items():
         v = cell.value
         ref = getattr(v, "ref", None) if type(v).__name__ == "ArrayFormula" else None
         if ref and ":" in ref and (r0, c0) in formulas:
-            found.append((r0, c0, ref))
-    out: list[tuple[int, int, int, int]] = []
-    if not found:
-        return out
-    from openpyxl.worksheet.cell_range import CellRange  # noqa: PLC0415
+            try:
+                rng = CellRange(ref.replace("$", ""))
+            except (ValueError, TypeError):
+                continue
+            anchors.append((r0, c0, formulas[(r0, c0)], (rng.min_row, rng.min_col, rng.max_row, rng.max_col)))
+    if not anchors:
+        return []
     cols_of: dict[int, list[int]] = {}
     for r, c in cells:
         cols_of.setdefault(r, []).append(c)
     for cs in cols_of.values():
         cs.sort()
-    rows = sorted(cols_of)
-    budget, work = 2 * (len(cells) + len(rows)) + 10_000, 0
-    for r0, c0, ref in found:
-        try:
-            rng = CellRange(ref.replace("$", ""))
-        except (ValueError, TypeError):
-            continue
-        r1, c1, r2, c2 = rng.min_row, rng.min_col, rng.max_row, rng.max_col
-        if (r1, c1) == (r2, c2):
-            continue
-        out.append((r1, c1, r2, c2))
-        for r in rows[bisect.bisect_left(rows, r1):bisect.bisect_right(rows, r2)]:
-            cs = cols_of[r]
-            lo, hi = bisect.bisect_left(cs, c1), bisect.bisect_right(cs, c2)
-            work += 1 + hi - lo
-            if work > budget:
-                raise UnreadableFile(path, f"la feuille {L.sheet_ref(ws.title)} déclare des formules matricielles "
-                                           "qui se chevauchent (un classeur abîmé ou fabriqué)", "FEUILLE_DEMESUREE")
-            for c in cs[lo:hi]:
-                if (r, c) != (r0, c0):
-                    formulas.setdefault((r, c), formulas[(r0, c0)])
-    return out
+
+    def overlapping():
+        raise UnreadableFile(path, f"la feuille {L.sheet_ref(ws.title)} déclare des formules matricielles "
+                                   "qui se chevauchent (un classeur abîmé ou fabriqué)", "FEUILLE_DEMESUREE")
+    return spread_arrays(anchors, cols_of, formulas, overlapping)

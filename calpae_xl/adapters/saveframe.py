@@ -465,9 +465,17 @@ def staging(target: str) -> Iterator[str]:
     """A private folder where an output is made whole (a new workbook, a PDF)
     before :func:`write` places it; a failure there is said about the file
     the user asked for, never about a temporary one."""
-    try:
+    with said_about(target):
         with tempfile.TemporaryDirectory(prefix="calpae-") as work:
             yield work
+
+
+@contextlib.contextmanager
+def said_about(target: str) -> Iterator[None]:
+    """A failure while making ``target`` (in a temporary place) is said about
+    ``target``, never about a temporary file."""
+    try:
+        yield
     except UnwritableFile as e:
         if e.path == str(target):
             raise

@@ -113,7 +113,8 @@ class XlwingsWorkbook:
                 for c, text in enumerate(row, 1):
                     if isinstance(text, str) and text.startswith("="):
                         formulas[(r, c)] = text[1:]
-        grid = Grid(values, formulas, [], formulas_known=formulas_known, merges_known=False)
+        arrays = _arrays(ws, formulas) if formulas_known else []
+        grid = Grid(values, formulas, [], formulas_known=formulas_known, merges_known=False, arrays=arrays)
         self._grids[sheet] = grid
         return grid
 
@@ -338,4 +339,35 @@ def _index_runs(items: Sequence[int], key=lambda i: None) -> list[tuple[int, int
             out[-1] = (out[-1][0], i)
         else:
             out.append((i, i))
+    return out
+
+
+#: at most this many cells asked « part of an array? » per sheet; the cells
+#: beyond are taken as part of one (kept, never written: the safe side)
+ARRAY_ASKS = 400
+
+
+def _arrays(ws, formulas: dict) -> list[tuple[int, int, int, int]]:
+    """The legacy (CSE) array formulas over several cells. Excel refuses a
+    write into part of one, so Recalculer must keep them, as the file
+    readers do (:attr:`Grid.arrays`). Excel gives every cell of an array the
+    array's formula, so only a cell whose formula is that of a neighbour can
+    be one: those few are asked (``has_array``, one call each); relative
+    copies such as the tool's own ``=G5+K5`` differ from row to row and
+    cost nothing. Found cells are given as runs of two cells or more."""
+    def same(r, c, dr, dc):
+        return formulas.get((r + dr, c + dc)) == formulas[(r, c)]
+    asked = sorted(k for k in formulas if any(same(*k, dr, dc) for dr, dc in ((0, 1), (0, -1), (1, 0), (-1, 0))))
+    inside = set(asked[ARRAY_ASKS:])
+    inside.update(k for k in asked[:ARRAY_ASKS] if ws.range(k).has_array)
+    out = []
+    for dr, dc in ((0, 1), (1, 0)):
+        for r, c in sorted(inside):
+            if (r - dr, c - dc) in inside and same(r, c, -dr, -dc):
+                continue  # not the start of a run
+            n = 1
+            while (r + n * dr, c + n * dc) in inside and same(r + (n - 1) * dr, c + (n - 1) * dc, dr, dc):
+                n += 1
+            if n > 1:
+                out.append((r, c, r + (n - 1) * dr, c + (n - 1) * dc))
     return out

@@ -269,3 +269,35 @@ class Grid:
                         row[c - 1] = v
         return Grid(values, self.formulas, self.merged, self.formulas_known, self.merges_known, self.hidden_rows,
                     self.arrays)
+
+
+def spread_arrays(anchors, cols_of: dict, formulas: dict, overlapping) -> list[tuple[int, int, int, int]]:
+    """Give every cell of an array formula over several cells its formula
+    (a file holds it in the first cell only; the others hold their saved
+    value alone and must never read as typed numbers), for both readers.
+
+    ``anchors`` are (row, column, formula, (r1, c1, r2, c2)); ``cols_of`` maps
+    each row the sheet holds to its sorted columns. The work is bounded by
+    the cells the file holds, whatever the ranges say: arrays cannot
+    overlap, so each cell is visited once; when they would be visited again
+    and again ``overlapping()`` is called (it raises). Returns the ranges."""
+    import bisect  # noqa: PLC0415
+    out: list[tuple[int, int, int, int]] = []
+    rows = sorted(cols_of)
+    budget = 2 * (sum(len(c) for c in cols_of.values()) + len(rows)) + 10_000
+    work = 0
+    for r0, c0, text, (r1, c1, r2, c2) in anchors:
+        r1, r2, c1, c2 = min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2)
+        if (r1, c1) == (r2, c2):
+            continue
+        out.append((r1, c1, r2, c2))
+        for r in rows[bisect.bisect_left(rows, r1):bisect.bisect_right(rows, r2)]:
+            cs = cols_of[r]
+            lo, hi = bisect.bisect_left(cs, c1), bisect.bisect_right(cs, c2)
+            work += 1 + hi - lo
+            if work > budget:
+                overlapping()
+            for c in cs[lo:hi]:
+                if (r, c) != (r0, c0):
+                    formulas.setdefault((r, c), text)
+    return out

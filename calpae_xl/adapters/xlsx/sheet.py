@@ -1,7 +1,6 @@
 """One worksheet part, its cells held as text (the package adapter's hot path)."""
 from __future__ import annotations
 
-import bisect
 import html
 import re
 import uuid
@@ -13,7 +12,7 @@ from lxml import etree
 from ...errors import UnreadableFile
 from ...workbook import layout as L
 from ...workbook.a1 import COLUMNS, MAX_COL, MAX_ROW, col_index, parse_ref, split_ref
-from ...workbook.port import Grid
+from ...workbook.port import Grid, spread_arrays
 from .. import gate
 from ..ooxml import cached_value
 from .xml import M, PARSER, WS_ORDER, child, place, q
@@ -239,41 +238,23 @@ class Sheet:
         return Grid(values, formulas, merged, hidden_rows=hidden, arrays=self._array_members(arrays, formulas))
 
     def _array_members(self, arrays: list, formulas: dict) -> list[tuple[int, int, int, int]]:
-        """The ranges of the array formulas over several cells. Only the first
-        cell holds the formula in the file; the others hold their saved value
-        alone, and are read as that formula (never as a typed number). The
-        work is bounded by the cells the file holds, whatever the ranges say:
-        arrays cannot overlap, so each cell is visited once; a file whose
-        arrays would make it visit cells again and again is refused."""
-        out: list[tuple[int, int, int, int]] = []
-        if not arrays:
-            return out
-        cols_of = {r: sorted(entry[1]) for r, entry in self.rows.items() if entry[1]}
-        rows = sorted(cols_of)
-        budget = 2 * (sum(len(c) for c in cols_of.values()) + len(rows)) + 10_000
-        work = 0
+        """The ranges of the array formulas over several cells, each cell read
+        as the array's formula (see :func:`spread_arrays`)."""
+        anchors = []
         for r0, c0, text, ref in arrays:
             a, _, b = ref.partition(":")
             first, last = parse_ref(a.replace("$", "")), parse_ref(b.replace("$", ""))
-            if first is None or last is None:
-                continue
-            (r1, c1), (r2, c2) = first, last
-            r1, r2, c1, c2 = min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2)
-            if (r1, c1) == (r2, c2):
-                continue
-            out.append((r1, c1, r2, c2))
-            for r in rows[bisect.bisect_left(rows, r1):bisect.bisect_right(rows, r2)]:
-                cs = cols_of[r]
-                lo, hi = bisect.bisect_left(cs, c1), bisect.bisect_right(cs, c2)
-                work += 1 + hi - lo
-                if work > budget:
-                    raise UnreadableFile(self.book.path, f"la feuille {L.sheet_ref(self.name)} déclare des formules "
-                                                         "matricielles qui se chevauchent (un classeur abîmé ou "
-                                                         "fabriqué)", "FEUILLE_DEMESUREE")
-                for c in cs[lo:hi]:
-                    if (r, c) != (r0, c0):
-                        formulas.setdefault((r, c), text)
-        return out
+            if first is not None and last is not None:
+                anchors.append((r0, c0, text, (*first, *last)))
+        if not anchors:
+            return []
+
+        def overlapping():
+            raise UnreadableFile(self.book.path, f"la feuille {L.sheet_ref(self.name)} déclare des formules "
+                                                 "matricielles qui se chevauchent (un classeur abîmé ou fabriqué)",
+                                 "FEUILLE_DEMESUREE")
+        cols_of = {r: sorted(entry[1]) for r, entry in self.rows.items() if entry[1]}
+        return spread_arrays(anchors, cols_of, formulas, overlapping)
 
     def _inline(self, content: str) -> Optional[str]:
         m = self.re["is"].search(content)
