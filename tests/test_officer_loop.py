@@ -85,3 +85,22 @@ def test_a_rate_of_execution_over_an_amount_typed_as_text_claims_no_figure(calc,
     seq = Sequence(0)
     check_command(calc, path, ("fiches",), seq)
     assert not seq.breaks, seq.breaks
+
+
+@pytest.mark.parametrize("edit", [("set_array_formula", "Maquette", "H9:H10", "=F9:F10/2"),  # computed column
+                                  ("set_array_formula", "Maquette", "K9:K10", "=F9:F10+1000"),  # an input
+                                  ("set_array_formula", "Maquette", "J9:J10", "={1000;2000}*3")])
+def test_an_array_formula_over_two_actions_keeps_every_invariant(calc, bases, tmp_path, edit):
+    """The person types an array formula (Ctrl+Maj+Entrée) over two actions, in LibreOffice: the tool never
+    writes into it (Excel would refuse), the Journal names whatever value of it becomes stale, and every
+    command keeps invariants (a)-(g); the verdict is that of the same figures retyped."""
+    from tests.helpers.officer import find_table, retyped_verdict_same
+    path = tmp_path / "matrice.xlsx"
+    shutil.copy(bases[0], path)
+    calc.edit(str(path), [edit])
+    seq = Sequence(0)
+    for command in (("recalculer",), ("controler",), ("fiches",), ("recalculer",)):
+        check_command(calc, path, command, seq)
+    assert not seq.breaks, (seq.steps, seq.breaks)
+    assert openpyxl.load_workbook(path)["Maquette"].array_formulae.get(edit[2].split(":")[0]) == edit[2]
+    assert retyped_verdict_same(calc, path, find_table(path), tmp_path) == []

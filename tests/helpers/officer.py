@@ -74,8 +74,22 @@ def snapshot(path: Path) -> dict[str, dict[str, Cell]]:
                 if c.data_type == "f":
                     formula = v if isinstance(v, str) else getattr(v, "text", str(v))
                 cells[c.coordinate] = Cell(formula, vs[c.coordinate].value)
+        for anchor, ref in array_ranges(ws).items():  # every cell of an array: its formula and its range
+            text = getattr(ws[anchor].value, "text", "")
+            for coord in _cells_of(ref):
+                cells[coord] = Cell(f"{{{text}}}@{ref}", vs[coord].value)
         out[ws.title] = cells
     return out
+
+
+def array_ranges(ws) -> dict[str, str]:
+    """The array (CSE) formulas over several cells: anchor -> range."""
+    return {a: ref.replace("$", "") for a, ref in ws.array_formulae.items() if ":" in ref}
+
+
+def _cells_of(ref: str) -> list[str]:
+    c1, r1, c2, r2 = openpyxl.utils.cell.range_boundaries(ref)
+    return [_ref(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
 @dataclass
@@ -149,6 +163,9 @@ def tool_cells(before: dict, table: Optional[Table], after_path: Path) -> dict[s
                     mine.add(_ref(r, table.cols[k]))
         for r in table.totals:
             mine |= {_ref(r, table.cols[k]) for k in amounts}
+        # a cell of the person's array formula is theirs, even in a computed column (the tool never writes into
+        # an array: Excel refuses it), unless the Journal names it
+        mine -= {ref for ref, cell in before.get(table.sheet, {}).items() if str(cell.formula or "").startswith("{")}
     wb = openpyxl.load_workbook(after_path, data_only=True)
     for ws in wb.worksheets:
         if str(ws["A1"].value or "").startswith("Journal du dernier recalcul") and table is not None:
@@ -324,6 +341,26 @@ def person_edits(rng: random.Random, table: Table, sheets: list[str]) -> list[tu
     return [e for e in edits if not (e[0] == "add_sheet" and e[1] in sheets)]
 
 
+def array_edit(rng: random.Random, table: Table) -> Optional[list[tuple]]:
+    """An array (Ctrl+Maj+Entrée) formula over one column of two neighbouring
+    actions: an input, or a column the tool computes (which it must then
+    keep, never write into), reading another input (never itself)."""
+    pairs = [r for r in table.actions if r + 1 in table.actions and table.rules[r] == table.rules[r + 1]]
+    if not pairs:
+        return None
+    r = rng.choice(pairs)
+    rule = table.rules[r]
+    target = rng.choice([k for k in INPUTS[rule] + DERIVED[rule] if k in table.cols])
+    sources = [k for k in INPUTS[rule] if k in table.cols and k != target]  # inputs depend on no cell
+    if not sources:
+        return None
+    col = lambda k: openpyxl.utils.get_column_letter(table.cols[k])  # noqa: E731
+    src = rng.choice(sources)
+    formula = rng.choice([f"={col(src)}{r}:{col(src)}{r + 1}/2", f"={col(src)}{r}:{col(src)}{r + 1}+1000",
+                          "={1000;2000}*3"])
+    return [("set_array_formula", table.sheet, f"{col(target)}{r}:{col(target)}{r + 1}", formula)]
+
+
 def own_sheet_over_tools(name: str) -> list[tuple]:
     """The person deletes a sheet of the tool and makes their own under its
     name: theirs must never be emptied (the tool knows its sheets by a mark)."""
@@ -442,13 +479,22 @@ def retyped_verdict_same(calc, path: Path, table: Table, work: Path) -> list[str
     ws = openpyxl.load_workbook(path)[table.sheet]
     values = openpyxl.load_workbook(path, data_only=True)[table.sheet]
     edits = []
+    arrays = array_ranges(ws)
+    members = {coord for ref in arrays.values() for coord in _cells_of(ref)}
+    for ref in arrays.values():  # LibreOffice refuses a change to part of an array: the whole one goes first
+        edits.append(("clear", table.sheet, ref))
+        for coord in _cells_of(ref):
+            v = values[coord].value
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                edits.append(("set_number", table.sheet, coord, v))
     for r in table.actions:
         for k in INPUTS[table.rules[r]]:
             if k not in table.cols:
                 continue
             c = ws.cell(r, table.cols[k])
             v = values.cell(r, table.cols[k]).value
-            if c.data_type == "f" and isinstance(v, (int, float)) and not isinstance(v, bool):
+            if c.data_type == "f" and c.coordinate not in members and isinstance(v, (int, float)) \
+                    and not isinstance(v, bool):
                 edits.append(("set_number", table.sheet, c.coordinate, v))
     if not edits:
         return []
@@ -511,6 +557,7 @@ def run_sequence(calc, seed: int, work: Path, base: Path, steps: int = 6) -> Seq
     rng = random.Random(seed)
     answering = random.Random(seed * 7919 + 1)  # its own stream: the sequences of earlier seeds stay the same
     replacing = random.Random(seed * 104729 + 3)  # idem: the person replaces a sheet of the tool by their own
+    arraying = random.Random(seed * 15485863 + 5)  # idem: the person types an array formula over two actions
     seq = Sequence(seed)
     path = work / f"sequence_{seed}.xlsx"
     shutil.copy(base, path)
@@ -523,7 +570,10 @@ def run_sequence(calc, seed: int, work: Path, base: Path, steps: int = 6) -> Seq
             names = openpyxl.load_workbook(path, read_only=True).sheetnames
             edits = person_edits(rng, table, names)
             theirs = [n for n in names if n in ("Journal", "Contrôles")]
-            if theirs and replacing.random() < 0.08:
+            array = array_edit(arraying, table) if arraying.random() < 0.08 else None
+            if array:
+                edits = array
+            elif theirs and replacing.random() < 0.08:
                 edits = own_sheet_over_tools(replacing.choice(theirs))
                 if edits[0][1] == "Contrôles":
                     seq.answers.clear()  # the person deleted the sheet their answers were in
