@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 from xml.sax.saxutils import escape, quoteattr
@@ -238,26 +239,42 @@ def write_workbook(target: str, example: Optional[str] = None, departement: str 
             raise LiteBuildError(result.erreur or "classeur illisible")
 
 
-def build(folder: str, url: Optional[str] = None, wheel: bool = True, force: bool = False) -> list:
-    """Everything ``paquet-lite`` writes into ``folder``: what the save frame
-    did for each file (:class:`saveframe.Written`).
+@dataclass
+class Placed:
+    """What ``paquet-lite`` did with one file."""
 
-    Made whole in a private folder, then placed through the save frame: a
-    workbook already there (the officer may have typed in it) is replaced
-    only with ``force``, its previous version kept as NAME.bak.xlsx, and
-    left alone when the new one is the same. The wheel, requirements.txt and
-    main.py a previous ``paquet-lite`` wrote are replaced freely (re-running
-    with ``--url`` rewrites them); a file of those names that is not the
-    tool's (a person's own main.py) only with ``force``."""
+    path: str
+    changed: bool = False
+    backup: Optional[str] = None
+    kept: bool = False  # a workbook modified since: left as it is (``--force`` replaces it)
+
+
+def build(folder: str, url: Optional[str] = None, wheel: bool = True, force: bool = False) -> list[Placed]:
+    """Everything ``paquet-lite`` writes into ``folder``, made whole in a
+    private folder, then placed through the save frame, under the files'
+    locks. A file already there and the same is left alone (read-only too).
+    A workbook that differs (the officer typed in it) is kept as it is, and
+    said; ``force`` replaces it, its previous version kept as NAME.bak.xlsx.
+    requirements.txt, main.py and the wheel are replaced when a previous
+    ``paquet-lite`` wrote them (re-running with ``--url``; without it, the
+    address requirements.txt names already stays); a main.py or a
+    requirements.txt that is not the tool's stops the command before
+    anything is written, even with ``force``: no backup could be promised."""
     from functools import partial  # noqa: PLC0415
 
     from .adapters import saveframe  # noqa: PLC0415
+    from .errors import UnwritableFile  # noqa: PLC0415
     out = Path(folder)
     saveframe.ensure_folder(str(out))
     names = list(WORKBOOKS) + ["requirements.txt", "main.py"] + ([WHEEL] if wheel else [])
-    for name in names:
-        saveframe.check_output(str(out / name))  # before the work: a folder, a read-only or open file there
-    with tempfile.TemporaryDirectory(prefix="calpae-") as work:
+    for name in names[len(WORKBOOKS):]:
+        if not _ours(out / name):
+            raise UnwritableFile(str(out / name), "ce fichier n'est pas celui qu'écrit paquet-lite (il a été modifié, "
+                                                  "ou il est à vous) : il n'est pas remplacé, même avec --force. "
+                                                  "Choisissez un autre dossier, ou déplacez-le", "FICHIER_EXISTANT")
+    url = url or _published(out / "requirements.txt")  # run again without --url: the address given before stays
+    with saveframe.exclusive(*(str(out / n) for n in names)), \
+            tempfile.TemporaryDirectory(prefix="calpae-") as work:
         staged = Path(work)
         for name, example in WORKBOOKS.items():
             with saveframe.said_about(str(out / name)):
@@ -267,31 +284,48 @@ def build(folder: str, url: Optional[str] = None, wheel: bool = True, force: boo
                 (staged / name).write_text(text, encoding="utf-8")
         if wheel:
             build_wheel(staged)
-        books = [saveframe.Output(str(out / n), partial(shutil.copyfile, staged / n), saveframe.verify_package())
-                 for n in WORKBOOKS]
-        own = [n for n in names[len(WORKBOOKS):] if _ours(out / n)]
-        books += [saveframe.Output(str(out / n), partial(shutil.copyfile, staged / n))
-                  for n in names[len(WORKBOOKS):] if n not in own]
-        written = saveframe.write_all(books, force=force)  # first: a refusal leaves every file as it was
-        written += saveframe.write_all([saveframe.Output(str(out / n), partial(shutil.copyfile, staged / n))
-                                        for n in own], force=True)
-    by_name = {Path(w.path).name: w for w in written}
-    return [by_name[n] for n in ([WHEEL] if wheel else []) + ["requirements.txt", "main.py"] + list(WORKBOOKS)]
+        placed = {n: Placed(str(out / n)) for n in names}
+        outputs = []
+        for n in names:
+            target = out / n
+            if os.path.lexists(target) and saveframe.same_content(str(staged / n), str(target)):
+                continue  # the same: left as it is
+            if n in WORKBOOKS and os.path.isfile(target) and not force:
+                placed[n].kept = True
+                continue
+            outputs.append(saveframe.Output(str(target), partial(shutil.copyfile, staged / n),
+                                            saveframe.verify_package() if n in WORKBOOKS else None))
+        for w in saveframe.write_all(outputs, force=True):  # every check before the first file is replaced
+            name = Path(w.path).name
+            placed[name].changed, placed[name].backup = w.changed, w.backup
+    return [placed[n] for n in ([WHEEL] if wheel else []) + ["requirements.txt", "main.py"] + list(WORKBOOKS)]
 
 
 def _ours(path: Path) -> bool:
-    """``path`` is absent, or a file ``paquet-lite`` wrote (any version)."""
+    """``path`` is absent, or a file ``paquet-lite`` writes: the wheel, a
+    requirements.txt of exactly its two lines (any versions, any address),
+    a main.py exactly as it writes it."""
     if not os.path.lexists(path):
         return True
     if path.name.startswith("calpae_xl-") and path.suffix == ".whl":
         return True
     try:
-        if os.path.getsize(path) > 4096:
+        if not os.path.isfile(path) or os.path.getsize(path) > 4096:
             return False
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
     if path.name == "main.py":
-        return "from calpae_xl.xlwings_scripts import *" in text and len(text.splitlines()) < 12
-    lines = [x.strip() for x in text.splitlines() if x.strip()]
-    return bool(lines) and all(x.startswith("xlwings==") or re.search(r"/calpae_xl-[^/]*\.whl$", x) for x in lines)
+        return text == MAIN_PY
+    lines = text.splitlines()
+    return len(lines) == 2 and re.fullmatch(r"xlwings==[\w.]+", lines[0]) is not None and \
+        re.fullmatch(r"\S+/calpae_xl-[\w.]+-py3-none-any\.whl", lines[1]) is not None
+
+
+def _published(path: Path) -> Optional[str]:
+    """The address a requirements.txt of ``paquet-lite`` names, unless it is
+    the placeholder (None then)."""
+    if not os.path.isfile(path) or not _ours(path):
+        return None
+    base = path.read_text(encoding="utf-8").splitlines()[1].rsplit("/", 1)[0] + "/"
+    return None if base == PLACEHOLDER_URL else base

@@ -522,15 +522,20 @@ def cmd_pdf(args) -> int:
 
 def cmd_paquet_lite(args) -> int:
     """What an xlwings Lite workbook needs: the wheel, requirements.txt, main.py, the workbooks with buttons."""
-    from .build_lite import WHEEL, LiteBuildError, build  # noqa: PLC0415
+    from .build_lite import PLACEHOLDER_URL, WHEEL, LiteBuildError, build  # noqa: PLC0415
     try:
         written = build(args.dossier, args.url, wheel=not args.sans_paquet, force=args.force)
     except LiteBuildError as e:
         return _fail(f"paquet-lite : {e}")
     print(f"Pour xlwings Lite, dans « {args.dossier} » :")
     for w in written:
-        print(f"  {_written(w.path, w)}")
-    if not args.url:
+        if w.kept:
+            print(f"  {w.path} (conservé : modifié depuis ; --force pour le remplacer, la version actuelle "
+                  "étant gardée en NOM.bak.xlsx)")
+        else:
+            print(f"  {_written(w.path, w)}")
+    requirements = Path(args.dossier) / "requirements.txt"
+    if PLACEHOLDER_URL in requirements.read_text(encoding="utf-8"):
         print(f"requirements.txt nomme {WHEEL} à une adresse à remplacer : publiez le paquet sur un serveur "
               "web que les postes atteignent, puis relancez avec --url ADRESSE (voir README, « xlwings Lite »).")
     return 0
@@ -755,8 +760,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--url", metavar="ADRESSE", help="adresse (dossier web) où le paquet .whl sera publié")
     pl.add_argument("--sans-paquet", action="store_true", help="sans construire le paquet .whl (classeurs, main.py, "
                                                                "requirements.txt)")
-    pl.add_argument("--force", action="store_true", help="remplacer des classeurs déjà dans le dossier (la version "
-                                                        "précédente est gardée en NOM.bak.xlsx)")
+    pl.add_argument("--force", action="store_true", help="remplacer les classeurs du dossier modifiés depuis (la "
+                                                        "version précédente est gardée en NOM.bak.xlsx)")
     pl.set_defaults(func=cmd_paquet_lite)
 
     cd = sub.add_parser("codes", help="le catalogue des constats et des refus, avec ce qu'il faut faire")

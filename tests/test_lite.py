@@ -143,43 +143,49 @@ def _state(folder: Path) -> dict[str, bytes]:
 
 def test_paquet_lite_never_replaces_a_workbook_the_officer_typed_in_without_force(tmp_path, capsys):
     """The lite workbooks are data-entry files: run again over a folder where the officer worked, paquet-lite
-    refuses (exit 2, the file named) and changes nothing; --force replaces, the officer's version kept as
-    NAME.bak.xlsx. A run that produces the same files changes nothing, and --url rewrites requirements.txt
-    (the tool's own) without --force."""
+    keeps the one they changed (said), and still rewrites its own requirements.txt (--url); --force replaces
+    it, the officer's version kept as NAME.bak.xlsx. A run that produces the same files changes nothing, a
+    read-only file the same included; run again without --url, the address given before stays."""
     import openpyxl
     folder = tmp_path / "lite"
     assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 0
     first = _state(folder)
+    (folder / "maquette_vierge.xlsx").chmod(0o444)
     assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 0
     assert _state(folder) == first and capsys.readouterr().out.count("fichier inchangé") == 4
-    assert main(["paquet-lite", str(folder), "--sans-paquet", "--url", "https://intranet.example/calpae/"]) == 0
-    assert (folder / "requirements.txt").read_text(encoding="utf-8").splitlines()[1].startswith(
-        "https://intranet.example/calpae/")
     book = folder / "loiret_2020.xlsx"
     wb = openpyxl.load_workbook(book)
     wb["Maquette"]["F5"] = 80000  # the officer's edit
     wb.save(book)
-    before = _state(folder)
-    capsys.readouterr()
-    assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 2
-    err = capsys.readouterr().err
-    assert "loiret_2020.xlsx" in err and "--force" in err and "[FICHIER_EXISTANT]" in err
-    assert _state(folder) == before  # nothing written, requirements.txt included
+    edited = book.read_bytes()
+    assert main(["paquet-lite", str(folder), "--sans-paquet", "--url", "https://intranet.example/calpae/"]) == 0
+    assert "conservé : modifié depuis" in capsys.readouterr().out
+    assert book.read_bytes() == edited
+    assert (folder / "requirements.txt").read_text(encoding="utf-8").splitlines()[1] == \
+        f"https://intranet.example/calpae/{build_lite.WHEEL}"
+    assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 0
+    out = capsys.readouterr().out
+    assert "intranet.example" in (folder / "requirements.txt").read_text(encoding="utf-8")  # the address stays
+    assert "adresse à remplacer" not in out
     assert main(["paquet-lite", str(folder), "--sans-paquet", "--force"]) == 0
     assert "version précédente" in capsys.readouterr().out
-    assert (folder / "loiret_2020.bak.xlsx").read_bytes() == before["loiret_2020.xlsx"]
+    assert (folder / "loiret_2020.bak.xlsx").read_bytes() == edited
     assert openpyxl.load_workbook(book)["Maquette"]["F5"].value != 80000
 
 
-def test_paquet_lite_keeps_a_persons_own_main_py(tmp_path, capsys):
-    """A main.py that is not the tool's (a script of the person's, in the folder chosen) is replaced only with
-    --force; one an earlier paquet-lite wrote is replaced freely."""
+@pytest.mark.parametrize("name, content", [("main.py", "print('mon script')\n"),
+                                           ("main.py", build_lite.MAIN_PY + "# mon bouton à moi\n"),
+                                           ("requirements.txt", "requests\n")])
+def test_paquet_lite_never_replaces_a_main_py_or_requirements_that_are_not_its_own(tmp_path, capsys, name,
+                                                                                   content):
+    """A main.py or requirements.txt that is not exactly what paquet-lite writes (a person's own, or theirs
+    edited) stops the command before anything is written, even with --force: there would be no backup."""
     folder = tmp_path / "lite"
     folder.mkdir()
-    (folder / "main.py").write_text("print('mon script')\n", encoding="utf-8")
-    assert main(["paquet-lite", str(folder), "--sans-paquet"]) == 2
-    assert "main.py" in capsys.readouterr().err
-    assert sorted(p.name for p in folder.iterdir()) == ["main.py"]  # nothing else written either
-    assert (folder / "main.py").read_text(encoding="utf-8") == "print('mon script')\n"
-    assert main(["paquet-lite", str(folder), "--sans-paquet", "--force"]) == 0
-    assert (folder / "main.py").read_text(encoding="utf-8") == build_lite.MAIN_PY
+    (folder / name).write_text(content, encoding="utf-8")
+    for force in ([], ["--force"]):
+        assert main(["paquet-lite", str(folder), "--sans-paquet", *force]) == 2
+        err = capsys.readouterr().err
+        assert name in err and "[FICHIER_EXISTANT]" in err
+        assert sorted(p.name for p in folder.iterdir()) == [name]  # nothing else written either
+        assert (folder / name).read_text(encoding="utf-8") == content

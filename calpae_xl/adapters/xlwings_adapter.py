@@ -21,6 +21,7 @@ skipped there, the batch sets them.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any, Optional, Sequence
 
 from ..workbook import layout as L
@@ -113,8 +114,8 @@ class XlwingsWorkbook:
                 for c, text in enumerate(row, 1):
                     if isinstance(text, str) and text.startswith("="):
                         formulas[(r, c)] = text[1:]
-        arrays = _arrays(ws, formulas) if formulas_known else []
-        grid = Grid(values, formulas, [], formulas_known=formulas_known, merges_known=False, arrays=arrays)
+        probe = partial(_arrays, ws, formulas) if formulas_known else None
+        grid = Grid(values, formulas, [], formulas_known=formulas_known, merges_known=False, array_probe=probe)
         self._grids[sheet] = grid
         return grid
 
@@ -342,24 +343,30 @@ def _index_runs(items: Sequence[int], key=lambda i: None) -> list[tuple[int, int
     return out
 
 
-#: at most this many cells asked « part of an array? » per sheet; the cells
-#: beyond are taken as part of one (kept, never written: the safe side)
-ARRAY_ASKS = 400
+#: at most this many cells asked « part of an array? » per table; past it, every
+#: cell that could be part of one is taken as such (kept, never written, its
+#: figure checked as read: the safe side, and the same for every row)
+ARRAY_ASKS = 2000
 
 
-def _arrays(ws, formulas: dict) -> list[tuple[int, int, int, int]]:
-    """The legacy (CSE) array formulas over several cells. Excel refuses a
-    write into part of one, so Recalculer must keep them, as the file
-    readers do (:attr:`Grid.arrays`). Excel gives every cell of an array the
-    array's formula, so only a cell whose formula is that of a neighbour can
-    be one: those few are asked (``has_array``, one call each); relative
-    copies such as the tool's own ``=G5+K5`` differ from row to row and
-    cost nothing. Found cells are given as runs of two cells or more."""
+def _arrays(ws, formulas: dict, cells: list) -> list[tuple[int, int, int, int]]:
+    """The legacy (CSE) array formulas among ``cells`` (the table's amounts
+    holding formulas). Excel refuses a write into part of one, so
+    Recalculer must keep them, as the file readers do (:attr:`Grid.arrays`).
+    Excel gives every cell of an array the array's formula, so only a cell
+    whose formula is that of a neighbour can be one: those are asked
+    (``has_array``, one call each); relative copies such as the tool's own
+    ``=G5+K5`` differ from row to row and cost nothing. Found cells are
+    given as runs of two cells or more (a 2-D array as its rows and its
+    columns: only which cells are in one matters)."""
     def same(r, c, dr, dc):
         return formulas.get((r + dr, c + dc)) == formulas[(r, c)]
-    asked = sorted(k for k in formulas if any(same(*k, dr, dc) for dr, dc in ((0, 1), (0, -1), (1, 0), (-1, 0))))
-    inside = set(asked[ARRAY_ASKS:])
-    inside.update(k for k in asked[:ARRAY_ASKS] if ws.range(k).has_array)
+    asked = sorted(k for k in cells if k in formulas and
+                   any(same(*k, dr, dc) for dr, dc in ((0, 1), (0, -1), (1, 0), (-1, 0))))
+    if len(asked) > ARRAY_ASKS:
+        inside = set(asked)
+    else:
+        inside = {k for k in asked if ws.range(k).has_array}
     out = []
     for dr, dc in ((0, 1), (1, 0)):
         for r, c in sorted(inside):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Optional, Protocol, Sequence, Union
+from typing import Any, Callable, Optional, Protocol, Sequence, Union
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,11 @@ class Grid:
     #: array formulas over several cells (r1, c1, r2, c2): each cell holds the array's formula (in
     #: ``formulas``) and its own saved value; a write into one would break the array
     arrays: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: for an engine that must be asked, cell by cell, whether a cell is part of an array (live Excel): given
+    #: the cells that matter (the table's amounts holding formulas), the ranges covering their arrays; it
+    #: then stands for ``arrays``
+    array_probe: Optional[Callable[[list[tuple[int, int]]], list[tuple[int, int, int, int]]]] = \
+        field(default=None, compare=False)
 
     @property
     def n_rows(self) -> int:
@@ -268,7 +273,7 @@ class Grid:
                     if row[c - 1] is None:
                         row[c - 1] = v
         return Grid(values, self.formulas, self.merged, self.formulas_known, self.merges_known, self.hidden_rows,
-                    self.arrays)
+                    self.arrays, self.array_probe)
 
 
 def spread_arrays(anchors, cols_of: dict, formulas: dict, overlapping) -> list[tuple[int, int, int, int]]:

@@ -266,7 +266,11 @@ def _read_rows(grid: Grid, sheet: str, header: Header, cols: dict[str, int], def
     table = TableLayout(sheet, header_row, cols, bloc_col=bloc_col, formulas_known=grid.formulas_known)
     table.annee = year
     table.merged = _merged_amounts(grid, header_row, set(amount_cols.values()))
-    table.arrays = _merged_amounts(replace(grid, merged=grid.arrays), header_row, set(amount_cols.values()))
+    arrays = grid.arrays
+    if grid.array_probe is not None:  # live Excel: asked about the amounts holding formulas only
+        arrays = grid.array_probe([(r, c) for r in range(header_row + 1, grid.n_rows + 1)
+                                   for c in sorted(set(amount_cols.values())) if grid.formula(r, c)])
+    table.arrays = _merged_amounts(replace(grid, merged=arrays), header_row, set(amount_cols.values()))
     actions: list[Action] = []
     subtotals: dict[Bloc, dict[Column, object]] = {}
     total: dict[Column, object] = {}

@@ -77,7 +77,8 @@ def snapshot(path: Path) -> dict[str, dict[str, Cell]]:
         for anchor, ref in array_ranges(ws).items():  # every cell of an array: its formula and its range
             text = getattr(ws[anchor].value, "text", "")
             for coord in _cells_of(ref):
-                cells[coord] = Cell(f"{{{text}}}@{ref}", vs[coord].value)
+                if coord == anchor or ws[coord].data_type != "f":  # a formula of its own: the array is broken
+                    cells[coord] = Cell(f"{{{text}}}@{ref}", vs[coord].value)
         out[ws.title] = cells
     return out
 
@@ -196,9 +197,12 @@ def typed_unchanged(before: dict, after: dict, allowed: dict[str, set[str]]) -> 
             broken.append(f"la feuille « {sheet} » a disparu")
             continue
         for ref, cell in cells.items():
-            if ref in mine:
-                continue
             new = after[sheet].get(ref)
+            if ref in mine:
+                # a cell of an array, even named by the Journal (its value made stale), keeps the array
+                if str(cell.formula or "").startswith("{") and (new is None or new.formula != cell.formula):
+                    broken.append(f"{sheet}!{ref} : formule matricielle {cell.formula} devenue {new}")
+                continue
             if new is None or not _same(cell, new):
                 broken.append(f"{sheet}!{ref} : {cell} devenu {new}")
     return broken
