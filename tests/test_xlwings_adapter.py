@@ -136,13 +136,18 @@ def _book_from(path):
     return Book(sheets)
 
 
-def test_reads_values_and_formulas_in_one_call_per_sheet_and_keeps_user_formulas(tmp_path):
+def _recalculated(tmp_path, fiches: bool):
+    """A maquette recalculated and checked by the file adapter, as it is on disk."""
     path = tmp_path / "m.xlsx"
-    write_variant(str(path), variant(), fiches=False)
+    write_variant(str(path), variant(), fiches=fiches)
     wbk = OpenpyxlWorkbook.open(str(path))
     run(wbk, [RECALCULER, CONTROLER])
     wbk.save(backup=False)
-    book = _book_from(path)
+    return path
+
+
+def test_reads_values_and_formulas_in_one_call_per_sheet_and_keeps_user_formulas(tmp_path):
+    book = _book_from(_recalculated(tmp_path, fiches=False))
     maquette = book.sheets["Maquette"]
     maquette.cells[(5, 10)] = "=1000+500"  # the officer typed a formula in an input (report) cell
     maquette.values[(5, 10)] = 1500
@@ -194,11 +199,7 @@ def test_an_array_formula_of_the_persons_is_never_written_into_and_few_cells_are
     """Excel refuses a write into part of a legacy (CSE) array formula, and the file readers keep such cells;
     in Excel the adapter finds them too, asking Excel only about the cells whose formula is that of a
     neighbour (every cell of an array shows the array's formula; the tool's own formulas differ by row)."""
-    path = tmp_path / "m.xlsx"
-    write_variant(str(path), variant(), fiches=True)
-    wbk = OpenpyxlWorkbook.open(str(path))
-    run(wbk, [RECALCULER, CONTROLER])
-    wbk.save(backup=False)
+    path = _recalculated(tmp_path, fiches=True)
     book = _book_from(path)
     Calls.asks = 0
     run(XlwingsWorkbook(_book_from(path)), [RECALCULER, CONTROLER])
