@@ -423,8 +423,4 @@ def _arrays(ws, cells: dict, formulas: dict, path: str) -> list[tuple[int, int, 
         cols_of.setdefault(r, []).append(c)
     for cs in cols_of.values():
         cs.sort()
-
-    def overlapping():
-        raise UnreadableFile(path, f"la feuille {L.sheet_ref(ws.title)} déclare des formules matricielles "
-                                   "qui se chevauchent (un classeur abîmé ou fabriqué)", "FEUILLE_DEMESUREE")
-    return spread_arrays(anchors, cols_of, formulas, overlapping)
+    return spread_arrays(anchors, cols_of, formulas, path, ws.title)

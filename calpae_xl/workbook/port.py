@@ -276,7 +276,7 @@ class Grid:
                     self.arrays, self.array_probe)
 
 
-def spread_arrays(anchors, cols_of: dict, formulas: dict, overlapping) -> list[tuple[int, int, int, int]]:
+def spread_arrays(anchors, cols_of: dict, formulas: dict, path: str, sheet: str) -> list[tuple[int, int, int, int]]:
     """Give every cell of an array formula over several cells its formula
     (a file holds it in the first cell only; the others hold their saved
     value alone and must never read as typed numbers), for both readers.
@@ -284,9 +284,13 @@ def spread_arrays(anchors, cols_of: dict, formulas: dict, overlapping) -> list[t
     ``anchors`` are (row, column, formula, (r1, c1, r2, c2)); ``cols_of`` maps
     each row the sheet holds to its sorted columns. The work is bounded by
     the cells the file holds, whatever the ranges say: arrays cannot
-    overlap, so each cell is visited once; when they would be visited again
-    and again ``overlapping()`` is called (it raises). Returns the ranges."""
+    overlap, so each cell is visited once; a file whose arrays would make
+    it visit cells again and again (``path``, its sheet ``sheet``) is
+    refused. Returns the ranges."""
     import bisect  # noqa: PLC0415
+
+    from ..errors import UnreadableFile  # noqa: PLC0415
+    from .a1 import sheet_ref  # noqa: PLC0415
     out: list[tuple[int, int, int, int]] = []
     rows = sorted(cols_of)
     budget = 2 * (sum(len(c) for c in cols_of.values()) + len(rows)) + 10_000
@@ -301,7 +305,8 @@ def spread_arrays(anchors, cols_of: dict, formulas: dict, overlapping) -> list[t
             lo, hi = bisect.bisect_left(cs, c1), bisect.bisect_right(cs, c2)
             work += 1 + hi - lo
             if work > budget:
-                overlapping()
+                raise UnreadableFile(path, f"la feuille {sheet_ref(sheet)} déclare des formules matricielles qui se "
+                                           "chevauchent (un classeur abîmé ou fabriqué)", "FEUILLE_DEMESUREE")
             for c in cs[lo:hi]:
                 if (r, c) != (r0, c0):
                     formulas.setdefault((r, c), text)

@@ -248,13 +248,8 @@ class Sheet:
                 anchors.append((r0, c0, text, (*first, *last)))
         if not anchors:
             return []
-
-        def overlapping():
-            raise UnreadableFile(self.book.path, f"la feuille {L.sheet_ref(self.name)} déclare des formules "
-                                                 "matricielles qui se chevauchent (un classeur abîmé ou fabriqué)",
-                                 "FEUILLE_DEMESUREE")
         cols_of = {r: sorted(entry[1]) for r, entry in self.rows.items() if entry[1]}
-        return spread_arrays(anchors, cols_of, formulas, overlapping)
+        return spread_arrays(anchors, cols_of, formulas, self.book.path, self.name)
 
     def _inline(self, content: str) -> Optional[str]:
         m = self.re["is"].search(content)
