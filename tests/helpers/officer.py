@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import random
 import re
 import shutil
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -86,6 +88,11 @@ def snapshot(path: Path) -> dict[str, dict[str, Cell]]:
 def array_ranges(ws) -> dict[str, str]:
     """The array (CSE) formulas over several cells: anchor -> range."""
     return {a: ref.replace("$", "") for a, ref in ws.array_formulae.items() if ":" in ref}
+
+
+def _in_array(cell: Cell) -> bool:
+    """A cell of an array formula, as :func:`snapshot` marks it."""
+    return str(cell.formula or "").startswith("{")
 
 
 def _cells_of(ref: str) -> list[str]:
@@ -166,7 +173,7 @@ def tool_cells(before: dict, table: Optional[Table], after_path: Path) -> dict[s
             mine |= {_ref(r, table.cols[k]) for k in amounts}
         # a cell of the person's array formula is theirs, even in a computed column (the tool never writes into
         # an array: Excel refuses it), unless the Journal names it
-        mine -= {ref for ref, cell in before.get(table.sheet, {}).items() if str(cell.formula or "").startswith("{")}
+        mine -= {ref for ref, cell in before.get(table.sheet, {}).items() if _in_array(cell)}
     wb = openpyxl.load_workbook(after_path, data_only=True)
     for ws in wb.worksheets:
         if str(ws["A1"].value or "").startswith("Journal du dernier recalcul") and table is not None:
@@ -200,7 +207,7 @@ def typed_unchanged(before: dict, after: dict, allowed: dict[str, set[str]]) -> 
             new = after[sheet].get(ref)
             if ref in mine:
                 # a cell of an array, even named by the Journal (its value made stale), keeps the array
-                if str(cell.formula or "").startswith("{") and (new is None or new.formula != cell.formula):
+                if _in_array(cell) and (new is None or new.formula != cell.formula):
                     broken.append(f"{sheet}!{ref} : formule matricielle {cell.formula} devenue {new}")
                 continue
             if new is None or not _same(cell, new):
@@ -456,7 +463,6 @@ def check_command(calc, path: Path, command: tuple, seq: Sequence) -> None:
         if wrong and verdict.status == 0 and not said:
             seq.breaks.append(f"(c) « Aucune erreur » alors que : {'; '.join(wrong[:3])}")
     if command[0] == "recalculer":  # (f) the receipt it wrote describes the file it wrote
-        import json
         doc = json.loads(tool("controler", str(path), "--format", "json", *command[1:]).out or "{}")
         state = ((doc.get("fichiers") or [{}])[0].get("provenance") or {}).get("etat")
         if state != "inchangé":
@@ -526,7 +532,6 @@ def retyped_verdict_same(calc, path: Path, table: Table, work: Path) -> list[str
 
 
 def _error_cells(out: str) -> list[tuple[str, str]]:
-    import json  # noqa: PLC0415
     return sorted((f["code"], f["cellule"] or "") for x in json.loads(out)["fichiers"] for f in x["constats"]
                   if f["gravite"] == "erreur")
 
@@ -539,13 +544,9 @@ def _only_stale_totals(calc, path: Path, table: Table, out: str, retyped: str) -
     says that saved figure wrong (it is, as saved), while retyping the
     figures makes LibreOffice recompute it. The tool is then right to be
     stricter, never more lenient: every error of the retyped copy is there."""
-    mine, theirs = _error_cells(out), _error_cells(retyped)
-    extra = list(mine)
-    for x in theirs:
-        if x not in extra:
-            return False
-        extra.remove(x)
-    if not extra or any(code not in ("SOUS_TOTAL_FAUX", "TOTAL_FAUX") for code, _ in extra):
+    mine, theirs = Counter(_error_cells(out)), Counter(_error_cells(retyped))
+    extra = mine - theirs
+    if theirs - mine or not extra or any(code not in ("SOUS_TOTAL_FAUX", "TOTAL_FAUX") for code, _ in extra):
         return False
     saved = openpyxl.load_workbook(path, data_only=True)[table.sheet]
     engine = calc.recalc_and_read(str(path), [table.sheet])[table.sheet]
@@ -560,7 +561,6 @@ def _unexplained_no_value(path: Path, table: Table, out: str) -> list[str]:
     """The cells said FORMULE_SANS_VALEUR that no formula journaled « à recalculer » explains: the formula
     itself, a formula the tool wrote in its row (it reads it), a sub-total or total, a fiche linked to the
     maquette. Only those are the doubt the tool states on purpose (seed 31855); any other is a break."""
-    import json  # noqa: PLC0415
     wb = openpyxl.load_workbook(path)
     stale: set[tuple[int, int]] = set()
     for ws in wb.worksheets:
